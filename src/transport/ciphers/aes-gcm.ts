@@ -1,0 +1,112 @@
+/**
+ * aes128-gcm@openssh.com / aes256-gcm@openssh.com: RFC 5647 as OpenSSH does it (PROTOCOL §1.7).
+ * The 12-byte IV from the key derivation is a 4-byte fixed field and an 8-byte big-endian
+ * invocation counter, incremented after every packet (RFC 5647 §7.1). packet_length stays in
+ * clear and is the AAD; the 16-byte tag follows the packet. Padding aligns to 16 bytes,
+ * excluding the length field.
+ */
+import { type KeyObject, createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
+import type { DirectionKeys, PacketOpener, PacketSealer } from '../packet-protection.js';
+import {
+  OpenerOrderError,
+  checkPacketLength,
+  macError,
+  paddingFor,
+  payloadOf,
+  readU32,
+  writePlainPacket,
+  wrongPacketSize,
+} from './packet-layout.js';
+import type { CipherSpec } from './registry.js';
+
+const BLOCK = 16;
+const TAG = 16;
+
+type GcmAlgorithm = 'aes-128-gcm' | 'aes-256-gcm';
+
+class GcmState {
+  readonly algorithm: GcmAlgorithm;
+  readonly key: KeyObject;
+  readonly iv: Buffer;
+
+  constructor(spec: CipherSpec, keys: DirectionKeys) {
+    if (keys.encKey.length < spec.keyLength || keys.iv.length < 12) {
+      throw new RangeError(`${spec.name} needs a ${spec.keyLength}-byte key and a 12-byte IV`);
+    }
+    this.algorithm = spec.keyLength === 16 ? 'aes-128-gcm' : 'aes-256-gcm';
+    this.key = createSecretKey(keys.encKey.subarray(0, spec.keyLength));
+    this.iv = Buffer.from(keys.iv.subarray(0, 12));
+  }
+
+  /** RFC 5647 §7.1: invocation_counter += 1 (mod 2^64), the fixed field unchanged. */
+  nextIv(): void {
+    for (let i = 11; i >= 4; i--) {
+      const v = ((this.iv[i] ?? 0) + 1) & 0xff;
+      this.iv[i] = v;
+      if (v !== 0) break;
+    }
+  }
+}
+
+export class AesGcmSealer implements PacketSealer {
+  readonly cipherName: string;
+  readonly macName = null;
+  private readonly s: GcmState;
+
+  constructor(spec: CipherSpec, keys: DirectionKeys) {
+    this.cipherName = spec.name;
+    this.s = new GcmState(spec, keys);
+  }
+
+  seal(_seq: number, payload: Uint8Array): Uint8Array {
+    const pad = paddingFor(payload.length, BLOCK, false);
+    const len = 1 + payload.length + pad;
+    const out = Buffer.allocUnsafe(4 + len + TAG);
+    writePlainPacket(out, 0, payload, pad);
+    const c = createCipheriv(this.s.algorithm, this.s.key, this.s.iv, { authTagLength: TAG });
+    c.setAAD(out.subarray(0, 4));
+    out.set(c.update(out.subarray(4, 4 + len)), 4);
+    c.final();
+    out.set(c.getAuthTag(), 4 + len);
+    this.s.nextIv();
+    return out;
+  }
+}
+
+export class AesGcmOpener implements PacketOpener {
+  readonly cipherName: string;
+  readonly macName = null;
+  readonly headerLength = 4;
+  readonly trailerLength = TAG;
+  private readonly s: GcmState;
+  private pending = -1;
+
+  constructor(spec: CipherSpec, keys: DirectionKeys) {
+    this.cipherName = spec.name;
+    this.s = new GcmState(spec, keys);
+  }
+
+  packetLength(_seq: number, header: Uint8Array): number {
+    if (header.length < 4) throw new OpenerOrderError('header shorter than headerLength');
+    this.pending = checkPacketLength(readU32(header, 0), BLOCK, false);
+    return this.pending;
+  }
+
+  open(_seq: number, packet: Uint8Array): Uint8Array {
+    const len = this.pending;
+    if (len < 0) throw new OpenerOrderError('open() before packetLength()');
+    this.pending = -1;
+    if (packet.length !== 4 + len + TAG) throw wrongPacketSize();
+    const d = createDecipheriv(this.s.algorithm, this.s.key, this.s.iv, { authTagLength: TAG });
+    d.setAAD(packet.subarray(0, 4));
+    d.setAuthTag(packet.subarray(4 + len));
+    const body = d.update(packet.subarray(4, 4 + len));
+    try {
+      d.final();
+    } catch {
+      throw macError(`${this.cipherName} tag mismatch`);
+    }
+    this.s.nextIv();
+    return payloadOf(body);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * Packet layout rules shared by every mode (RFC 4253 §6):
+ *   uint32 packet_length | byte padding_length | payload | random padding | MAC or tag
+ * Padding is at least 4 bytes. Modes that leave the length unencrypted (AEAD, chacha, EtM) align
+ * padding_length||payload||padding; the others align the whole packet including the length.
+ */
+import { randomFillSync } from 'node:crypto';
+import { DisconnectReason, SshProtocolError } from '../../wire/index.js';
+
+export const MIN_PADDING = 4;
+
+/** Bytes of padding for a payload: the smallest count >= 4 that aligns the packet. */
+export function paddingFor(payloadLength: number, align: number, lengthCounts: boolean): number {
+  const covered = 1 + payloadLength + (lengthCounts ? 4 : 0);
+  let pad = align - (covered % align);
+  if (pad < MIN_PADDING) pad += align;
+  return pad;
+}
+
+// Random padding comes from a pool refilled in bulk: one randomFillSync per packet would cost
+// more than padding is worth.
+const POOL_SIZE = 16384;
+const pool = new Uint8Array(POOL_SIZE);
+let poolPos = POOL_SIZE;
+
+export function fillRandomPadding(out: Uint8Array, offset: number, n: number): void {
+  if (poolPos + n > POOL_SIZE) {
+    randomFillSync(pool);
+    poolPos = 0;
+  }
+  out.set(pool.subarray(poolPos, poolPos + n), offset);
+  poolPos += n;
+}
+
+export function writeU32(out: Uint8Array, offset: number, v: number): void {
+  out[offset] = v >>> 24;
+  out[offset + 1] = (v >>> 16) & 0xff;
+  out[offset + 2] = (v >>> 8) & 0xff;
+  out[offset + 3] = v & 0xff;
+}
+
+export function readU32(b: Uint8Array, offset: number): number {
+  return (((b[offset] ?? 0) << 24) | ((b[offset + 1] ?? 0) << 16) | ((b[offset + 2] ?? 0) << 8) | (b[offset + 3] ?? 0)) >>> 0;
+}
+
+/**
+ * Writes packet_length, padding_length, payload and random padding into `out` at `offset`.
+ * Returns packet_length.
+ */
+export function writePlainPacket(out: Uint8Array, offset: number, payload: Uint8Array, pad: number): number {
+  const packetLength = 1 + payload.length + pad;
+  writeU32(out, offset, packetLength);
+  out[offset + 4] = pad;
+  out.set(payload, offset + 5);
+  fillRandomPadding(out, offset + 5 + payload.length, pad);
+  return packetLength;
+}
+
+/**
+ * Checks packet_length against the mode's alignment before anything is allocated or decrypted.
+ * A misaligned or impossibly small length ends the connection (OpenSSH: "Bad packet length").
+ */
+export function checkPacketLength(packetLength: number, align: number, lengthCounts: boolean): number {
+  const aligned = (packetLength + (lengthCounts ? 4 : 0)) % align === 0;
+  if (!aligned || packetLength < 1 + MIN_PADDING) {
+    throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, `bad packet length ${packetLength}`);
+  }
+  return packetLength;
+}
+
+/**
+ * Given the decrypted padding_length||payload||padding (`body`, packet_length bytes), returns the
+ * payload as a view. Bad padding is a PROTOCOL_ERROR (RFC 4253 §6).
+ */
+export function payloadOf(body: Uint8Array): Uint8Array {
+  const pad = body[0] ?? 0;
+  if (pad < MIN_PADDING || pad > body.length - 1) {
+    throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, `bad padding length ${pad}`);
+  }
+  return body.subarray(1, body.length - pad);
+}
+
+export function macError(what: string): SshProtocolError {
+  return new SshProtocolError(DisconnectReason.MAC_ERROR, what);
+}
+
+export function wrongPacketSize(): SshProtocolError {
+  return new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, 'packet size does not match packet_length');
+}
+
+/** A caller broke the packetLength()-then-open() order; a bug in the framing layer, not the peer. */
+export class OpenerOrderError extends Error {
+  override readonly name = 'OpenerOrderError';
+}
+
+/** Uint32 sequence number as 4 big-endian bytes (RFC 4253 §6.4). */
+export function seqBytes(seq: number, into: Uint8Array): Uint8Array {
+  writeU32(into, 0, seq >>> 0);
+  return into;
+}
