@@ -1,0 +1,6 @@
+export { type Audit, createAudit, describeEvent } from './audit.js';
+export * from './events.js';
+export { createLogger, LOG_LEVELS, type Logger, type LoggerConfig, type LogLevel } from './logger.js';
+export { GatehouseMetrics, type MetricsOptions } from './metrics.js';
+export { isSecretField, REDACTED, scrub, scrubString } from './redact.js';
+export { createObservabilitySink, observe } from './subscriber.js';

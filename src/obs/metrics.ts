@@ -1,0 +1,137 @@
+/**
+ * Prometheus metrics (prom-client), each in its own registry so several gateways (or tests)
+ * in one process do not collide. `record(event)` turns typed core events into metric updates.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GatehouseEvent } from './events.js';
+
+export interface MetricsOptions {
+  /** Process metrics (CPU, memory, event loop, GC); on by default. */
+  readonly defaultMetrics?: boolean;
+}
+
+/** Latency buckets in seconds, from a LAN dial to a slow KEX on a loaded gateway. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export class GatehouseMetrics {
+  readonly registry = new Registry();
+  readonly connections = new Counter({
+    name: 'gatehouse_connections_total',
+    help: 'Inbound SSH connections accepted.',
+    registers: [this.registry],
+  });
+  readonly auth = new Counter({
+    name: 'gatehouse_auth_total',
+    help: 'Authentication results by method and result.',
+    labelNames: ['method', 'result'] as const,
+    registers: [this.registry],
+  });
+  readonly decisions = new Counter({
+    name: 'gatehouse_policy_decisions_total',
+    help: 'Policy decisions by result (allow, deny).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly activeSessions = new Gauge({
+    name: 'gatehouse_active_sessions',
+    help: 'Relayed sessions currently open.',
+    registers: [this.registry],
+  });
+  readonly relayedBytes = new Counter({
+    name: 'gatehouse_relayed_bytes_total',
+    help: 'Bytes relayed by direction (client-to-target, target-to-client).',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  readonly dialSeconds = new Histogram({
+    name: 'gatehouse_target_dial_seconds',
+    help: 'Time to open the TCP connection to a target.',
+    labelNames: ['result'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly handshakeSeconds = new Histogram({
+    name: 'gatehouse_handshake_seconds',
+    help: 'SSH handshake (version exchange to first NEWKEYS) duration by side.',
+    labelNames: ['side'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly recordingFailures = new Counter({
+    name: 'gatehouse_recording_failures_total',
+    help: 'Recordings that could not be written.',
+    registers: [this.registry],
+  });
+  readonly policyReloads = new Counter({
+    name: 'gatehouse_policy_reloads_total',
+    help: 'Policy reloads by result (applied, rejected).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly revokedSessions = new Counter({
+    name: 'gatehouse_sessions_revoked_total',
+    help: 'Live sessions ended because a reloaded policy no longer allowed them.',
+    registers: [this.registry],
+  });
+
+  constructor(options: MetricsOptions = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    // Make the labelled series visible at zero before the first event.
+    this.relayedBytes.inc({ direction: 'client-to-target' }, 0);
+    this.relayedBytes.inc({ direction: 'target-to-client' }, 0);
+    this.decisions.inc({ result: 'allow' }, 0);
+    this.decisions.inc({ result: 'deny' }, 0);
+  }
+
+  readonly record = (e: GatehouseEvent): void => {
+    switch (e.type) {
+      case 'connection.open':
+        this.connections.inc();
+        return;
+      case 'auth.result':
+        this.auth.inc({ method: e.method, result: e.result });
+        return;
+      case 'policy.decision':
+        this.decisions.inc({ result: e.result });
+        return;
+      case 'session.start':
+        this.activeSessions.inc();
+        return;
+      case 'session.end':
+        this.activeSessions.dec();
+        return;
+      case 'session.revoked':
+        this.revokedSessions.inc();
+        return;
+      case 'relay.bytes':
+        this.relayedBytes.inc({ direction: e.direction }, e.bytes);
+        return;
+      case 'target.dial':
+        this.dialSeconds.observe({ result: e.ok ? 'ok' : 'failed' }, e.seconds);
+        return;
+      case 'handshake.complete':
+        this.handshakeSeconds.observe({ side: e.side }, e.seconds);
+        return;
+      case 'recording.failure':
+        this.recordingFailures.inc();
+        return;
+      case 'policy.reload':
+        this.policyReloads.inc({ result: e.result });
+        return;
+      case 'connection.close':
+      case 'auth.attempt':
+      case 'channel.open':
+      case 'channel.close':
+        return;
+      default: {
+        const never: never = e;
+        throw new Error(`unknown event ${String(never)}`);
+      }
+    }
+  };
+
+  /** The exposition text for /metrics. */
+  async expose(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
