@@ -42,19 +42,22 @@ function isTransportError(err: unknown): boolean {
 
 const CLAIM_REASONS: Record<string, IdTokenRejection> = { aud: 'audience', iss: 'issuer', azp: 'azp', nonce: 'nonce', exp: 'expired', iat: 'issued-in-future', nbf: 'not-yet-valid', sub: 'subject' };
 
-/** openid-client's own ID token checks fail with coded ClientErrors; give them our reasons. */
+/** openid-client's own ID token checks fail with coded ClientErrors (codes from oauth4webapi); give them our reasons. */
 function idTokenErrorFromClient(err: unknown): IdTokenError | undefined {
   if (!(err instanceof oidc.ClientError)) return undefined;
-  const claim = (err.cause as { claim?: unknown } | undefined)?.claim;
+  // The ClientError wraps oauth4webapi's OperationProcessingError, whose cause names the claim.
+  const inner = err.cause as { message?: unknown; cause?: { claim?: unknown } } | undefined;
+  const claim = inner?.cause?.claim;
+  const what = typeof inner?.message === 'string' ? inner.message : err.message;
   switch (err.code) {
-    case 'OAUTH_JWT_CLAIM_COMPARISON':
-    case 'OAUTH_JWT_TIMESTAMP_CHECK':
-      return new IdTokenError((typeof claim === 'string' ? CLAIM_REASONS[claim] : undefined) ?? 'malformed', `${err.message}${typeof claim === 'string' ? ` (${claim})` : ''}`);
+    case 'OAUTH_JWT_CLAIM_COMPARISON_FAILED':
+    case 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED':
+      return new IdTokenError((typeof claim === 'string' ? CLAIM_REASONS[claim] : undefined) ?? 'malformed', what);
     case 'OAUTH_INVALID_RESPONSE':
     case 'OAUTH_PARSE_ERROR':
-      return /alg/i.test(err.cause instanceof Error ? err.cause.message : '') ? new IdTokenError('alg-not-allowed', err.message) : new IdTokenError('malformed', err.message);
+      return /"alg"/.test(what) ? new IdTokenError('alg-not-allowed', what) : /JWT|ID Token/i.test(what) ? new IdTokenError('malformed', what) : undefined;
     case 'OAUTH_UNSUPPORTED_OPERATION':
-      return new IdTokenError('alg-not-allowed', err.message);
+      return /JWS|alg/i.test(what) ? new IdTokenError('alg-not-allowed', what) : undefined;
     default:
       return undefined;
   }
