@@ -1,0 +1,284 @@
+/**
+ * An append-only line file with a hash-chain sidecar, written off the relay's hot path.
+ *
+ * `push(line)` is synchronous and cheap: it queues the line. A timer (default every 250 ms,
+ * so well under the 1 s of data at risk the design allows) and a size threshold trigger
+ * flushes, which hash the queued lines into the chain and append them with one write per
+ * file. Only whole lines are ever written, so after a crash or kill -9 the file is valid up
+ * to its last complete line (a partially written final line can only come from the kernel
+ * cutting a write short, and readers ignore an unterminated tail).
+ *
+ * The queue is bounded. Overflow and write errors are reported to `onFailure` (typed
+ * RecordingFailure) and counted in `stats`; after a write error the file is never written
+ * again, so a half-written line can never be followed by more data.
+ */
+import { open } from 'node:fs/promises';
+import { errnoCode, errorMessage, type FailureHandler, type RecordingFailure, type RecordingFailureKind } from './failures.js';
+import { CHAIN_SUFFIX, LineChain, toHex } from './line-chain.js';
+
+export interface AppendTarget {
+  write(data: Uint8Array): Promise<void>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The file operations the writer needs; injectable for fault tests. */
+export interface RecordingFs {
+  /** Creates `path` (it must not exist) for appending. */
+  createAppend(path: string): Promise<AppendTarget>;
+}
+
+export const nodeRecordingFs: RecordingFs = {
+  async createAppend(path) {
+    const fh = await open(path, 'ax', 0o640);
+    return {
+      async write(data) {
+        let off = 0;
+        while (off < data.length) {
+          const { bytesWritten } = await fh.write(data, off, data.length - off);
+          if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
+          off += bytesWritten;
+        }
+      },
+      sync: () => fh.datasync(),
+      close: () => fh.close(),
+    };
+  },
+};
+
+export interface ChainedLineWriterOptions {
+  readonly path: string;
+  readonly seed: Uint8Array;
+  readonly onFailure: FailureHandler;
+  /** Hard bound on queued characters; beyond it lines are dropped and reported. Default 8 MiB. */
+  readonly maxQueuedBytes?: number;
+  /** `push` returns 'pressure' at or above this (the caller may slow its source). Default 1 MiB. */
+  readonly highWaterBytes?: number;
+  /** Periodic flush interval; default 250 ms. */
+  readonly flushIntervalMs?: number;
+  /** Queued amount that triggers an immediate flush; default 256 KiB. */
+  readonly flushThresholdBytes?: number;
+  readonly fs?: RecordingFs;
+  /** Called when the queue drops below the high-water mark after a 'pressure' result. */
+  readonly onDrain?: () => void;
+}
+
+export type PushResult = 'ok' | 'pressure' | 'dropped';
+
+export interface ChainedLineStats {
+  /** Lines and bytes durably handed to the kernel (both files written). */
+  readonly lines: number;
+  readonly bytes: number;
+  /** Chain value after the last committed line. */
+  readonly chainHead: string;
+  readonly droppedLines: number;
+  readonly droppedBytes: number;
+  readonly failed: boolean;
+}
+
+export class ChainedLineWriter {
+  private queue: string[] = [];
+  private queued = 0;
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly chain: LineChain;
+  private committedLines = 0;
+  private committedBytes = 0;
+  private committedHead: string;
+  private droppedLines = 0;
+  private droppedBytes = 0;
+  private failed = false;
+  private closed = false;
+  private overflowing = false;
+  private reportedAfterFailure = false;
+  private underPressure = false;
+  private scheduled = false;
+  private readonly max: number;
+  private readonly high: number;
+  private readonly threshold: number;
+
+  private constructor(
+    private readonly opts: ChainedLineWriterOptions,
+    private readonly file: AppendTarget,
+    private readonly chainFile: AppendTarget,
+  ) {
+    this.chain = new LineChain(opts.seed);
+    this.committedHead = toHex(opts.seed);
+    this.max = opts.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.high = Math.min(opts.highWaterBytes ?? 1024 * 1024, this.max);
+    this.threshold = opts.flushThresholdBytes ?? 256 * 1024;
+    const interval = opts.flushIntervalMs ?? 250;
+    this.timer = setInterval(() => void this.flush(), interval);
+    this.timer.unref();
+  }
+
+  /** Creates the file and its chain sidecar; rejects (with the errno in `code`) if either fails. */
+  static async create(opts: ChainedLineWriterOptions): Promise<ChainedLineWriter> {
+    const fs = opts.fs ?? nodeRecordingFs;
+    const file = await fs.createAppend(opts.path);
+    let chainFile: AppendTarget;
+    try {
+      chainFile = await fs.createAppend(opts.path + CHAIN_SUFFIX);
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
+    return new ChainedLineWriter(opts, file, chainFile);
+  }
+
+  get path(): string {
+    return this.opts.path;
+  }
+
+  get stats(): ChainedLineStats {
+    return {
+      lines: this.committedLines,
+      bytes: this.committedBytes,
+      chainHead: this.committedHead,
+      droppedLines: this.droppedLines,
+      droppedBytes: this.droppedBytes,
+      failed: this.failed,
+    };
+  }
+
+  /** Whether the writer can still record (no write failure, not closed). */
+  get isHealthy(): boolean {
+    return !this.failed && !this.closed;
+  }
+
+  /** Queues one line (must not contain '\n'). */
+  push(line: string): PushResult {
+    if (this.failed || this.closed) {
+      this.drop(line);
+      if (!this.reportedAfterFailure) {
+        this.reportedAfterFailure = true;
+        this.report('dropped-after-failure', `${this.closed ? 'closed' : 'failed'} recording file received more data`, 1, line.length);
+      }
+      return 'dropped';
+    }
+    if (this.queued + line.length > this.max) {
+      this.drop(line);
+      if (!this.overflowing) {
+        this.overflowing = true;
+        this.report('queue-full', `recording queue full (${this.max} bytes); data is being dropped`, 1, line.length);
+      }
+      this.scheduleFlush();
+      return 'dropped';
+    }
+    this.queue.push(line);
+    this.queued += line.length;
+    if (this.queued >= this.threshold) this.scheduleFlush();
+    if (this.queued >= this.high) {
+      this.underPressure = true;
+      return 'pressure';
+    }
+    return 'ok';
+  }
+
+  /** Writes everything queued so far. Never rejects; failures go to onFailure. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.queue.length === 0 || this.failed) return;
+    this.flushing = this.writeBatch().finally(() => {
+      this.flushing = null;
+    });
+    await this.flushing;
+  }
+
+  /** Flushes, syncs and closes both files. Idempotent. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+    if (this.closed) return;
+    this.closed = true;
+    for (const [f, name] of [
+      [this.file, this.opts.path],
+      [this.chainFile, this.opts.path + CHAIN_SUFFIX],
+    ] as const) {
+      if (!this.failed) {
+        try {
+          await f.sync();
+        } catch (e) {
+          this.fail(e, name, 0, 0);
+        }
+      }
+      await f.close().catch(() => undefined);
+    }
+  }
+
+  private scheduleFlush(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async writeBatch(): Promise<void> {
+    const lines = this.queue;
+    this.queue = [];
+    this.queued = 0;
+    let chainText = '';
+    for (const l of lines) chainText += `${toHex(this.chain.add(l))}\n`;
+    const head = this.chain.headHex;
+    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    try {
+      await this.file.write(data);
+    } catch (e) {
+      this.fail(e, this.opts.path, lines.length, data.length);
+      return;
+    }
+    try {
+      await this.chainFile.write(Buffer.from(chainText, 'latin1'));
+    } catch (e) {
+      // The lines are in the file but unchained: verify reports them as an unsealed tail.
+      this.fail(e, this.opts.path + CHAIN_SUFFIX, 0, 0);
+      return;
+    }
+    this.committedLines += lines.length;
+    this.committedBytes += data.length;
+    this.committedHead = head;
+    if (this.queued < this.high) {
+      this.overflowing = false;
+      if (this.underPressure) {
+        this.underPressure = false;
+        this.opts.onDrain?.();
+      }
+    }
+  }
+
+  private fail(e: unknown, file: string, lostLines: number, lostBytes: number): void {
+    this.failed = true;
+    const pendingLines = this.queue.length;
+    const pendingBytes = this.queued;
+    this.queue = [];
+    this.queued = 0;
+    this.droppedLines += lostLines + pendingLines;
+    this.droppedBytes += lostBytes + pendingBytes;
+    const code = errnoCode(e);
+    this.report('write-failed', `cannot write ${file}: ${errorMessage(e)}`, lostLines + pendingLines, lostBytes + pendingBytes, code, file);
+  }
+
+  private drop(line: string): void {
+    this.droppedLines++;
+    this.droppedBytes += line.length;
+  }
+
+  private report(kind: RecordingFailureKind, message: string, lostLines: number, lostBytes: number, code?: string, file?: string): void {
+    const f: RecordingFailure = {
+      kind,
+      file: file ?? this.opts.path,
+      message,
+      lostLines,
+      lostBytes,
+      ...(code !== undefined ? { code } : {}),
+    };
+    try {
+      this.opts.onFailure(f);
+    } catch {
+      // A throwing handler must not break the writer; the failure is still in stats.
+    }
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Records one session channel (pty shell, pty-less shell, exec) as an asciicast file.
+ * The gateway calls these methods with the channel data it relays; all of them are
+ * synchronous and only queue (see chained-log.ts), so the relay never waits on the disk.
+ */
+import { type AsciicastVersion, type CastEvent, type CastEventCode, type CastHeader, encodeEvent, encodeHeader, formatResize } from './asciicast.js';
+import type { ChainedLineStats, ChainedLineWriter, PushResult } from './chained-log.js';
+import type { LiveBroadcaster } from './live.js';
+import type { ChannelEntry, ChannelKind } from './session-index.js';
+import { StreamingUtf8Decoder } from './utf8-escape.js';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export type ChannelExit =
+  | { readonly type: 'status'; readonly status: number }
+  | { readonly type: 'signal'; readonly signal: string; readonly coreDumped?: boolean; readonly message?: string };
+
+export interface ChannelRecorderInit {
+  readonly channel: number;
+  readonly kind: ChannelKind;
+  readonly pty: boolean;
+  readonly version: AsciicastVersion;
+  readonly header: CastHeader;
+  readonly recordInput: boolean;
+  readonly writer: ChainedLineWriter;
+  /** Milliseconds, monotonic. */
+  readonly clock: () => number;
+  readonly live?: LiveBroadcaster;
+  readonly command?: string;
+  readonly subsystem?: string;
+}
+
+export class ChannelRecorder {
+  private readonly startMs: number;
+  private readonly startIso: string;
+  private endIso: string | undefined;
+  private lastUs = 0;
+  /** Time of the last event that reached the queue (v3 intervals are relative to it). */
+  private lastWrittenUs = 0;
+  private readonly decoders = { stdout: new StreamingUtf8Decoder(), stderr: new StreamingUtf8Decoder(), input: new StreamingUtf8Decoder() };
+  private bytesOut = 0;
+  private bytesIn = 0;
+  private exit: ChannelExit | undefined;
+  private gapLines = 0;
+  private closed: Promise<ChannelEntry> | null = null;
+
+  constructor(private readonly init: ChannelRecorderInit) {
+    this.startMs = init.clock();
+    this.startIso = new Date().toISOString();
+    init.writer.push(encodeHeader(init.header));
+    init.live?.publish({ type: 'channel-open', channel: init.channel, header: init.header });
+  }
+
+  get channel(): number {
+    return this.init.channel;
+  }
+
+  get file(): string {
+    return this.init.writer.path;
+  }
+
+  get writerStats(): ChainedLineStats {
+    return this.init.writer.stats;
+  }
+
+  /** Target output (stdout, or stderr from extended data type 1, RFC 4254 section 5.2). */
+  output(data: Uint8Array, stream: OutputStream = 'stdout'): PushResult {
+    this.bytesOut += data.length;
+    const s = this.decoders[stream].decode(data);
+    return s.length > 0 ? this.emit('o', s) : 'ok';
+  }
+
+  /** Client input; recorded only when policy enabled input recording (keystrokes hold passwords). */
+  input(data: Uint8Array): PushResult {
+    this.bytesIn += data.length;
+    if (!this.init.recordInput) return 'ok';
+    const s = this.decoders.input.decode(data);
+    return s.length > 0 ? this.emit('i', s) : 'ok';
+  }
+
+  /** window-change (RFC 4254 section 6.7). */
+  resize(cols: number, rows: number): PushResult {
+    return this.emit('r', formatResize(cols, rows));
+  }
+
+  /** A marker: exec command, signal sent, policy note. */
+  marker(label: string): PushResult {
+    return this.emit('m', label);
+  }
+
+  /** exit-status / exit-signal (RFC 4254 section 6.10). */
+  setExit(exit: ChannelExit): void {
+    this.exit = exit;
+    if (exit.type === 'status') {
+      if (this.init.version === 3) this.emit('x', String(exit.status));
+      else this.emit('m', `exit status ${exit.status}`);
+    } else {
+      this.emit('m', `exit signal ${exit.signal}${exit.coreDumped ? ' (core dumped)' : ''}${exit.message ? `: ${exit.message}` : ''}`);
+    }
+  }
+
+  /** Flushes decoders, closes the file and returns the index entry. Idempotent. */
+  close(): Promise<ChannelEntry> {
+    if (!this.closed) this.closed = this.doClose();
+    return this.closed;
+  }
+
+  private async doClose(): Promise<ChannelEntry> {
+    for (const [name, d] of Object.entries(this.decoders)) {
+      const rest = d.end();
+      if (rest.length > 0) this.emit(name === 'input' ? 'i' : 'o', rest);
+    }
+    this.endIso = new Date().toISOString();
+    await this.init.writer.close();
+    this.init.live?.publish({ type: 'channel-close', channel: this.init.channel });
+    return this.entry();
+  }
+
+  /** The index entry as of now. */
+  entry(): ChannelEntry {
+    const st = this.init.writer.stats;
+    const ex = this.exit;
+    return {
+      channel: this.init.channel,
+      kind: this.init.kind,
+      pty: this.init.pty,
+      ...(this.init.command !== undefined ? { command: this.init.command } : {}),
+      ...(this.init.subsystem !== undefined ? { subsystem: this.init.subsystem } : {}),
+      start: this.startIso,
+      ...(this.endIso !== undefined ? { end: this.endIso } : {}),
+      ...(ex?.type === 'status' ? { exitStatus: ex.status } : {}),
+      ...(ex?.type === 'signal' ? { exitSignal: ex.signal } : {}),
+      bytesOut: this.bytesOut,
+      bytesIn: this.bytesIn,
+      recording: {
+        file: this.init.writer.path.slice(this.init.writer.path.lastIndexOf('/') + 1),
+        lines: st.lines,
+        bytes: st.bytes,
+        chainHead: st.chainHead,
+        droppedLines: st.droppedLines,
+        droppedBytes: st.droppedBytes,
+      },
+    };
+  }
+
+  private emit(code: CastEventCode, data: string): PushResult {
+    let us = Math.round((this.init.clock() - this.startMs) * 1000);
+    if (us < this.lastUs) us = this.lastUs;
+    this.lastUs = us;
+    const event: CastEvent = { timeUs: us, code, data };
+    if (this.gapLines > 0 && this.init.writer.isHealthy) {
+      // Say in the recording itself that something is missing here.
+      const gap: CastEvent = { timeUs: us, code: 'm', data: `recording gap: ${this.gapLines} events dropped (queue full)` };
+      if (this.init.writer.push(encodeEvent(this.init.version, gap, this.lastWrittenUs)) !== 'dropped') {
+        this.gapLines = 0;
+        this.lastWrittenUs = us;
+      }
+    }
+    const r = this.init.writer.push(encodeEvent(this.init.version, event, this.lastWrittenUs));
+    if (r === 'dropped') this.gapLines++;
+    else this.lastWrittenUs = us;
+    this.init.live?.publish({ type: 'event', channel: this.init.channel, event });
+    return r;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Hash chain over the lines of a recording file, for tamper evidence.
+ *
+ *   c0 = SHA-256("gatehouse-chain-v1\n" || session-id || "/" || file-name)
+ *   ci = SHA-256(c(i-1) || line i)            (line i without its newline, UTF-8)
+ *
+ * The values go to a sidecar `<file>.chain`, one lowercase hex value per line, so the recording
+ * itself stays a plain asciicast / JSON-lines file that `asciinema cat` and jq read unchanged.
+ * Line i of the sidecar is ci; the final value and line count are copied into the signed
+ * session index, so rewriting both files is still detected. Binding the seed to session and
+ * file name stops a file being swapped in from elsewhere.
+ */
+import { createHash } from 'node:crypto';
+
+export const CHAIN_SUFFIX = '.chain';
+const SEED_LABEL = 'gatehouse-chain-v1\n';
+
+export function chainSeed(sessionId: string, fileName: string): Uint8Array {
+  return createHash('sha256').update(SEED_LABEL).update(sessionId).update('/').update(fileName).digest();
+}
+
+export function chainStep(prev: Uint8Array, line: Uint8Array | string): Uint8Array {
+  return createHash('sha256').update(prev).update(line).digest();
+}
+
+export function toHex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+}
+
+/** Incremental chain state. */
+export class LineChain {
+  private head: Uint8Array;
+  private count = 0;
+
+  constructor(seed: Uint8Array) {
+    this.head = seed;
+  }
+
+  /** Adds one line (without newline); returns the new chain value. */
+  add(line: Uint8Array | string): Uint8Array {
+    this.head = chainStep(this.head, line);
+    this.count++;
+    return this.head;
+  }
+
+  get lines(): number {
+    return this.count;
+  }
+
+  get headHex(): string {
+    return toHex(this.head);
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * One recorder per gateway connection. It owns the session directory
+ * (recordings/YYYY/MM/DD/<session-id>/), one asciicast per session channel, the audit log
+ * (SFTP operations, forwards, notes), the live broadcaster and the session index, which it
+ * rewrites (atomically) as channels come and go and signs at `finish()`.
+ *
+ * The gateway calls it with channel data; every data method is synchronous and only queues.
+ * Failures go to `onFailure`; `open` and `openChannel` reject with RecordingError when a
+ * file cannot be created, so the gateway can refuse the session or channel with a message.
+ */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AsciicastVersion, CastHeader } from './asciicast.js';
+import { ChainedLineWriter, type ChainedLineWriterOptions, type PushResult, type RecordingFs } from './chained-log.js';
+import { ChannelRecorder } from './channel-recorder.js';
+import { errnoCode, errorMessage, type RecordingFailure, RecordingError } from './failures.js';
+import { CHAIN_SUFFIX, chainSeed } from './line-chain.js';
+import { AUDIT_FILE, channelFileName, INDEX_FILE, sessionDir } from './layout.js';
+import { LiveBroadcaster } from './live.js';
+import type { RecordingKey } from './recording-key.js';
+import { type SftpAuditEvent, SftpAuditor } from './sftp-audit.js';
+import {
+  type ChannelEntry,
+  type ForwardEntry,
+  INDEX_FORMAT,
+  type SessionIndex,
+  type SessionTarget,
+  type SessionWho,
+  signIndex,
+} from './session-index.js';
+import { ESCAPE_SCHEME } from './utf8-escape.js';
+
+export interface SessionRecorderOptions {
+  readonly root: string;
+  readonly sessionId: string;
+  readonly who: SessionWho;
+  readonly target: SessionTarget;
+  readonly key: RecordingKey;
+  readonly onFailure: (f: RecordingFailure) => void;
+  readonly asciicastVersion?: AsciicastVersion;
+  /** Policy `recording: { input: true }`: keystrokes are recorded (they may contain passwords). */
+  readonly recordInput?: boolean;
+  readonly idleTimeLimit?: number;
+  readonly start?: Date;
+  /** Monotonic milliseconds; default performance.now. */
+  readonly clock?: () => number;
+  readonly fs?: RecordingFs;
+  readonly writer?: Pick<ChainedLineWriterOptions, 'maxQueuedBytes' | 'highWaterBytes' | 'flushIntervalMs' | 'flushThresholdBytes'>;
+  readonly live?: LiveBroadcaster;
+}
+
+export interface ChannelOpenRequest {
+  readonly kind: 'shell' | 'exec';
+  /** pty-req (RFC 4254 section 6.2), absent for pty-less sessions. */
+  readonly pty?: { readonly cols: number; readonly rows: number; readonly term: string };
+  readonly command?: string;
+  /** Client channel id or any caller tag, kept out of the file name. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface ForwardInfo {
+  readonly kind: ForwardEntry['kind'];
+  readonly originator?: string;
+  readonly destination?: string;
+}
+
+export interface ForwardTracker {
+  toTarget(bytes: number): void;
+  toClient(bytes: number): void;
+  close(reason?: string): void;
+}
+
+export interface SftpChannelAudit {
+  readonly channel: number;
+  fromClient(chunk: Uint8Array): void;
+  fromServer(chunk: Uint8Array): void;
+  setExitStatus(status: number): void;
+  close(): void;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export class SessionRecorder {
+  private readonly channels = new Map<number, ChannelRecorder>();
+  private readonly finished: ChannelEntry[] = [];
+  private readonly sftp = new Map<number, { entry: Mutable<ChannelEntry>; auditor: SftpAuditor }>();
+  private readonly forwards: Mutable<ForwardEntry>[] = [];
+  private readonly failures: RecordingFailure[] = [];
+  private nextChannel = 0;
+  private endIso: string | undefined;
+  private finishing: Promise<SessionIndex> | null = null;
+  private indexWrite: Promise<void> = Promise.resolve();
+  readonly live: LiveBroadcaster;
+  readonly dir: string;
+  private readonly clock: () => number;
+  private readonly startIso: string;
+
+  private constructor(
+    private readonly opts: SessionRecorderOptions,
+    dir: string,
+    private readonly auditLog: ChainedLineWriter,
+  ) {
+    this.dir = dir;
+    this.live = opts.live ?? new LiveBroadcaster();
+    this.clock = opts.clock ?? (() => performance.now());
+    this.startIso = (opts.start ?? new Date()).toISOString();
+  }
+
+  static async open(opts: SessionRecorderOptions): Promise<SessionRecorder> {
+    const start = opts.start ?? new Date();
+    const dir = sessionDir(opts.root, opts.sessionId, start);
+    let self: SessionRecorder | undefined;
+    const onFailure = (f: RecordingFailure): void => {
+      if (self) self.report(f);
+      else opts.onFailure(f);
+    };
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o750 });
+      const audit = await ChainedLineWriter.create({
+        ...opts.writer,
+        path: join(dir, AUDIT_FILE),
+        seed: chainSeed(opts.sessionId, AUDIT_FILE),
+        onFailure,
+        ...(opts.fs ? { fs: opts.fs } : {}),
+      });
+      self = new SessionRecorder({ ...opts, start }, dir, audit);
+      await self.writeIndex(undefined, true);
+    } catch (e) {
+      throw SessionRecorder.startError(dir, e);
+    }
+    self.audit({ type: 'session.start', who: opts.who, target: opts.target });
+    return self;
+  }
+
+  private static startError(file: string, e: unknown): RecordingError {
+    if (e instanceof RecordingError) return e;
+    const code = errnoCode(e);
+    return new RecordingError(
+      { kind: 'write-failed', file, message: `cannot create recording ${file}: ${errorMessage(e)}`, lostLines: 0, lostBytes: 0, ...(code ? { code } : {}) },
+      { cause: e },
+    );
+  }
+
+  get sessionId(): string {
+    return this.opts.sessionId;
+  }
+
+  /** Failures seen so far (also delivered to onFailure). */
+  get failureCount(): number {
+    return this.failures.length;
+  }
+
+  private report(f: RecordingFailure): void {
+    if (this.failures.length < 100) this.failures.push(f);
+    this.opts.onFailure(f);
+  }
+
+  /** Starts the asciicast of a shell or exec channel. */
+  async openChannel(req: ChannelOpenRequest): Promise<ChannelRecorder> {
+    const channel = this.nextChannel++;
+    const file = channelFileName(channel);
+    const version = this.opts.asciicastVersion ?? 2;
+    const t = this.opts.target;
+    const header: CastHeader = {
+      version,
+      width: req.pty?.cols ?? 80,
+      height: req.pty?.rows ?? 24,
+      timestamp: Math.floor(Date.now() / 1000),
+      title: `${t.login}@${t.host} by ${this.opts.who.identity} (${this.opts.sessionId})`,
+      ...(req.command !== undefined ? { command: req.command } : {}),
+      ...(req.pty ? { term: req.pty.term } : {}),
+      ...(req.env ? { env: req.env } : {}),
+      ...(this.opts.idleTimeLimit !== undefined ? { idleTimeLimit: this.opts.idleTimeLimit } : {}),
+      gatehouse: { session: this.opts.sessionId, channel, invalid_bytes: ESCAPE_SCHEME, chain: file + CHAIN_SUFFIX },
+    };
+    let writer: ChainedLineWriter;
+    try {
+      writer = await ChainedLineWriter.create({
+        ...this.opts.writer,
+        path: join(this.dir, file),
+        seed: chainSeed(this.opts.sessionId, file),
+        onFailure: (f) => this.report(f),
+        ...(this.opts.fs ? { fs: this.opts.fs } : {}),
+      });
+    } catch (e) {
+      const err = SessionRecorder.startError(join(this.dir, file), e);
+      this.report(err.failure);
+      throw err;
+    }
+    const rec = new ChannelRecorder({
+      channel,
+      kind: req.kind,
+      pty: req.pty !== undefined,
+      version,
+      header,
+      recordInput: this.opts.recordInput ?? false,
+      writer,
+      clock: this.clock,
+      live: this.live,
+      ...(req.command !== undefined ? { command: req.command } : {}),
+    });
+    if (req.command !== undefined) rec.marker(`exec: ${req.command}`);
+    this.channels.set(channel, rec);
+    this.audit({ type: 'channel.open', channel, kind: req.kind, pty: req.pty !== undefined, file, ...(req.command !== undefined ? { command: req.command } : {}) });
+    void this.writeIndex(undefined);
+    return rec;
+  }
+
+  /** Closes a channel's recording (after exit-status and close were relayed). */
+  async closeChannel(rec: ChannelRecorder): Promise<ChannelEntry> {
+    const entry = await rec.close();
+    if (this.channels.delete(rec.channel)) {
+      this.finished.push(entry);
+      this.audit({
+        type: 'channel.close',
+        channel: entry.channel,
+        ...(entry.exitStatus !== undefined ? { exitStatus: entry.exitStatus } : {}),
+        ...(entry.exitSignal !== undefined ? { exitSignal: entry.exitSignal } : {}),
+        bytesOut: entry.bytesOut,
+        bytesIn: entry.bytesIn,
+      });
+      void this.writeIndex(undefined);
+    }
+    return entry;
+  }
+
+  /** An SFTP subsystem channel: packets both ways become audit events. */
+  openSftp(): SftpChannelAudit {
+    const channel = this.nextChannel++;
+    const entry: Mutable<ChannelEntry> = { channel, kind: 'subsystem', subsystem: 'sftp', pty: false, start: new Date().toISOString(), bytesOut: 0, bytesIn: 0 };
+    const auditor = new SftpAuditor((e: SftpAuditEvent) => this.audit({ channel, ...e }));
+    this.sftp.set(channel, { entry, auditor });
+    this.audit({ type: 'channel.open', channel, kind: 'subsystem', subsystem: 'sftp' });
+    let closed = false;
+    return {
+      channel,
+      fromClient: (c) => {
+        entry.bytesIn += c.length;
+        auditor.fromClient(c);
+      },
+      fromServer: (c) => {
+        entry.bytesOut += c.length;
+        auditor.fromServer(c);
+      },
+      setExitStatus: (s) => {
+        entry.exitStatus = s;
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        auditor.end();
+        entry.end = new Date().toISOString();
+        this.audit({ type: 'channel.close', channel, bytesOut: entry.bytesOut, bytesIn: entry.bytesIn, ...auditor.totals });
+      },
+    };
+  }
+
+  /** A forwarded connection (direct-tcpip from -L/-J, forwarded-tcpip from -R, agent). */
+  forward(info: ForwardInfo): ForwardTracker {
+    const entry: Mutable<ForwardEntry> = { ...info, start: new Date().toISOString(), bytesToTarget: 0, bytesToClient: 0 };
+    if (this.forwards.length < 100_000) this.forwards.push(entry);
+    const t0 = this.clock();
+    this.audit({ type: 'forward.open', ...info });
+    let closed = false;
+    return {
+      toTarget: (n) => {
+        entry.bytesToTarget += n;
+      },
+      toClient: (n) => {
+        entry.bytesToClient += n;
+      },
+      close: (reason) => {
+        if (closed) return;
+        closed = true;
+        entry.end = new Date().toISOString();
+        this.audit({
+          type: 'forward.close',
+          ...info,
+          durationMs: Math.round(this.clock() - t0),
+          bytesToTarget: entry.bytesToTarget,
+          bytesToClient: entry.bytesToClient,
+          ...(reason !== undefined ? { reason } : {}),
+        });
+      },
+    };
+  }
+
+  /** Appends one event to audit.jsonl (time and session id added). */
+  audit(event: { readonly type: string } & Readonly<Record<string, unknown>>): PushResult {
+    return this.auditLog.push(JSON.stringify({ time: new Date().toISOString(), session: this.opts.sessionId, ...event }));
+  }
+
+  /** Closes everything, writes and signs the index. Idempotent. */
+  finish(reason?: string): Promise<SessionIndex> {
+    if (!this.finishing) this.finishing = this.doFinish(reason);
+    return this.finishing;
+  }
+
+  private async doFinish(reason: string | undefined): Promise<SessionIndex> {
+    for (const rec of [...this.channels.values()]) await this.closeChannel(rec);
+    for (const s of this.sftp.values()) {
+      s.auditor.end();
+      s.entry.end ??= new Date().toISOString();
+    }
+    for (const f of this.forwards) f.end ??= new Date().toISOString();
+    this.endIso = new Date().toISOString();
+    this.audit({ type: 'session.end', ...(reason !== undefined ? { reason } : {}) });
+    await this.auditLog.close();
+    this.live.publish({ type: 'end' });
+    const index = signIndex(this.buildIndex('closed'), this.opts.key);
+    await this.writeIndex(index);
+    return index;
+  }
+
+  private buildIndex(state: 'open' | 'closed'): SessionIndex {
+    const a = this.auditLog.stats;
+    const channels = [...this.finished, ...[...this.channels.values()].map((c) => c.entry()), ...[...this.sftp.values()].map((s) => ({ ...s.entry }))];
+    channels.sort((x, y) => x.channel - y.channel);
+    return {
+      format: INDEX_FORMAT,
+      sessionId: this.opts.sessionId,
+      state,
+      who: this.opts.who,
+      target: this.opts.target,
+      start: this.startIso,
+      ...(this.endIso !== undefined ? { end: this.endIso } : {}),
+      asciicastVersion: this.opts.asciicastVersion ?? 2,
+      inputRecorded: this.opts.recordInput ?? false,
+      channels,
+      forwards: this.forwards.map((f) => ({ ...f })),
+      audit: { file: AUDIT_FILE, lines: a.lines, bytes: a.bytes, chainHead: a.chainHead, droppedLines: a.droppedLines, droppedBytes: a.droppedBytes },
+      failures: this.failures.map((f) => ({ ...f })),
+    };
+  }
+
+  /** Writes index.json atomically (temp file + rename); serialized so the last write wins. */
+  private writeIndex(signed: SessionIndex | undefined, rethrow = false): Promise<void> {
+    const next = this.indexWrite.then(async () => {
+      const index = signed ?? this.buildIndex('open');
+      const path = join(this.dir, INDEX_FILE);
+      try {
+        await writeFile(`${path}.tmp`, `${JSON.stringify(index, null, 2)}\n`, { mode: 0o640 });
+        await rename(`${path}.tmp`, path);
+      } catch (e) {
+        if (rethrow) throw e;
+        const code = errnoCode(e);
+        this.report({ kind: 'write-failed', file: path, message: `cannot write ${path}: ${errorMessage(e)}`, lostLines: 0, lostBytes: 0, ...(code ? { code } : {}) });
+      }
+    });
+    this.indexWrite = next.catch(() => undefined);
+    return next;
+  }
+}

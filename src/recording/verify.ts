@@ -1,0 +1,213 @@
+/**
+ * `gatehouse verify`: checks a session (or a whole recordings tree) for tampering.
+ *
+ * For each recording file the chain is recomputed from the bytes on disk and compared with
+ * the `.chain` sidecar, which names the first line that was changed, removed, inserted or
+ * appended; the final chain value and line count are then compared with the seal in the
+ * signed index, which catches a sidecar rewritten to match. The index signature is checked
+ * against the trusted recording key (not against anything stored beside the recording).
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { CHAIN_SUFFIX, chainSeed, chainStep, toHex } from './line-chain.js';
+import { AUDIT_FILE, INDEX_FILE, listSessionDirs } from './layout.js';
+import type { RecordingVerifyKey } from './recording-key.js';
+import { checkIndexSignature, type FileSeal, INDEX_FORMAT, type SessionIndex } from './session-index.js';
+
+export type VerifyProblemKind =
+  | 'changed'
+  | 'removed'
+  | 'inserted'
+  | 'appended'
+  | 'truncated'
+  | 'seal-mismatch'
+  | 'missing-file'
+  | 'unexpected-file'
+  | 'missing-index'
+  | 'bad-index'
+  | 'unsealed'
+  | 'signature';
+
+export interface VerifyProblem {
+  readonly kind: VerifyProblemKind;
+  readonly file: string;
+  /** 1-based line number in `file`, when it can be named. */
+  readonly line?: number;
+  readonly message: string;
+}
+
+export interface SessionVerifyResult {
+  readonly dir: string;
+  readonly sessionId: string;
+  readonly sealed: boolean;
+  readonly files: readonly { file: string; lines: number }[];
+  readonly problems: readonly VerifyProblem[];
+}
+
+export interface VerifyReport {
+  readonly ok: boolean;
+  readonly sessions: readonly SessionVerifyResult[];
+}
+
+/** Splits on '\n'; returns complete lines as byte views and the size of an unterminated tail. */
+function byteLines(buf: Buffer): { lines: Buffer[]; tail: number } {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = buf.indexOf(0x0a, start);
+    if (nl === -1) break;
+    lines.push(buf.subarray(start, nl));
+    start = nl + 1;
+  }
+  return { lines, tail: buf.length - start };
+}
+
+function hexToBytes(h: string): Uint8Array | undefined {
+  return /^[0-9a-f]{64}$/.test(h) ? Buffer.from(h, 'hex') : undefined;
+}
+
+function eq(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a !== undefined && b !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/** Checks one chained file; returns its line count and problems (first divergence only). */
+export async function verifyChainedFile(
+  dir: string,
+  file: string,
+  sessionId: string,
+  seal: FileSeal | undefined,
+): Promise<{ lines: number; problems: VerifyProblem[] }> {
+  const problems: VerifyProblem[] = [];
+  let data: Buffer;
+  try {
+    data = await readFile(join(dir, file));
+  } catch {
+    return { lines: 0, problems: [{ kind: 'missing-file', file, message: `${file} is missing` }] };
+  }
+  const { lines, tail } = byteLines(data);
+  let stored: (Uint8Array | undefined)[] = [];
+  try {
+    const text = await readFile(join(dir, file + CHAIN_SUFFIX), 'latin1');
+    stored = byteLines(Buffer.from(text, 'latin1')).lines.map((l) => hexToBytes(l.toString('latin1')));
+  } catch {
+    problems.push({ kind: 'missing-file', file: file + CHAIN_SUFFIX, message: `${file}${CHAIN_SUFFIX} is missing; lines cannot be localized` });
+  }
+  const seed = chainSeed(sessionId, file);
+  const computed: Uint8Array[] = [];
+  let prev: Uint8Array = seed;
+  for (const l of lines) {
+    prev = chainStep(prev, l);
+    computed.push(prev);
+  }
+  const storedAt = (i: number): Uint8Array | undefined => (i < 0 ? seed : stored[i]);
+  const sidecarOk = problems.length === 0;
+  if (sidecarOk) {
+    const common = Math.min(lines.length, stored.length);
+    let k = 0;
+    while (k < common && eq(computed[k], stored[k])) k++;
+    if (k < common) {
+      // Line k+1 (1-based) is the first that does not match. Classify by resynchronizing.
+      const line = lines[k] ?? Buffer.alloc(0);
+      const next = lines[k + 1];
+      if (lines.length < stored.length && eq(chainStep(storedAt(k) ?? seed, line), storedAt(k + 1))) {
+        problems.push({ kind: 'removed', file, line: k + 1, message: `${file}: line ${k + 1} was removed` });
+      } else if (next !== undefined && eq(chainStep(storedAt(k - 1) ?? seed, next), storedAt(k)) && lines.length > stored.length) {
+        problems.push({ kind: 'inserted', file, line: k + 1, message: `${file}: line ${k + 1} was inserted` });
+      } else {
+        problems.push({ kind: 'changed', file, line: k + 1, message: `${file}: line ${k + 1} was changed` });
+      }
+    } else if (lines.length > stored.length) {
+      problems.push({ kind: 'appended', file, line: k + 1, message: `${file}: line ${k + 1} was appended after the last chained line ${k}` });
+    } else if (lines.length < stored.length) {
+      problems.push({ kind: 'removed', file, line: k + 1, message: `${file}: line ${k + 1} (and any after it) was removed` });
+    }
+  }
+  if (tail > 0) problems.push({ kind: 'truncated', file, line: lines.length + 1, message: `${file}: line ${lines.length + 1} is incomplete (${tail} bytes without newline)` });
+  if (seal && problems.length === 0) {
+    const head = seal.lines === 0 ? seed : computed[seal.lines - 1];
+    if (lines.length > seal.lines && eq(head, hexToBytes(seal.chainHead))) {
+      problems.push({ kind: 'appended', file, line: seal.lines + 1, message: `${file}: line ${seal.lines + 1} was appended after the sealed end` });
+    } else if (lines.length !== seal.lines || !eq(head, hexToBytes(seal.chainHead))) {
+      problems.push({
+        kind: 'seal-mismatch',
+        file,
+        message: `${file}: ${lines.length} lines with chain head ${toHex(computed[lines.length - 1] ?? seed).slice(0, 16)}…, but the signed index seals ${seal.lines} lines with ${seal.chainHead.slice(0, 16)}… (file and sidecar rewritten)`,
+      });
+    }
+  }
+  return { lines: lines.length, problems };
+}
+
+function parseIndex(text: string): SessionIndex | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<SessionIndex> | null;
+    if (!v || v.format !== INDEX_FORMAT || typeof v.sessionId !== 'string' || !Array.isArray(v.channels)) return undefined;
+    return v as SessionIndex;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function verifySessionDir(dir: string, key: RecordingVerifyKey): Promise<SessionVerifyResult> {
+  const problems: VerifyProblem[] = [];
+  const files: { file: string; lines: number }[] = [];
+  let index: SessionIndex | undefined;
+  let indexText: string | undefined;
+  try {
+    indexText = await readFile(join(dir, INDEX_FILE), 'utf8');
+  } catch {
+    problems.push({ kind: 'missing-index', file: INDEX_FILE, message: `${INDEX_FILE} is missing` });
+  }
+  if (indexText !== undefined) {
+    index = parseIndex(indexText);
+    if (!index) problems.push({ kind: 'bad-index', file: INDEX_FILE, message: `${INDEX_FILE} is not a session index` });
+  }
+  const sessionId = index?.sessionId ?? basename(dir);
+  let sealed = false;
+  if (index) {
+    const sig = checkIndexSignature(index, key);
+    if (sig.ok) sealed = true;
+    else if (sig.reason === 'unsigned') {
+      problems.push({ kind: 'unsealed', file: INDEX_FILE, message: `session ${sessionId} is not sealed (still live, or the gateway stopped before it ended)` });
+    } else {
+      problems.push({ kind: 'signature', file: INDEX_FILE, message: `${INDEX_FILE}: ${sig.reason === 'wrong-key' ? `signed by ${index.signature?.keyId}, not by the recording key ${key.keyId}` : 'signature does not match its content'}` });
+    }
+  }
+  // Seals are only trusted from a verified index; otherwise check the chains alone.
+  const expected = new Map<string, FileSeal | undefined>();
+  if (index) {
+    for (const c of index.channels) if (c.recording) expected.set(c.recording.file, sealed ? c.recording : undefined);
+    if (index.audit) expected.set(index.audit.file, sealed ? index.audit : undefined);
+  }
+  const present = (await readdir(dir).catch(() => [] as string[])).filter((f) => !f.endsWith(CHAIN_SUFFIX) && !f.endsWith('.tmp') && f !== INDEX_FILE);
+  for (const f of present) {
+    if (!expected.has(f)) {
+      if (sealed) problems.push({ kind: 'unexpected-file', file: f, message: `${f} is not listed in the signed index` });
+      else if (f === AUDIT_FILE || /^channel-\d+\.cast$/.test(f)) expected.set(f, undefined);
+    }
+  }
+  for (const [file, seal] of [...expected].sort(([a], [b]) => a.localeCompare(b))) {
+    const r = await verifyChainedFile(dir, file, sessionId, seal);
+    files.push({ file, lines: r.lines });
+    problems.push(...r.problems);
+  }
+  return { dir, sessionId, sealed, files, problems };
+}
+
+/** Verifies a session directory, an index.json or recording file in one, or a whole recordings tree. */
+export async function verify(path: string, key: RecordingVerifyKey): Promise<VerifyReport> {
+  const st = await stat(path);
+  let dirs: string[];
+  if (st.isDirectory()) {
+    const hasIndex = await stat(join(path, INDEX_FILE)).then(
+      () => true,
+      () => false,
+    );
+    dirs = hasIndex ? [path] : (await listSessionDirs(path)).map((s) => s.dir);
+  } else {
+    dirs = [dirname(path)];
+  }
+  const sessions: SessionVerifyResult[] = [];
+  for (const d of dirs) sessions.push(await verifySessionDir(d, key));
+  return { ok: sessions.length > 0 && sessions.every((s) => s.problems.length === 0), sessions };
+}
