@@ -6,20 +6,21 @@
  *    the MAC covers seq || length || ciphertext and is checked before anything is decrypted.
  *
  * CTR is one continuous key stream for the whole key lifetime, so each direction holds a single
- * cipher context. To read an encrypted length without consuming the stream, the opener encrypts
- * the current counter block with a separate AES-ECB context and XORs it with the first block;
- * open() then decrypts the whole packet in one call, giving one contiguous plaintext buffer.
+ * stream. To read an encrypted length without consuming the stream, the opener XORs the first
+ * block with the peeked next key-stream block; open() then decrypts the whole packet in one call,
+ * giving one contiguous plaintext buffer.
  */
-import { type Cipher, type KeyObject, createCipheriv, createSecretKey } from 'node:crypto';
+import type { AesCtrStream, HmacKey, SymmetricBackend } from '../../crypto/symmetric.js';
 import type { DirectionKeys, PacketOpener, PacketSealer } from '../packet-protection.js';
-import { PacketMac } from './hmac-mac.js';
 import {
   OpenerOrderError,
   checkPacketLength,
+  constantTimeEqual,
   macError,
   paddingFor,
   payloadOf,
   readU32,
+  seqBytes,
   writePlainPacket,
   wrongPacketSize,
 } from './packet-layout.js';
@@ -27,54 +28,47 @@ import type { CipherSpec, MacSpec } from './registry.js';
 
 const BLOCK = 16;
 
-type CtrAlgorithm = 'aes-128-ctr' | 'aes-192-ctr' | 'aes-256-ctr';
-type EcbAlgorithm = 'aes-128-ecb' | 'aes-192-ecb' | 'aes-256-ecb';
-
-function algorithms(spec: CipherSpec): { ctr: CtrAlgorithm; ecb: EcbAlgorithm } {
-  switch (spec.keyLength) {
-    case 16:
-      return { ctr: 'aes-128-ctr', ecb: 'aes-128-ecb' };
-    case 24:
-      return { ctr: 'aes-192-ctr', ecb: 'aes-192-ecb' };
-    case 32:
-      return { ctr: 'aes-256-ctr', ecb: 'aes-256-ecb' };
-    default:
-      throw new RangeError(`no AES-CTR with a ${spec.keyLength}-byte key`);
-  }
-}
-
-function streamFor(spec: CipherSpec, keys: DirectionKeys): { stream: Cipher; key: KeyObject } {
+function streamFor(spec: CipherSpec, keys: DirectionKeys, backend: SymmetricBackend): AesCtrStream {
   if (keys.encKey.length < spec.keyLength || keys.iv.length < BLOCK) {
     throw new RangeError(`${spec.name} needs a ${spec.keyLength}-byte key and a 16-byte IV`);
   }
-  const key = createSecretKey(keys.encKey.subarray(0, spec.keyLength));
-  return { stream: createCipheriv(algorithms(spec).ctr, key, keys.iv.subarray(0, BLOCK)), key };
+  return backend.aesCtr(keys.encKey.subarray(0, spec.keyLength), keys.iv.subarray(0, BLOCK));
+}
+
+function macFor(spec: MacSpec, keys: DirectionKeys, backend: SymmetricBackend): HmacKey {
+  if (keys.macKey.length < spec.keyLength) throw new RangeError(`${spec.name} needs a ${spec.keyLength}-byte key`);
+  return backend.hmac(spec.hash, keys.macKey.subarray(0, spec.keyLength));
 }
 
 export class AesCtrSealer implements PacketSealer {
   readonly cipherName: string;
   readonly macName: string;
-  private readonly stream: Cipher;
-  private readonly mac: PacketMac;
+  private readonly stream: AesCtrStream;
+  private readonly mac: HmacKey;
+  private readonly macLength: number;
+  private readonly etm: boolean;
+  private readonly seq = new Uint8Array(4);
 
-  constructor(spec: CipherSpec, macSpec: MacSpec, keys: DirectionKeys) {
+  constructor(spec: CipherSpec, macSpec: MacSpec, keys: DirectionKeys, backend: SymmetricBackend) {
     this.cipherName = spec.name;
     this.macName = macSpec.name;
-    this.stream = streamFor(spec, keys).stream;
-    this.mac = new PacketMac(macSpec, keys.macKey);
+    this.stream = streamFor(spec, keys, backend);
+    this.mac = macFor(macSpec, keys, backend);
+    this.macLength = macSpec.macLength;
+    this.etm = macSpec.etm;
   }
 
   seal(seq: number, payload: Uint8Array): Uint8Array {
-    const etm = this.mac.spec.etm;
-    const pad = paddingFor(payload.length, BLOCK, !etm);
+    const pad = paddingFor(payload.length, BLOCK, !this.etm);
     const len = 1 + payload.length + pad;
-    const out = Buffer.allocUnsafe(4 + len + this.mac.length);
+    const out = Buffer.allocUnsafe(4 + len + this.macLength);
     writePlainPacket(out, 0, payload, pad);
-    if (etm) {
+    const s = seqBytes(seq, this.seq);
+    if (this.etm) {
       out.set(this.stream.update(out.subarray(4, 4 + len)), 4);
-      this.mac.computeInto(seq, out.subarray(0, 4 + len), out, 4 + len);
+      out.set(this.mac.mac(s, out.subarray(0, 4 + len)), 4 + len);
     } else {
-      this.mac.computeInto(seq, out.subarray(0, 4 + len), out, 4 + len);
+      out.set(this.mac.mac(s, out.subarray(0, 4 + len)), 4 + len);
       out.set(this.stream.update(out.subarray(0, 4 + len)), 0);
     }
     return out;
@@ -86,39 +80,28 @@ export class AesCtrOpener implements PacketOpener {
   readonly macName: string;
   readonly headerLength: number;
   readonly trailerLength: number;
-  private readonly stream: Cipher;
-  private readonly mac: PacketMac;
+  private readonly stream: AesCtrStream;
+  private readonly mac: HmacKey;
   private readonly etm: boolean;
-  /** AES-ECB under the same key: turns the current counter block into key stream. */
-  private readonly ecb: Cipher | null;
-  /** The CTR counter block the stream is at (big-endian 128-bit, RFC 4344 §4). */
-  private readonly counter: Buffer;
+  private readonly seq = new Uint8Array(4);
   private pending = -1;
 
-  constructor(spec: CipherSpec, macSpec: MacSpec, keys: DirectionKeys) {
+  constructor(spec: CipherSpec, macSpec: MacSpec, keys: DirectionKeys, backend: SymmetricBackend) {
     this.cipherName = spec.name;
     this.macName = macSpec.name;
-    const { stream, key } = streamFor(spec, keys);
-    this.stream = stream;
-    this.mac = new PacketMac(macSpec, keys.macKey);
+    this.stream = streamFor(spec, keys, backend);
+    this.mac = macFor(macSpec, keys, backend);
     this.etm = macSpec.etm;
     this.headerLength = this.etm ? 4 : BLOCK;
     this.trailerLength = macSpec.macLength;
-    this.counter = Buffer.from(keys.iv.subarray(0, BLOCK));
-    if (this.etm) this.ecb = null;
-    else {
-      this.ecb = createCipheriv(algorithms(spec).ecb, key, null);
-      this.ecb.setAutoPadding(false);
-    }
   }
 
   packetLength(_seq: number, header: Uint8Array): number {
     if (header.length < this.headerLength) throw new OpenerOrderError('header shorter than headerLength');
-    if (this.ecb === null) {
+    if (this.etm) {
       this.pending = checkPacketLength(readU32(header, 0), BLOCK, false);
     } else {
-      const ks = this.ecb.update(this.counter);
-      const len = (readU32(header, 0) ^ readU32(ks, 0)) >>> 0;
+      const len = (readU32(header, 0) ^ readU32(this.stream.peekBlock(), 0)) >>> 0;
       this.pending = checkPacketLength(len, BLOCK, true);
     }
     return this.pending;
@@ -130,22 +113,13 @@ export class AesCtrOpener implements PacketOpener {
     this.pending = -1;
     if (packet.length !== 4 + len + this.trailerLength) throw wrongPacketSize();
     const tag = packet.subarray(4 + len);
+    const s = seqBytes(seq, this.seq);
     if (this.etm) {
-      if (!this.mac.verify(seq, tag, packet.subarray(0, 4 + len))) throw macError(`${this.macName} mismatch`);
+      if (!constantTimeEqual(this.mac.mac(s, packet.subarray(0, 4 + len)), tag)) throw macError(`${this.macName} mismatch`);
       return payloadOf(this.stream.update(packet.subarray(4, 4 + len)));
     }
     const plain = this.stream.update(packet.subarray(0, 4 + len));
-    this.advanceCounter((4 + len) / BLOCK);
-    if (!this.mac.verify(seq, tag, plain)) throw macError(`${this.macName} mismatch`);
+    if (!constantTimeEqual(this.mac.mac(s, plain), tag)) throw macError(`${this.macName} mismatch`);
     return payloadOf(plain.subarray(4));
-  }
-
-  private advanceCounter(blocks: number): void {
-    let carry = blocks;
-    for (let i = BLOCK - 1; i >= 0 && carry > 0; i--) {
-      const v = (this.counter[i] ?? 0) + (carry & 0xff);
-      this.counter[i] = v & 0xff;
-      carry = Math.floor(carry / 256) + (v >> 8);
-    }
   }
 }

@@ -5,7 +5,7 @@
  * clear and is the AAD; the 16-byte tag follows the packet. Padding aligns to 16 bytes,
  * excluding the length field.
  */
-import { type KeyObject, createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
+import type { AesGcmKey, SymmetricBackend } from '../../crypto/symmetric.js';
 import type { DirectionKeys, PacketOpener, PacketSealer } from '../packet-protection.js';
 import {
   OpenerOrderError,
@@ -22,20 +22,16 @@ import type { CipherSpec } from './registry.js';
 const BLOCK = 16;
 const TAG = 16;
 
-type GcmAlgorithm = 'aes-128-gcm' | 'aes-256-gcm';
-
 class GcmState {
-  readonly algorithm: GcmAlgorithm;
-  readonly key: KeyObject;
-  readonly iv: Buffer;
+  readonly key: AesGcmKey;
+  readonly iv: Uint8Array;
 
-  constructor(spec: CipherSpec, keys: DirectionKeys) {
+  constructor(spec: CipherSpec, keys: DirectionKeys, backend: SymmetricBackend) {
     if (keys.encKey.length < spec.keyLength || keys.iv.length < 12) {
       throw new RangeError(`${spec.name} needs a ${spec.keyLength}-byte key and a 12-byte IV`);
     }
-    this.algorithm = spec.keyLength === 16 ? 'aes-128-gcm' : 'aes-256-gcm';
-    this.key = createSecretKey(keys.encKey.subarray(0, spec.keyLength));
-    this.iv = Buffer.from(keys.iv.subarray(0, 12));
+    this.key = backend.aesGcm(keys.encKey.subarray(0, spec.keyLength));
+    this.iv = Uint8Array.from(keys.iv.subarray(0, 12));
   }
 
   /** RFC 5647 §7.1: invocation_counter += 1 (mod 2^64), the fixed field unchanged. */
@@ -53,9 +49,9 @@ export class AesGcmSealer implements PacketSealer {
   readonly macName = null;
   private readonly s: GcmState;
 
-  constructor(spec: CipherSpec, keys: DirectionKeys) {
+  constructor(spec: CipherSpec, keys: DirectionKeys, backend: SymmetricBackend) {
     this.cipherName = spec.name;
-    this.s = new GcmState(spec, keys);
+    this.s = new GcmState(spec, keys, backend);
   }
 
   seal(_seq: number, payload: Uint8Array): Uint8Array {
@@ -63,11 +59,7 @@ export class AesGcmSealer implements PacketSealer {
     const len = 1 + payload.length + pad;
     const out = Buffer.allocUnsafe(4 + len + TAG);
     writePlainPacket(out, 0, payload, pad);
-    const c = createCipheriv(this.s.algorithm, this.s.key, this.s.iv, { authTagLength: TAG });
-    c.setAAD(out.subarray(0, 4));
-    out.set(c.update(out.subarray(4, 4 + len)), 4);
-    c.final();
-    out.set(c.getAuthTag(), 4 + len);
+    this.s.key.sealInto(this.s.iv, out.subarray(0, 4), out.subarray(4, 4 + len), out, 4);
     this.s.nextIv();
     return out;
   }
@@ -81,9 +73,9 @@ export class AesGcmOpener implements PacketOpener {
   private readonly s: GcmState;
   private pending = -1;
 
-  constructor(spec: CipherSpec, keys: DirectionKeys) {
+  constructor(spec: CipherSpec, keys: DirectionKeys, backend: SymmetricBackend) {
     this.cipherName = spec.name;
-    this.s = new GcmState(spec, keys);
+    this.s = new GcmState(spec, keys, backend);
   }
 
   packetLength(_seq: number, header: Uint8Array): number {
@@ -97,15 +89,8 @@ export class AesGcmOpener implements PacketOpener {
     if (len < 0) throw new OpenerOrderError('open() before packetLength()');
     this.pending = -1;
     if (packet.length !== 4 + len + TAG) throw wrongPacketSize();
-    const d = createDecipheriv(this.s.algorithm, this.s.key, this.s.iv, { authTagLength: TAG });
-    d.setAAD(packet.subarray(0, 4));
-    d.setAuthTag(packet.subarray(4 + len));
-    const body = d.update(packet.subarray(4, 4 + len));
-    try {
-      d.final();
-    } catch {
-      throw macError(`${this.cipherName} tag mismatch`);
-    }
+    const body = this.s.key.open(this.s.iv, packet.subarray(0, 4), packet.subarray(4));
+    if (body === null) throw macError(`${this.cipherName} tag mismatch`);
     this.s.nextIv();
     return payloadOf(body);
   }

@@ -1,7 +1,10 @@
 /**
  * Packet protection factories: the transport asks for a sealer/opener by negotiated names.
  * Unknown names and missing MACs are programming errors (negotiation only yields registry rows).
+ * The primitives come from `backend` (default: node:crypto with the WebAssembly Poly1305).
  */
+import { defaultSymmetric } from '../../crypto/index.js';
+import type { SymmetricBackend } from '../../crypto/symmetric.js';
 import type { DirectionKeys, PacketOpener, PacketSealer } from '../packet-protection.js';
 import { AesCtrOpener, AesCtrSealer } from './aes-ctr-hmac.js';
 import { AesGcmOpener, AesGcmSealer } from './aes-gcm.js';
@@ -32,17 +35,22 @@ function needMac(spec: CipherSpec, macSpec: MacSpec | null): MacSpec {
 }
 
 /** The sending half of packet protection for one direction and one key lifetime. */
-export function createSealer(cipher: string, mac: string | null, keys: DirectionKeys): PacketSealer {
+export function createSealer(
+  cipher: string,
+  mac: string | null,
+  keys: DirectionKeys,
+  backend: SymmetricBackend = defaultSymmetric,
+): PacketSealer {
   const { spec, macSpec } = lookup(cipher, mac);
   switch (spec.kind) {
     case 'none':
       return new NoneSealer();
     case 'chacha':
-      return new ChachaPolySealer(keys);
+      return new ChachaPolySealer(keys, backend);
     case 'aead':
-      return new AesGcmSealer(spec, keys);
+      return new AesGcmSealer(spec, keys, backend);
     case 'stream':
-      return new AesCtrSealer(spec, needMac(spec, macSpec), keys);
+      return new AesCtrSealer(spec, needMac(spec, macSpec), keys, backend);
     default: {
       const never: never = spec.kind;
       throw new UnknownAlgorithmError(String(never));
@@ -51,17 +59,22 @@ export function createSealer(cipher: string, mac: string | null, keys: Direction
 }
 
 /** The receiving half of packet protection for one direction and one key lifetime. */
-export function createOpener(cipher: string, mac: string | null, keys: DirectionKeys): PacketOpener {
+export function createOpener(
+  cipher: string,
+  mac: string | null,
+  keys: DirectionKeys,
+  backend: SymmetricBackend = defaultSymmetric,
+): PacketOpener {
   const { spec, macSpec } = lookup(cipher, mac);
   switch (spec.kind) {
     case 'none':
       return new NoneOpener();
     case 'chacha':
-      return new ChachaPolyOpener(keys);
+      return new ChachaPolyOpener(keys, backend);
     case 'aead':
-      return new AesGcmOpener(spec, keys);
+      return new AesGcmOpener(spec, keys, backend);
     case 'stream':
-      return new AesCtrOpener(spec, needMac(spec, macSpec), keys);
+      return new AesCtrOpener(spec, needMac(spec, macSpec), keys, backend);
     default: {
       const never: never = spec.kind;
       throw new UnknownAlgorithmError(String(never));

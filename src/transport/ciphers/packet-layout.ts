@@ -4,7 +4,7 @@
  * Padding is at least 4 bytes. Modes that leave the length unencrypted (AEAD, chacha, EtM) align
  * padding_length||payload||padding; the others align the whole packet including the length.
  */
-import { randomFillSync } from 'node:crypto';
+import { randomFillSync, timingSafeEqual } from 'node:crypto';
 import { DisconnectReason, SshProtocolError } from '../../wire/index.js';
 
 export const MIN_PADDING = 4;
@@ -97,4 +97,9 @@ export class OpenerOrderError extends Error {
 export function seqBytes(seq: number, into: Uint8Array): Uint8Array {
   writeU32(into, 0, seq >>> 0);
   return into;
+}
+
+/** Constant-time comparison of a computed MAC or tag with the received one. */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }

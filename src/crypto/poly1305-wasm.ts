@@ -1,0 +1,62 @@
+/**
+ * Poly1305 (RFC 8439 §2.5) in WebAssembly: node:crypto has no raw Poly1305 and noble's pure-JS
+ * one would make chacha20-poly1305@openssh.com the slowest cipher. The module is compiled
+ * synchronously once at import (about 1 KiB, generated from wasm/poly1305.wat).
+ */
+import { POLY1305_WASM_BASE64 } from './wasm/poly1305-bytes.js';
+
+const KEY_OFFSET = 0;
+const TAG_OFFSET = 32;
+const MSG_OFFSET = 64;
+const PAGE = 65536;
+
+// The project compiles without DOM types, and @types/node 20 does not declare WebAssembly:
+// describe the few members used here.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmGlobal {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+interface Poly1305Exports {
+  readonly memory: WasmMemory;
+  readonly mac: (len: number) => void;
+}
+
+function isMemory(v: unknown): v is WasmMemory {
+  return typeof v === 'object' && v !== null && 'buffer' in v && v.buffer instanceof ArrayBuffer && 'grow' in v;
+}
+
+function isMac(v: unknown): v is (len: number) => void {
+  return typeof v === 'function';
+}
+
+function instantiate(): Poly1305Exports {
+  const wasmApi = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
+  const module = new wasmApi.Module(Buffer.from(POLY1305_WASM_BASE64, 'base64'));
+  const { memory, mac } = new wasmApi.Instance(module, {}).exports;
+  if (!isMemory(memory) || !isMac(mac)) throw new Error('poly1305 WebAssembly module lacks its exports');
+  return { memory, mac };
+}
+
+const wasm = instantiate();
+let heap = new Uint8Array(wasm.memory.buffer);
+
+/** One-shot Poly1305 tag of `message` under the 32-byte one-time `key`. */
+export function poly1305Wasm(key: Uint8Array, message: Uint8Array): Uint8Array {
+  if (key.length !== 32) throw new RangeError('poly1305 key must be 32 bytes');
+  const need = MSG_OFFSET + message.length;
+  if (need > heap.length) {
+    wasm.memory.grow(Math.ceil((need - heap.length) / PAGE));
+    heap = new Uint8Array(wasm.memory.buffer);
+  }
+  heap.set(key, KEY_OFFSET);
+  heap.set(message, MSG_OFFSET);
+  wasm.mac(message.length);
+  const tag = heap.slice(TAG_OFFSET, TAG_OFFSET + 16);
+  // the one-time key must not outlive the call
+  heap.fill(0, KEY_OFFSET, KEY_OFFSET + 32);
+  return tag;
+}

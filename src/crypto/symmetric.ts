@@ -1,0 +1,57 @@
+/**
+ * The symmetric half of the crypto port: the primitives the SSH packet protections need, in the
+ * shapes those constructions use them. Kept beside (not inside) CryptoBackend so the public-key
+ * port stays as the foundation defined it. Each backend binds a key once (node:crypto imports
+ * it into a KeyObject) and then runs per-packet operations on it.
+ */
+import type { HashAlgorithm } from './backend.js';
+
+/** ChaCha20 as OpenSSH uses it (PROTOCOL.chacha20poly1305): DJB layout, nonce = seq as uint64 BE. */
+export interface ChaChaKey {
+  /** XOR with the key stream from block 0 (K_1, the packet length). */
+  lengthXor(seq: number, data: Uint8Array): Uint8Array;
+  /** Poly1305 key from block 0, and a XOR that continues from block 1 (K_2, the payload). */
+  packetStream(seq: number): { readonly polyKey: Uint8Array; xor(data: Uint8Array): Uint8Array };
+}
+
+/** AES-GCM with a 16-byte tag (NIST SP 800-38D). */
+export interface AesGcmKey {
+  /** Encrypts `plaintext`; writes ciphertext || tag into `out` at `offset` (plaintext may alias it). */
+  sealInto(iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): void;
+  /** Verifies and decrypts ciphertext || tag; null when the tag does not verify. */
+  open(iv: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null;
+}
+
+/** One AES-CTR key stream for a key lifetime (RFC 4344 §4). Updates stay block aligned. */
+export interface AesCtrStream {
+  update(data: Uint8Array): Uint8Array;
+  /** The next 16 key-stream bytes, without consuming them. */
+  peekBlock(): Uint8Array;
+}
+
+export interface HmacKey {
+  /** HMAC over the concatenation of the parts. */
+  mac(a: Uint8Array, b: Uint8Array): Uint8Array;
+}
+
+export interface SymmetricBackend {
+  readonly name: string;
+  chacha20(key: Uint8Array): ChaChaKey;
+  poly1305(key: Uint8Array, message: Uint8Array): Uint8Array;
+  aesGcm(key: Uint8Array): AesGcmKey;
+  aesCtr(key: Uint8Array, iv: Uint8Array): AesCtrStream;
+  hmac(alg: HashAlgorithm, key: Uint8Array): HmacKey;
+}
+
+/** The 8-byte ChaCha20 nonce for a sequence number: uint64 big-endian with the high word 0. */
+export function seqNonce(seq: number, into: Uint8Array = new Uint8Array(8)): Uint8Array {
+  into[0] = 0;
+  into[1] = 0;
+  into[2] = 0;
+  into[3] = 0;
+  into[4] = seq >>> 24;
+  into[5] = (seq >>> 16) & 0xff;
+  into[6] = (seq >>> 8) & 0xff;
+  into[7] = seq & 0xff;
+  return into;
+}
