@@ -146,6 +146,11 @@ export class ChainedLineWriter {
     return !this.failed && !this.closed;
   }
 
+  /** Whether `chars` more would fit in the queue now. */
+  hasRoomFor(chars: number): boolean {
+    return this.isHealthy && this.queued + chars <= this.max;
+  }
+
   /** Queues one line (must not contain '\n'). */
   push(line: string): PushResult {
     if (this.failed || this.closed) {

@@ -148,15 +148,17 @@ export class ChannelRecorder {
     if (us < this.lastUs) us = this.lastUs;
     this.lastUs = us;
     const event: CastEvent = { timeUs: us, code, data };
-    if (this.gapLines > 0 && this.init.writer.isHealthy) {
-      // Say in the recording itself that something is missing here.
-      const gap: CastEvent = { timeUs: us, code: 'm', data: `recording gap: ${this.gapLines} events dropped (queue full)` };
-      if (this.init.writer.push(encodeEvent(this.init.version, gap, this.lastWrittenUs)) !== 'dropped') {
+    const line = encodeEvent(this.init.version, event, this.lastWrittenUs);
+    if (this.gapLines > 0) {
+      // Say in the recording itself that something is missing here, once there is room for it.
+      const gap = encodeEvent(this.init.version, { timeUs: us, code: 'm', data: `recording gap: ${this.gapLines} events dropped (queue full)` }, this.lastWrittenUs);
+      if (this.init.writer.hasRoomFor(gap.length + line.length)) {
+        this.init.writer.push(gap);
         this.gapLines = 0;
         this.lastWrittenUs = us;
       }
     }
-    const r = this.init.writer.push(encodeEvent(this.init.version, event, this.lastWrittenUs));
+    const r = this.init.writer.push(this.gapLines > 0 ? line : encodeEvent(this.init.version, event, this.lastWrittenUs));
     if (r === 'dropped') this.gapLines++;
     else this.lastWrittenUs = us;
     this.init.live?.publish({ type: 'event', channel: this.init.channel, event });

@@ -2,8 +2,8 @@
  * Recording store layout: recordings/YYYY/MM/DD/<session-id>/ holding index.json,
  * channel-N.cast (+ .chain), audit.jsonl (+ .chain). Dates are UTC.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export const INDEX_FILE = 'index.json';
 export const AUDIT_FILE = 'audit.jsonl';
@@ -74,4 +74,29 @@ export function defaultRecordingsRoot(env: NodeJS.ProcessEnv = process.env): str
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env['GATEHOUSE_STATE'] ?? 'state';
+}
+
+/**
+ * mkdir -p that reports the real cause: Node's recursive mkdir turns EROFS/EACCES on an
+ * ancestor into ENOENT, which would hide "read-only file system" from the operator.
+ */
+export async function ensureDir(path: string, mode = 0o750): Promise<void> {
+  try {
+    await mkdir(path, { mode });
+    return;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'EEXIST') {
+      const st = await stat(path);
+      if (st.isDirectory()) return;
+      throw e;
+    }
+    if (code !== 'ENOENT' || dirname(path) === path) throw e;
+  }
+  await ensureDir(dirname(path), mode);
+  try {
+    await mkdir(path, { mode });
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'EEXIST') throw e;
+  }
 }

@@ -8,14 +8,14 @@
  * Failures go to `onFailure`; `open` and `openChannel` reject with RecordingError when a
  * file cannot be created, so the gateway can refuse the session or channel with a message.
  */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AsciicastVersion, CastHeader } from './asciicast.js';
 import { ChainedLineWriter, type ChainedLineWriterOptions, type PushResult, type RecordingFs } from './chained-log.js';
 import { ChannelRecorder } from './channel-recorder.js';
 import { errnoCode, errorMessage, type RecordingFailure, RecordingError } from './failures.js';
 import { CHAIN_SUFFIX, chainSeed } from './line-chain.js';
-import { AUDIT_FILE, channelFileName, INDEX_FILE, sessionDir } from './layout.js';
+import { AUDIT_FILE, channelFileName, ensureDir, INDEX_FILE, sessionDir } from './layout.js';
 import { LiveBroadcaster } from './live.js';
 import type { RecordingKey } from './recording-key.js';
 import { type SftpAuditEvent, SftpAuditor } from './sftp-audit.js';
@@ -115,7 +115,7 @@ export class SessionRecorder {
       else opts.onFailure(f);
     };
     try {
-      await mkdir(dir, { recursive: true, mode: 0o750 });
+      await ensureDir(dir);
       const audit = await ChainedLineWriter.create({
         ...opts.writer,
         path: join(dir, AUDIT_FILE),

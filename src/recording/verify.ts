@@ -19,6 +19,7 @@ export type VerifyProblemKind =
   | 'removed'
   | 'inserted'
   | 'appended'
+  | 'unchained'
   | 'truncated'
   | 'seal-mismatch'
   | 'missing-file'
@@ -76,6 +77,8 @@ export async function verifyChainedFile(
   file: string,
   sessionId: string,
   seal: FileSeal | undefined,
+  /** The index says the session never ended (crash or kill -9): an unchained tail is expected. */
+  interrupted = false,
 ): Promise<{ lines: number; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
   let data: Buffer;
@@ -116,6 +119,8 @@ export async function verifyChainedFile(
       } else {
         problems.push({ kind: 'changed', file, line: k + 1, message: `${file}: line ${k + 1} was changed` });
       }
+    } else if (lines.length > stored.length && interrupted) {
+      problems.push({ kind: 'unchained', file, line: k + 1, message: `${file}: lines ${k + 1}-${lines.length} were written but not chained before the gateway stopped` });
     } else if (lines.length > stored.length) {
       problems.push({ kind: 'appended', file, line: k + 1, message: `${file}: line ${k + 1} was appended after the last chained line ${k}` });
     } else if (lines.length < stored.length) {
@@ -187,7 +192,7 @@ export async function verifySessionDir(dir: string, key: RecordingVerifyKey): Pr
     }
   }
   for (const [file, seal] of [...expected].sort(([a], [b]) => a.localeCompare(b))) {
-    const r = await verifyChainedFile(dir, file, sessionId, seal);
+    const r = await verifyChainedFile(dir, file, sessionId, seal, index?.state === 'open');
     files.push({ file, lines: r.lines });
     problems.push(...r.problems);
   }

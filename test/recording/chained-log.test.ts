@@ -1,0 +1,255 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseCast } from '../../src/recording/cast-reader.js';
+import { type AppendTarget, ChainedLineWriter, nodeRecordingFs, type RecordingFs } from '../../src/recording/chained-log.js';
+import { type RecordingFailure, RecordingError } from '../../src/recording/failures.js';
+import { listSessionDirs } from '../../src/recording/layout.js';
+import { chainSeed } from '../../src/recording/line-chain.js';
+import { verify } from '../../src/recording/verify.js';
+import { buildForChild } from './child-build.js';
+import { enc, openTestSession, tempDir, testKey } from './helpers.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function temp(): Promise<string> {
+  const t = await tempDir();
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+/** Writes that wait until the test releases them: a disk slower than the session. */
+function stalledFs(): { fs: RecordingFs; release: () => void } {
+  let gate: (() => void)[] = [];
+  let open = false;
+  const fs: RecordingFs = {
+    async createAppend(path) {
+      const real = await nodeRecordingFs.createAppend(path);
+      return {
+        write: async (d) => {
+          if (!open) await new Promise<void>((r) => gate.push(r));
+          await real.write(d);
+        },
+        sync: () => real.sync(),
+        close: () => real.close(),
+      };
+    },
+  };
+  return {
+    fs,
+    release: () => {
+      open = true;
+      for (const r of gate) r();
+      gate = [];
+    },
+  };
+}
+
+/** Can this process mount a read-only tmpfs (root with CAP_SYS_ADMIN)? */
+function tryMountReadOnly(dir: string): boolean {
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir], { stdio: 'ignore' }).status === 0;
+}
+
+describe('ChainedLineWriter bounded queue', () => {
+  it('reports queue-full, drops (counted) beyond the bound and marks the gap in the cast', async () => {
+    const root = await temp();
+    const { fs, release } = stalledFs();
+    const { rec, failures } = await openTestSession(root, { fs, writer: { maxQueuedBytes: 64 * 1024, highWaterBytes: 16 * 1024, flushIntervalMs: 10 } });
+    const ch = await rec.openChannel({ kind: 'shell' });
+    const results: string[] = [];
+    const chunk = enc('x'.repeat(4000));
+    for (let i = 0; i < 40; i++) results.push(ch.output(chunk));
+    expect(results).toContain('pressure');
+    expect(results).toContain('dropped');
+    const full = failures.filter((f) => f.kind === 'queue-full');
+    expect(full.length).toBe(1);
+    expect(full[0]?.file).toMatch(/channel-0\.cast$/);
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    ch.output(enc('after the gap'));
+    await rec.closeChannel(ch);
+    const index = await rec.finish();
+    const entry = index.channels[0];
+    expect(entry?.recording?.droppedLines).toBeGreaterThan(0);
+    expect(entry?.recording?.droppedLines).toBe(results.filter((r) => r === 'dropped').length);
+    const cast = parseCast(await readFile(join(rec.dir, 'channel-0.cast'), 'utf8'));
+    const gap = cast.events.find((e) => e.code === 'm' && e.data.startsWith('recording gap'));
+    expect(gap?.data).toBe(`recording gap: ${entry?.recording?.droppedLines} events dropped (queue full)`);
+    expect(cast.events.at(-1)?.data).toBe('after the gap');
+    expect(index.failures.map((f) => f.kind)).toContain('queue-full');
+  });
+});
+
+describe('write failures are reported, never silent', () => {
+  it('ENOSPC from the kernel (/dev/full) reaches the failure callback with counts', async () => {
+    const root = await temp();
+    const fs: RecordingFs = {
+      async createAppend(path) {
+        if (!path.endsWith('.cast')) return nodeRecordingFs.createAppend(path);
+        const fh = await open('/dev/full', 'w');
+        const t: AppendTarget = { write: async (d) => void (await fh.write(d)), sync: async () => undefined, close: () => fh.close() };
+        return t;
+      },
+    };
+    const { rec, failures } = await openTestSession(root, { fs });
+    const ch = await rec.openChannel({ kind: 'shell' });
+    ch.output(enc('this cannot be stored\r\n'));
+    await rec.closeChannel(ch);
+    const f = failures.find((x) => x.kind === 'write-failed');
+    expect(f?.code).toBe('ENOSPC');
+    expect(f?.lostLines).toBe(2); // header + the event
+    expect(ch.output(enc('more'))).toBe('dropped');
+    expect(failures.some((x) => x.kind === 'dropped-after-failure')).toBe(true);
+    const index = await rec.finish();
+    expect(index.failures.some((x) => x.code === 'ENOSPC')).toBe(true);
+    // the late push came after the channel closed; the index holds what the channel lost
+    expect(index.channels[0]?.recording?.droppedLines).toBe(2);
+  });
+
+  it('a read-only recordings directory makes SessionRecorder.open reject with a typed error', async () => {
+    const root = await temp();
+    let expected: string[];
+    let umount = false;
+    if (tryMountReadOnly(root)) {
+      umount = true;
+      expected = ['EROFS'];
+    } else if (process.getuid?.() !== 0) {
+      const { chmod } = await import('node:fs/promises');
+      await chmod(root, 0o555);
+      expected = ['EACCES'];
+    } else {
+      // Root without mount rights ignores permission bits: inject the file system's answer.
+      expected = ['EROFS'];
+    }
+    try {
+      const failures: RecordingFailure[] = [];
+      const fs: RecordingFs | undefined = umount || process.getuid?.() !== 0 ? undefined : { createAppend: async () => Promise.reject(Object.assign(new Error('read-only file system'), { code: 'EROFS' })) };
+      const err = await openTestSession(root, fs ? { fs, onFailure: (f) => failures.push(f) } : {}).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(RecordingError);
+      const re = err as RecordingError;
+      expect(re.failure.kind).toBe('write-failed');
+      expect(expected).toContain(re.failure.code);
+    } finally {
+      if (umount) spawnSync('umount', ['-l', root]);
+    }
+  });
+
+  it('a disk filling up mid-session reports ENOSPC (a real small tmpfs when permitted)', async () => {
+    const root = await temp();
+    const mnt = join(root, 'mnt');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(mnt);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt], { stdio: 'ignore' }).status === 0;
+    let injectedFail = false;
+    const fs: RecordingFs | undefined = mounted
+      ? undefined
+      : {
+          async createAppend(path) {
+            const real = await nodeRecordingFs.createAppend(path);
+            return { ...real, write: (d) => (injectedFail ? Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })) : real.write(d)) };
+          },
+        };
+    try {
+      const { rec, failures } = await openTestSession(mnt, { ...(fs ? { fs } : {}), writer: { flushIntervalMs: 10 } });
+      const ch = await rec.openChannel({ kind: 'shell' });
+      ch.output(enc('before\r\n'));
+      await new Promise((r) => setTimeout(r, 60));
+      if (mounted) {
+        // fill the file system: the next flush of the recording cannot be stored
+        await writeFile(join(mnt, 'filler'), Buffer.alloc(1024 * 1024)).catch(() => undefined);
+      } else injectedFail = true;
+      ch.output(enc('x'.repeat(8192)));
+      await new Promise((r) => setTimeout(r, 60));
+      const f = failures.find((x) => x.kind === 'write-failed');
+      expect(f?.code).toBe('ENOSPC');
+      expect(f?.lostLines).toBe(1);
+      await rec.finish().catch(() => undefined);
+      const cast = parseCast(await readFile(join(rec.dir, 'channel-0.cast'), 'utf8'));
+      expect(cast.events.map((e) => e.data)).toEqual(['before\r\n']);
+    } finally {
+      if (mounted) spawnSync('umount', ['-l', mnt]);
+    }
+  });
+
+  it('a throwing failure handler does not break the writer', async () => {
+    const root = await temp();
+    const w = await ChainedLineWriter.create({
+      path: join(root, 'x.jsonl'),
+      seed: chainSeed('s', 'x.jsonl'),
+      maxQueuedBytes: 10,
+      onFailure: () => {
+        throw new Error('handler bug');
+      },
+    });
+    expect(w.push('0123456789abc')).toBe('dropped');
+    expect(w.push('ok')).toBe('ok');
+    await w.close();
+    expect(await readFile(join(root, 'x.jsonl'), 'utf8')).toBe('ok\n');
+    expect(w.stats.droppedLines).toBe(1);
+  });
+});
+
+describe('crash safety', () => {
+  it('after kill -9 mid-session the cast parses up to its last complete line', async () => {
+    const work = await temp();
+    const out = await buildForChild(join(work, 'build'));
+    const { stateDir } = await testKey();
+    const root = join(work, 'recordings');
+    const script = join(work, 'child.mjs');
+    await writeFile(
+      script,
+      `import { SessionRecorder, loadOrCreateRecordingKey } from ${JSON.stringify(join(out, 'src/recording/index.js'))};
+const key = await loadOrCreateRecordingKey(${JSON.stringify(stateDir)});
+const rec = await SessionRecorder.open({ root: ${JSON.stringify(root)}, sessionId: 'crash1', key,
+  who: { identity: 'a', authMethod: 'publickey', clientAddress: '127.0.0.1' }, target: { host: 'h', port: 22, login: 'l' },
+  onFailure: (f) => console.error(JSON.stringify(f)), writer: { flushIntervalMs: 5, flushThresholdBytes: 4096 } });
+const ch = await rec.openChannel({ kind: 'shell', pty: { cols: 80, rows: 24, term: 'xterm' } });
+let i = 0;
+const text = new TextEncoder();
+process.stdout.write('ready\\n');
+for (;;) {
+  ch.output(text.encode('output line ' + (i++) + ' with \u00e9\u00e8 and \u{1F600}\\r\\n'.repeat(1 + (i % 7))));
+  if (i % 50 === 0) await new Promise((r) => setImmediate(r));
+}
+`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', () => resolve());
+      child.on('exit', () => reject(new Error(`child exited early: ${stderr}`)));
+    });
+    // Let it write for a while, until the file holds a good amount of data, then SIGKILL it.
+    const [dir] = await (async () => {
+      for (;;) {
+        const dirs = await listSessionDirs(root);
+        const d = dirs[0]?.dir;
+        if (d) {
+          const size = await stat(join(d, 'channel-0.cast')).then((s) => s.size, () => 0);
+          if (size > 2_000_000) return [d];
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    expect(stderr).toBe('');
+    const text = await readFile(join(dir ?? '', 'channel-0.cast'), 'utf8');
+    const cast = parseCast(text);
+    expect(cast.events.length).toBeGreaterThan(100);
+    expect(cast.events.every((e) => e.code === 'o' && e.data.startsWith('output line '))).toBe(true);
+    // The chain covers the file except, at most, a tail written after the last chained flush.
+    const report = await verify(dir ?? '', (await testKey()).key);
+    const kinds = report.sessions[0]?.problems.map((p) => p.kind) ?? [];
+    expect(kinds).toContain('unsealed');
+    expect(kinds.every((k) => k === 'unsealed' || k === 'unchained' || k === 'truncated')).toBe(true);
+  });
+});
