@@ -1,0 +1,229 @@
+/**
+ * One SSH channel as a Node Duplex stream, with backpressure that IS the SSH window
+ * (RFC 4254 §5.2):
+ *  - incoming data is pushed into the readable side; the window is credited back to the peer
+ *    only for bytes the consumer has actually taken out of our buffers, so a consumer that
+ *    stops reading stops the peer after at most one window of data, on this channel only;
+ *  - outgoing data is sent only as far as the peer's window (and our socket) allows; the write
+ *    callback is held until it all went out, so Writable's own highWaterMark bounds the rest.
+ * Extended data (stderr, type 1) is a second Readable (`stderr`) and a second Writable
+ * (`stderrOut`) sharing the same windows.
+ */
+import { Duplex, Readable, Writable } from 'node:stream';
+
+/** What a channel stream needs from the connection it lives on (implemented in connection-driver.ts). */
+export interface ChannelPort {
+  /** Bytes the peer's window allows us to send right now. */
+  remoteWindow(): number;
+  /** The peer's maximum packet size for data (payload bytes per CHANNEL_DATA). */
+  remoteMaxPacket(): number;
+  /** False while the socket is backpressured; `wake()` is called when it drains. */
+  canSend(): boolean;
+  /** Sends CHANNEL_DATA (or EXTENDED_DATA type 1 with stderr); never more than remoteWindow(). */
+  sendData(data: Uint8Array, stderr: boolean): void;
+  sendEof(): void;
+  sendClose(): void;
+  /** The consumer took `n` more bytes out of our buffers: the window may be re-credited. */
+  consumed(n: number): void;
+}
+
+interface PendingWrite {
+  data: Uint8Array;
+  stderr: boolean;
+  callback: (error?: Error | null) => void;
+}
+
+export class SshChannel extends Duplex {
+  /** Incoming extended data (stderr). */
+  readonly stderr: Readable;
+  /** Outgoing extended data (stderr), e.g. for a server-side exec. */
+  readonly stderrOut: Writable;
+  /** Exit status from the peer's exit-status request, once known. */
+  exitStatus: number | null = null;
+  /** Signal name from the peer's exit-signal request, once known. */
+  exitSignal: string | null = null;
+
+  private port: ChannelPort | null;
+  private pushedOut = 0;
+  private pushedErr = 0;
+  private credited = 0;
+  private readonly pending: PendingWrite[] = [];
+  private eofSent = false;
+  private channelClosed = false;
+  private remoteEof = false;
+
+  constructor(
+    readonly localId: number,
+    port: ChannelPort,
+    /** Readable highWaterMark; the real bound on buffered input is our window size. */
+    highWaterMark = 64 * 1024,
+  ) {
+    super({ allowHalfOpen: true, readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark });
+    this.port = port;
+    this.stderr = new CreditingReadable(highWaterMark, () => this.credit());
+    this.stderrOut = new Writable({
+      highWaterMark,
+      write: (chunk: Buffer, _enc, cb) => this.enqueue(chunk, true, cb),
+      final: (cb) => cb(),
+    });
+  }
+
+  // ---- input side: called by the connection driver ----
+
+  /** CHANNEL_DATA / EXTENDED_DATA(1) arrived (the connection machine has checked the window). */
+  onData(data: Uint8Array, stderr: boolean): void {
+    if (this.channelClosed) return;
+    const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    if (stderr) {
+      this.pushedErr += data.length;
+      this.stderr.push(buf);
+    } else {
+      this.pushedOut += data.length;
+      this.push(buf);
+    }
+    // In flowing mode the bytes may already have been handed to a 'data' listener.
+    this.credit();
+  }
+
+  /** CHANNEL_EOF arrived. */
+  onEof(): void {
+    if (this.remoteEof) return;
+    this.remoteEof = true;
+    this.push(null);
+    this.stderr.push(null);
+  }
+
+  /** The peer's window grew, or the socket drained: try to send what is waiting. */
+  wake(): void {
+    this.flush();
+  }
+
+  /**
+   * CHANNEL_CLOSE arrived (the connection machine answers it), or the connection ended (with
+   * `error`). Readers still get what is buffered, then 'end'; writes still pending fail.
+   */
+  onClose(error?: Error): void {
+    if (this.channelClosed) return;
+    this.channelClosed = true;
+    this.port = null;
+    this.onEof();
+    const err = error ?? new Error('channel closed by peer');
+    for (const p of this.pending.splice(0)) p.callback(err);
+    if (error !== undefined) {
+      this.destroy(error);
+      return;
+    }
+    if (!this.writableEnded) this.end();
+    if (!this.stderrOut.writableEnded) this.stderrOut.end();
+  }
+
+  /** True after CHANNEL_CLOSE was seen or the connection died. */
+  get isClosed(): boolean {
+    return this.channelClosed;
+  }
+
+  // ---- Duplex plumbing ----
+
+  // Consumption is observed where it happens: read() (which flowing mode and pipe() also go
+  // through) and push() into an empty flowing stream (handled in onData). _read alone would
+  // only fire once the buffer falls below the highWaterMark.
+  // biome-ignore lint/suspicious/noExplicitAny: Readable.read's own signature
+  override read(size?: number): any {
+    const out: unknown = super.read(size);
+    this.credit();
+    return out;
+  }
+
+  override _read(): void {
+    this.credit();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.enqueue(chunk, false, callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    // EOF may only follow all data (RFC 4254 §5.3); queued writes finished before _final runs,
+    // but stderrOut may still hold bytes.
+    const send = () => {
+      if (!this.eofSent && this.port !== null) {
+        this.eofSent = true;
+        this.port.sendEof();
+      }
+      callback();
+    };
+    if (this.pending.length === 0) send();
+    else this.pending.push({ data: new Uint8Array(0), stderr: false, callback: () => send() });
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    for (const p of this.pending.splice(0)) p.callback(error ?? new Error('channel destroyed'));
+    if (this.port !== null && !this.channelClosed) {
+      this.channelClosed = true;
+      this.port.sendClose();
+    }
+    this.port = null;
+    if (!this.stderr.destroyed) this.stderr.destroy();
+    if (!this.stderrOut.destroyed) this.stderrOut.destroy();
+    callback(error);
+  }
+
+  private credit(): void {
+    if (this.port === null) return;
+    const taken = this.pushedOut - this.readableLength + (this.pushedErr - this.stderr.readableLength);
+    const n = taken - this.credited;
+    if (n > 0) {
+      this.credited = taken;
+      this.port.consumed(n);
+    }
+  }
+
+  private enqueue(chunk: Uint8Array, stderr: boolean, callback: (error?: Error | null) => void): void {
+    if (this.port === null || this.channelClosed) {
+      callback(new Error('channel closed'));
+      return;
+    }
+    this.pending.push({ data: chunk, stderr, callback });
+    this.flush();
+  }
+
+  private flush(): void {
+    const port = this.port;
+    if (port === null) return;
+    while (this.pending.length > 0) {
+      const head = this.pending[0];
+      if (head === undefined) break;
+      while (head.data.length > 0) {
+        if (!port.canSend()) return;
+        const n = Math.min(head.data.length, port.remoteWindow(), port.remoteMaxPacket());
+        if (n <= 0) return;
+        port.sendData(head.data.subarray(0, n), head.stderr);
+        head.data = head.data.subarray(n);
+        if (this.port === null) return; // sending may have failed and torn us down
+      }
+      this.pending.shift();
+      head.callback();
+    }
+  }
+}
+
+/** A Readable that reports each read() (the moment bytes leave its buffer). */
+class CreditingReadable extends Readable {
+  constructor(
+    highWaterMark: number,
+    private readonly onRead: () => void,
+  ) {
+    super({ highWaterMark });
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: Readable.read's own signature
+  override read(size?: number): any {
+    const out: unknown = super.read(size);
+    this.onRead();
+    return out;
+  }
+
+  override _read(): void {
+    this.onRead();
+  }
+}

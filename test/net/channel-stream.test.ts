@@ -1,0 +1,161 @@
+/**
+ * SshChannel's backpressure contract against a fake connection port: the window is credited
+ * only for bytes the consumer took, writes never exceed the peer's window, and EOF/close
+ * ordering follows RFC 4254 §5.3.
+ */
+import { describe, expect, it } from 'vitest';
+import { type ChannelPort, SshChannel } from '../../src/net/channel-stream.js';
+
+class FakePort implements ChannelPort {
+  window = 0;
+  maxPacket = 1000;
+  sendable = true;
+  sent: { data: Uint8Array; stderr: boolean }[] = [];
+  events: string[] = [];
+  credited = 0;
+  remoteWindow() {
+    return this.window;
+  }
+  remoteMaxPacket() {
+    return this.maxPacket;
+  }
+  canSend() {
+    return this.sendable;
+  }
+  sendData(data: Uint8Array, stderr: boolean) {
+    if (data.length > this.window) throw new Error('window exceeded');
+    if (data.length > this.maxPacket) throw new Error('packet too large');
+    this.window -= data.length;
+    this.sent.push({ data: data.slice(), stderr });
+    this.events.push(stderr ? 'stderr' : 'data');
+  }
+  sendEof() {
+    this.events.push('eof');
+  }
+  sendClose() {
+    this.events.push('close');
+  }
+  consumed(n: number) {
+    this.credited += n;
+  }
+  sentBytes() {
+    return this.sent.reduce((a, s) => a + s.data.length, 0);
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('SshChannel', () => {
+  it('credits the window only for bytes the consumer read', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port, 16 * 1024);
+    for (let i = 0; i < 10; i++) ch.onData(new Uint8Array(8192), false);
+    await tick();
+    // Nobody reads: nothing is credited, so the peer runs out of window.
+    expect(port.credited).toBe(0);
+    const first = ch.read(8192) as Buffer;
+    expect(first.length).toBe(8192);
+    await tick();
+    expect(port.credited).toBe(8192);
+    ch.on('data', () => {});
+    await tick();
+    expect(port.credited).toBe(81920);
+  });
+
+  it('credits stderr consumption too, separately from stdout', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port);
+    ch.onData(new Uint8Array(100), true);
+    ch.onData(new Uint8Array(50), false);
+    await tick();
+    expect(port.credited).toBe(0);
+    ch.stderr.read();
+    await tick();
+    expect(port.credited).toBe(100);
+  });
+
+  it('never sends beyond the peer window and holds the callback until it opens', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port);
+    port.window = 2500;
+    let done = false;
+    ch.write(new Uint8Array(6000), () => {
+      done = true;
+    });
+    await tick();
+    expect(port.sentBytes()).toBe(2500);
+    expect(port.sent.map((s) => s.data.length)).toEqual([1000, 1000, 500]);
+    expect(done).toBe(false);
+    port.window += 10_000;
+    ch.wake();
+    await tick();
+    expect(port.sentBytes()).toBe(6000);
+    expect(done).toBe(true);
+  });
+
+  it('stops while the socket is backpressured', async () => {
+    const port = new FakePort();
+    port.window = 1 << 20;
+    port.sendable = false;
+    const ch = new SshChannel(0, port);
+    ch.write(new Uint8Array(5000));
+    await tick();
+    expect(port.sentBytes()).toBe(0);
+    port.sendable = true;
+    ch.wake();
+    expect(port.sentBytes()).toBe(5000);
+  });
+
+  it('write() reports backpressure when the peer grants no window (memory stays bounded)', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port, 16 * 1024);
+    let accepted = 0;
+    while (ch.write(new Uint8Array(4096))) accepted += 4096;
+    expect(accepted).toBeLessThanOrEqual(16 * 1024);
+    expect(port.sentBytes()).toBe(0);
+  });
+
+  it('sends EOF only after all data, including queued stderr, then CLOSE on destroy', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port);
+    port.window = 10;
+    ch.stderrOut.write(new Uint8Array(15));
+    ch.end(new Uint8Array(5));
+    await tick();
+    expect(port.events).not.toContain('eof');
+    port.window = 100;
+    ch.wake();
+    await tick();
+    expect(port.events.filter((e) => e === 'eof')).toHaveLength(1);
+    expect(port.events.lastIndexOf('eof')).toBeGreaterThan(port.events.lastIndexOf('data'));
+    expect(port.events.lastIndexOf('eof')).toBeGreaterThan(port.events.lastIndexOf('stderr'));
+    ch.destroy();
+    expect(port.events.at(-1)).toBe('close');
+  });
+
+  it('ends the readable on peer EOF and closes without sending CLOSE again after peer CLOSE', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port);
+    const chunks: Buffer[] = [];
+    ch.on('data', (c: Buffer) => chunks.push(c));
+    const ended = new Promise((r) => ch.once('end', r));
+    const closed = new Promise((r) => ch.once('close', r));
+    ch.onData(new TextEncoder().encode('hello'), false);
+    ch.onEof();
+    await ended;
+    expect(Buffer.concat(chunks).toString()).toBe('hello');
+    ch.onClose();
+    await closed;
+    expect(port.events).not.toContain('close');
+  });
+
+  it('fails pending writes when the connection dies', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port);
+    const err = new Promise<Error | null | undefined>((r) => ch.write(new Uint8Array(10), (e) => r(e)));
+    ch.on('error', () => {});
+    ch.onClose(new Error('connection lost'));
+    expect((await err)?.message).toBe('connection lost');
+    expect(ch.destroyed).toBe(true);
+  });
+});
