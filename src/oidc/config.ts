@@ -104,9 +104,25 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * Names accepted from the gateway's config loader (src/config.ts), which spells some settings
+ * differently; both spellings mean the same thing.
+ */
+const ALIASES: ReadonlyArray<readonly [alias: string, name: string]> = [
+  ['userClaim', 'usernameClaim'],
+  ['keyBindingSeconds', 'keyBindingTtl'],
+  ['certificateSeconds', 'certificateTtl'],
+];
+
 /** Validate the `oidc:` section of the config file (already parsed from YAML). */
-export function parseOidcConfig(raw: unknown): OidcConfig {
-  if (!isRecord(raw)) throw new OidcConfigError('oidc: expected a mapping');
+export function parseOidcConfig(input: unknown): OidcConfig {
+  if (!isRecord(input)) throw new OidcConfigError('oidc: expected a mapping');
+  // null means "not set" in the gateway's loader.
+  const raw: Record<string, unknown> = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null));
+  for (const [alias, name] of ALIASES) {
+    if (raw[alias] !== undefined && raw[name] === undefined) raw[name] = raw[alias];
+  }
+  if (raw['deviceFlowTimeoutSeconds'] !== undefined && raw['timeouts'] === undefined) raw['timeouts'] = { login: raw['deviceFlowTimeoutSeconds'] };
   if ('clientSecret' in raw) {
     throw new OidcConfigError('oidc.clientSecret: secrets do not belong in the config file; use clientSecretFile or clientSecretEnv');
   }
@@ -117,10 +133,11 @@ export function parseOidcConfig(raw: unknown): OidcConfig {
     if (err instanceof OidcConfigError) throw err;
     throw new OidcConfigError('oidc.issuer: not a valid URL');
   }
-  const allowInsecureHttp = bool(raw, 'allowInsecureHttp');
+  // Plain http is tolerable only on the loopback interface (a local test or development provider).
+  const allowInsecureHttp = raw['allowInsecureHttp'] === undefined ? issuer.protocol === 'http:' && isLoopbackHost(issuer.hostname) : bool(raw, 'allowInsecureHttp');
   if (issuer.protocol !== 'https:') {
     if (!(issuer.protocol === 'http:' && allowInsecureHttp && isLoopbackHost(issuer.hostname))) {
-      throw new OidcConfigError('oidc.issuer: must be https:// (http:// only with allowInsecureHttp for a loopback issuer)');
+      throw new OidcConfigError('oidc.issuer: must be https:// (http:// only for a loopback issuer)');
     }
   }
   const file = raw['clientSecretFile'];
