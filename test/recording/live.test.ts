@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { type LiveMessage, LiveBroadcaster } from '../../src/recording/live.js';
+import { enc, openTestSession, tempDir } from './helpers.js';
+
+describe('LiveBroadcaster', () => {
+  it('delivers header, catch-up and live events, then end', async () => {
+    const b = new LiveBroadcaster({ catchUpChars: 1000 });
+    b.publish({ type: 'channel-open', channel: 0, header: { version: 2, width: 80, height: 24, timestamp: 1 } });
+    b.publish({ type: 'event', channel: 0, event: { timeUs: 1, code: 'o', data: 'before' } });
+    const s = b.subscribe();
+    b.publish({ type: 'event', channel: 0, event: { timeUs: 2, code: 'o', data: 'after' } });
+    b.publish({ type: 'end' });
+    const got: LiveMessage[] = [];
+    for await (const m of s) got.push(m);
+    expect(got.map((m) => m.type)).toEqual(['channel-open', 'event', 'event', 'end']);
+    expect(got.flatMap((m) => (m.type === 'event' ? [m.event.data] : []))).toEqual(['before', 'after']);
+  });
+
+  it('drops a slow subscriber without affecting the fast one or the publisher', async () => {
+    const b = new LiveBroadcaster({ maxQueuedPerSubscriber: 10_000, catchUpChars: 0 });
+    const slow = b.subscribe();
+    const fast = b.subscribe();
+    const fastGot: string[] = [];
+    const reader = (async () => {
+      for await (const m of fast) if (m.type === 'event') fastGot.push(m.event.data);
+    })();
+    for (let i = 0; i < 100; i++) {
+      b.publish({ type: 'event', channel: 0, event: { timeUs: i, code: 'o', data: 'x'.repeat(1000) } });
+      await new Promise((r) => setImmediate(r)); // the fast reader keeps up, the slow one never reads
+    }
+    b.publish({ type: 'end' });
+    await reader;
+    expect(fastGot.length).toBe(100);
+    expect(b.droppedSubscribers).toBe(1);
+    const slowGot: LiveMessage[] = [];
+    for await (const m of slow) slowGot.push(m);
+    expect(slowGot).toEqual([{ type: 'dropped', reason: 'slow-subscriber' }]);
+    expect(b.subscriberCount).toBe(0);
+  });
+
+  it('is fed by the session recorder', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const { rec } = await openTestSession(dir);
+      const s = rec.live.subscribe();
+      const ch = await rec.openChannel({ kind: 'shell', pty: { cols: 90, rows: 20, term: 'xterm' } });
+      ch.output(enc('live text'));
+      await rec.closeChannel(ch);
+      await rec.finish();
+      const got: LiveMessage[] = [];
+      for await (const m of s) got.push(m);
+      expect(got.map((m) => m.type)).toEqual(['channel-open', 'event', 'channel-close', 'end']);
+      expect(got[1]).toMatchObject({ type: 'event', event: { code: 'o', data: 'live text' } });
+    } finally {
+      await cleanup();
+    }
+  });
+});
