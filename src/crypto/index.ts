@@ -12,6 +12,7 @@ import type { SymmetricBackend } from './symmetric.js';
 export type * from './backend.js';
 export type * from './symmetric.js';
 export { nodeBackend } from './node-backend.js';
+export { nobleBackend } from './noble-backend.js';
 export { nodeSymmetric } from './node-symmetric.js';
 export { nobleSymmetric } from './noble-symmetric.js';
 export { poly1305Wasm } from './poly1305-wasm.js';

@@ -4,7 +4,7 @@
  */
 import { poly1305 } from '@noble/ciphers/_poly1305.js';
 import { ctr, gcm } from '@noble/ciphers/aes.js';
-import { chacha20orig } from '@noble/ciphers/chacha.js';
+import { chacha20, chacha20orig } from '@noble/ciphers/chacha.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
@@ -23,6 +23,12 @@ function nobleChaCha(raw: Uint8Array): ChaChaKey {
   if (raw.length !== 32) throw new RangeError('chacha20 key must be 32 bytes');
   const key = Uint8Array.from(raw);
   return {
+    xor(iv16, data) {
+      if (iv16.length !== 16) throw new RangeError('chacha20 state IV must be 16 bytes');
+      const counter = ((iv16[0] ?? 0) | ((iv16[1] ?? 0) << 8) | ((iv16[2] ?? 0) << 16) | ((iv16[3] ?? 0) << 24)) >>> 0;
+      // the IETF form with words 13..15 as the nonce covers DJB's layout too
+      return chacha20(key, iv16.slice(4), data, undefined, counter);
+    },
     lengthXor: (seq, data) => chacha20orig(key, seqNonce(seq), data),
     packetStream(seq) {
       const nonce = seqNonce(seq);

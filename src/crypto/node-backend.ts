@@ -7,6 +7,7 @@
  */
 import {
   type KeyObject,
+  createDiffieHellman,
   createECDH,
   createHash,
   createHmac,
@@ -240,15 +241,27 @@ export function checkModpPublic(group: ModpGroup, y: Uint8Array): void {
   if (v <= 1n || v >= p - 1n) throw kexFailed('DH public value out of range');
 }
 
-function nodeModp(group: ModpGroup): DhKeyPair {
+/** Finite-field DH; `exponent` fixes the private key for known-answer tests only. */
+export function nodeModp(group: ModpGroup, exponent?: Uint8Array): DhKeyPair {
   // OpenSSL picks a private exponent sized to the group's security strength (NIST SP 800-56A)
   const dh = getDiffieHellman(`modp${group}`);
-  const pub = u8(dh.generateKeys());
+  let pub: Uint8Array;
+  if (exponent === undefined) pub = u8(dh.generateKeys());
+  else {
+    const fixed = createDiffieHellman(dh.getPrime(), dh.getGenerator());
+    fixed.setPrivateKey(Buffer.from(exponent));
+    pub = u8(fixed.generateKeys());
+    return modpPair(group, pub, (peer) => u8(fixed.computeSecret(peer)));
+  }
+  return modpPair(group, pub, (peer) => u8(dh.computeSecret(peer)));
+}
+
+function modpPair(group: ModpGroup, pub: Uint8Array, derive: (peer: Buffer) => Uint8Array): DhKeyPair {
   return {
     publicKey: stripLeadingZeros(pub),
     computeSecret(peerPublic: Uint8Array): Uint8Array {
       checkModpPublic(group, peerPublic);
-      const secret = u8(dh.computeSecret(Buffer.from(stripLeadingZeros(peerPublic))));
+      const secret = derive(Buffer.from(stripLeadingZeros(peerPublic)));
       const k = stripLeadingZeros(secret);
       if (k.length === 0 || (k.length === 1 && k[0] === 1)) throw kexFailed('DH shared secret is degenerate');
       return k;
@@ -279,7 +292,7 @@ export const nodeBackend: CryptoBackend = {
 
   x25519: () => nodeX25519(),
   ecdh: (curve) => nodeEcdh(curve),
-  modp: nodeModp,
+  modp: (group) => nodeModp(group),
   mlkem768KeyPair: () => mlkem768KeyPair(),
   mlkem768Encapsulate,
 

@@ -32,6 +32,10 @@ function nodeChaCha(raw: Uint8Array): ChaChaKey {
     return iv;
   };
   return {
+    xor(iv16, data) {
+      if (iv16.length !== 16) throw new RangeError('chacha20 state IV must be 16 bytes');
+      return createCipheriv('chacha20', key, iv16).update(data);
+    },
     lengthXor: (seq, data) => createCipheriv('chacha20', key, ivFor(seq)).update(data),
     packetStream(seq) {
       const c = createCipheriv('chacha20', key, ivFor(seq));

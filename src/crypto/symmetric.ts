@@ -8,6 +8,11 @@ import type { HashAlgorithm } from './backend.js';
 
 /** ChaCha20 as OpenSSH uses it (PROTOCOL.chacha20poly1305): DJB layout, nonce = seq as uint64 BE. */
 export interface ChaChaKey {
+  /**
+   * XOR with the key stream for state words 12..15 = `iv16` read little-endian: a 32-bit block
+   * counter and 96-bit nonce (RFC 8439 §2.3), which is also DJB's 64-bit counter || 64-bit nonce.
+   */
+  xor(iv16: Uint8Array, data: Uint8Array): Uint8Array;
   /** XOR with the key stream from block 0 (K_1, the packet length). */
   lengthXor(seq: number, data: Uint8Array): Uint8Array;
   /** Poly1305 key from block 0, and a XOR that continues from block 1 (K_2, the payload). */
