@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { SshWriter } from '../../src/wire/index.js';
 import {
-  KeyFormatError,
   encodePublicKeyBlob,
   fingerprintSha256,
   formatPublicKeyLine,
@@ -10,6 +9,7 @@ import {
   parsePublicKeyBlob,
   parsePublicKeyLine,
 } from '../../src/keys/public-key.js';
+import { KeyFormatError } from '../../src/keys/errors.js';
 import { decodeBase64, encodeBase64 } from '../../src/keys/base64.js';
 import { type KeyType, fingerprint, generateKey, makeTempDir, removeTempDir, requireBinaries, signCertificate } from '../support/index.js';
 
