@@ -122,7 +122,7 @@ export async function runLogin(argv: readonly string[], io: LoginIo = { stdout: 
     let certificate: string;
     try {
       certificate = Buffer.from(url.searchParams.get('cert') ?? '', 'base64url').toString('utf8').trim();
-      parseCertificateLine(certificate, key.type);
+      parseCertificateLine(certificate, key);
     } catch (e) {
       const message = `the gateway sent an unusable certificate: ${(e as Error).message}`;
       htmlReply(res, 502, message);

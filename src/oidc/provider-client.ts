@@ -74,6 +74,10 @@ function providerFailure(err: unknown, what: string): OidcLoginError {
   if (isTransportError(err)) {
     return new OidcLoginError('unreachable', 'Sign-in failed: the identity provider cannot be reached. Try again later.', `${what}: ${(err as Error).message}`, { cause: err });
   }
+  if (err instanceof oidc.WWWAuthenticateChallengeError) {
+    // RFC 6749 §5.2: a 401 with a challenge from the token endpoint means our client authentication failed.
+    return new OidcLoginError('provider-error', 'Sign-in is misconfigured at the gateway. Tell an administrator.', `${what}: HTTP ${err.status}, client credentials rejected`, { cause: err });
+  }
   if (err instanceof oidc.ResponseBodyError) {
     const desc = err.error_description === undefined ? '' : ` (${printable(err.error_description, 200)})`;
     return new OidcLoginError('provider-error', `Sign-in failed: the identity provider answered "${printable(err.error, 64)}".`, `${what}: ${err.error}${desc}`, { cause: err });
@@ -253,7 +257,10 @@ export class OidcClient {
       await oidc.genericGrantRequest(this.#configuration, 'authorization_code', { code: 'gatehouse-oidc-check-invalid-code', redirect_uri: 'http://127.0.0.1/gatehouse-check' });
       credentialsDetail = 'the token endpoint accepted a made-up code (!)';
     } catch (err) {
-      if (err instanceof oidc.ResponseBodyError) {
+      if (err instanceof oidc.WWWAuthenticateChallengeError) {
+        credentials = 'rejected';
+        credentialsDetail = `token endpoint answered HTTP ${err.status} with a ${err.cause.map((c) => c.scheme).join('/')} challenge`;
+      } else if (err instanceof oidc.ResponseBodyError) {
         credentials = err.error === 'invalid_client' || err.error === 'unauthorized_client' ? 'rejected' : 'accepted';
         credentialsDetail = `token endpoint answered ${err.error} to a made-up code`;
       } else {

@@ -13,6 +13,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as oidc from 'openid-client';
+import type { AdminRoute } from '../admin/index.js';
 import type { OidcIdentity } from './claims.js';
 import { OidcLoginError } from './errors.js';
 import type { OidcClient } from './provider-client.js';
@@ -43,13 +44,6 @@ export interface WebLoginOptions {
   readonly now?: () => number;
   readonly onIssued?: (event: { identity: OidcIdentity; fingerprint: string; validBefore: Date }) => void;
   readonly onFailed?: (event: { error: OidcLoginError }) => void;
-}
-
-/** Shape of a route for the admin listener's registry. */
-export interface AdminRoute {
-  readonly method: 'GET' | 'POST';
-  readonly path: string;
-  readonly handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 interface Pending {
@@ -116,26 +110,29 @@ export class WebLogin {
     return new URL(CALLBACK_PATH, this.#opts.publicBaseUrl).href;
   }
 
-  /** Routes for the admin listener's registry. */
+  /**
+   * Routes for the admin listener's registry (src/admin): public, since the person signing in has
+   * no admin token. `for (const r of web.routes()) adminServer.route(r)`.
+   */
   routes(): AdminRoute[] {
     return [
-      { method: 'GET', path: LOGIN_PATH, handler: (req, res) => this.#start(req, res) },
-      { method: 'GET', path: CALLBACK_PATH, handler: (req, res) => this.#callback(req, res) },
+      { methods: ['GET'], path: LOGIN_PATH, public: true, handler: (req, res) => this.#start(req, res) },
+      { methods: ['GET'], path: CALLBACK_PATH, public: true, handler: (req, res) => this.#callback(req, res) },
     ];
   }
 
   /** A plain node:http handler: serves the two routes and returns false for anything else. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    const route = this.routes().find((r) => r.path === path);
-    if (route === undefined) return false;
-    if (req.method !== route.method) {
-      res.writeHead(405, { allow: route.method });
-      res.end();
+    if (path === LOGIN_PATH || path === CALLBACK_PATH) {
+      if (req.method !== 'GET') {
+        res.writeHead(405, { allow: 'GET' });
+        res.end();
+      } else if (path === LOGIN_PATH) await this.#start(req, res);
+      else await this.#callback(req, res);
       return true;
     }
-    await route.handler(req, res);
-    return true;
+    return false;
   }
 
   #now(): number {

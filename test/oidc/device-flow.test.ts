@@ -5,6 +5,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseOidcConfig } from '../../src/oidc/config.js';
 import { DeviceLoginService, type DeviceLoginResult, newSessionTag } from '../../src/oidc/device-flow.js';
+import { OidcLoginError } from '../../src/oidc/errors.js';
 import { OidcClient } from '../../src/oidc/provider-client.js';
 import { signJwt } from './support/jwt.js';
 import { approveDeviceCode, startTestProvider, type TestProvider, type TestProviderOptions } from './support/test-provider.js';
@@ -161,6 +162,23 @@ describe('device flow against oidc-provider', () => {
     expect(polls.length).toBe(2);
     // Protocol spacing, not performance: after slow_down the next poll waits interval + 5 s (RFC 8628 §3.5).
     expect((polls[1] ?? 0) - (polls[0] ?? 0)).toBeGreaterThanOrEqual(5900);
+  });
+
+  it('refuses to start with wrong client credentials, with an operator-facing detail', async () => {
+    const provider = await startTestProvider();
+    providers.push(provider);
+    const { Secret } = await import('../../src/oidc/config.js');
+    const config = parseOidcConfig({ issuer: provider.issuer, clientId: provider.clientId, clientSecretEnv: 'X' });
+    const client = await OidcClient.discover({ config, clientSecret: new Secret('not-the-secret') });
+    const service = new DeviceLoginService(client, { loginTimeoutSeconds: 60 });
+    const err = await service.begin('198.51.100.7', 'TAG123').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OidcLoginError);
+    expect((err as OidcLoginError).userMessage).toMatch(/misconfigured/);
+    expect((err as OidcLoginError).detail).toMatch(/client credentials rejected/);
+    expect((err as OidcLoginError).detail).not.toContain('not-the-secret');
   });
 
   it('cancel settles the result at once', async () => {

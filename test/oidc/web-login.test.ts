@@ -2,11 +2,10 @@
 // provider (oidc-provider) with PKCE, a user CA, then `ssh-keygen -L` on the certificate and a
 // real sshd that trusts the CA accepting it.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminServer } from '../../src/admin/index.js';
 import { runLogin } from '../../src/cli/login.js';
 import { parseOidcConfig, Secret } from '../../src/oidc/config.js';
 import { OidcClient } from '../../src/oidc/provider-client.js';
@@ -31,7 +30,7 @@ function sshKeygenIssuer(dir: string, caPrivatePath: string): UserCertificateIss
 }
 
 let provider: TestProvider;
-let admin: Server;
+let admin: AdminServer;
 let adminBase: string;
 let dir: string;
 let ca: Awaited<ReturnType<typeof generateKey>>;
@@ -41,9 +40,10 @@ beforeAll(async () => {
   if (need.skip) return;
   dir = mkdtempSync(join(tmpdir(), 'gh-weblogin-'));
   ca = await generateKey(dir, 'user_ca', 'ed25519');
-  admin = createServer();
-  await new Promise<void>((r) => admin.listen(0, '127.0.0.1', r));
-  adminBase = `http://127.0.0.1:${(admin.address() as AddressInfo).port}`;
+  // The real admin listener (src/admin) with its route registry; /login routes are public.
+  admin = new AdminServer({ token: 'admin-token-not-used-by-login' });
+  await admin.listen('127.0.0.1', 0);
+  adminBase = admin.url();
   provider = await startTestProvider({ redirectUris: [`${adminBase}/login/callback`] });
   const config = parseOidcConfig({ issuer: provider.issuer, clientId: provider.clientId, clientSecretEnv: 'X', scopes: ['openid', 'email', 'groups'] });
   const client = await OidcClient.discover({ config, clientSecret: new Secret(provider.clientSecret) });
@@ -54,20 +54,12 @@ beforeAll(async () => {
     certificateTtlSeconds: config.certificateTtlSeconds,
     onFailed: ({ error }) => failures.push(error.detail),
   });
-  admin.on('request', (req, res) => {
-    web.handle(req, res).then((handled) => {
-      if (!handled) {
-        res.writeHead(404);
-        res.end();
-      }
-    });
-  });
+  for (const route of web.routes()) admin.route(route);
 });
 
 afterAll(async () => {
   if (need.skip) return;
-  admin.closeAllConnections();
-  await new Promise<void>((r) => admin.close(() => r()));
+  await admin.close();
   await provider.close();
 });
 

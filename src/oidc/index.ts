@@ -1,0 +1,89 @@
+// OIDC sign-in for the gateway: the device flow inside keyboard-interactive, key bindings, and
+// the web sign-in for certificates. `createOidcSignIn` wires the parts from the `oidc:` config.
+//
+// For the SSH side (keyboard-interactive hook and gateway):
+//   const oidc = await createOidcSignIn({ oidc: config.oidc, stateDir: config.stateDir });
+//   // 1. a key that was PROVEN (signature verified) may already stand for a signed-in identity:
+//   const bound = await oidc.identityForProvenKey(keyBlob);
+//   // 2. otherwise keyboard-interactive: one round, then wait for the result
+//   const login = await oidc.deviceLogins.begin(clientAddress, newSessionTag());
+//   //   INFO_REQUEST(login.round.name, login.instruction, login.prompts); on the reply:
+//   const r = await login.result;  // { ok: true, identity } | { ok: false, error.userMessage }
+//   // 3. bind the key proven earlier in this connection (never a key merely offered):
+//   if (r.ok && provenKeyBlob) await oidc.bindProvenKey(provenKeyBlob, r.identity);
+//   // 4. when policy removes a user: await oidc.keyBindings.revokeUser(user)
+import type { OidcIdentity } from './claims.js';
+import { loadClientSecret, type OidcConfig, parseOidcConfig, type Secret } from './config.js';
+import { DeviceLoginService, type DeviceLoginServiceOptions } from './device-flow.js';
+import { type KeyBinding, KeyBindingStore } from './key-binding-store.js';
+import { OidcClient } from './provider-client.js';
+import { sha256Fingerprint } from './ssh-public-key.js';
+import { type UserCertificateIssuer, WebLogin, type WebLoginOptions } from './web-login.js';
+
+export type { ClaimMapping, OidcIdentity } from './claims.js';
+export { identityFromClaims } from './claims.js';
+export type { ClientSecretSource, OidcConfig } from './config.js';
+export { loadClientSecret, OIDC_DEFAULTS, parseOidcConfig, Secret } from './config.js';
+export type { DeviceLogin, DeviceLoginResult, DeviceLoginServiceOptions } from './device-flow.js';
+export { DeviceLoginService, newSessionTag } from './device-flow.js';
+export type { DeviceAuthorization, DeviceFlowStep, KeyboardInteractiveRound, PollOutcome } from './device-flow-machine.js';
+export { DeviceFlowMachine } from './device-flow-machine.js';
+export type { IdTokenRejection, OidcFailureKind } from './errors.js';
+export { IdTokenError, KeyBindingStoreError, OidcConfigError, OidcLoginError } from './errors.js';
+export type { KeyBinding, KeyBindingStoreOptions } from './key-binding-store.js';
+export { isFingerprint, KeyBindingStore } from './key-binding-store.js';
+export type { CredentialsCheck, OidcClientOptions } from './provider-client.js';
+export { OidcClient } from './provider-client.js';
+export { parseCertificateLine, parsePublicKeyLine, PublicKeyLineError, sha256Fingerprint } from './ssh-public-key.js';
+export type { UserCertificateIssuer, UserCertificateRequest, WebLoginOptions } from './web-login.js';
+export { CALLBACK_PATH, LOGIN_PATH, WebLogin } from './web-login.js';
+
+export interface OidcSignIn {
+  readonly config: OidcConfig;
+  readonly client: OidcClient;
+  readonly deviceLogins: DeviceLoginService;
+  readonly keyBindings: KeyBindingStore;
+  /** The identity a proven public key (its SSH wire blob) is bound to, while the binding lives. */
+  identityForProvenKey(keyBlob: Uint8Array): Promise<OidcIdentity | undefined>;
+  /** Bind a key whose signature was verified in this connection to the identity that just signed in. */
+  bindProvenKey(keyBlob: Uint8Array, identity: OidcIdentity): Promise<KeyBinding>;
+  /** The admin listener's /login routes, signing with the gateway user CA. */
+  webLogin(opts: { issueCertificate: UserCertificateIssuer; publicBaseUrl: URL } & Partial<Pick<WebLoginOptions, 'onIssued' | 'onFailed'>>): WebLogin;
+}
+
+export interface CreateOidcSignInOptions {
+  /** The `oidc:` section (src/config.ts shape or this module's own names). */
+  readonly oidc: unknown;
+  readonly stateDir: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly onDeviceLoginSettled?: DeviceLoginServiceOptions['onSettled'];
+}
+
+/** Parse the config, read the secret, discover the provider. Rejects with OidcConfigError or OidcLoginError. */
+export async function createOidcSignIn(opts: CreateOidcSignInOptions): Promise<OidcSignIn> {
+  const config = parseOidcConfig(opts.oidc);
+  const clientSecret: Secret | undefined = loadClientSecret(config.clientSecretSource, opts.env ?? process.env);
+  const client = await OidcClient.discover({ config, clientSecret });
+  const deviceLogins = new DeviceLoginService(client, {
+    loginTimeoutSeconds: config.loginTimeoutSeconds,
+    ...(opts.onDeviceLoginSettled === undefined ? {} : { onSettled: opts.onDeviceLoginSettled }),
+  });
+  const keyBindings = new KeyBindingStore({ stateDir: opts.stateDir, ttlSeconds: config.keyBindingTtlSeconds });
+  return {
+    config,
+    client,
+    deviceLogins,
+    keyBindings,
+    identityForProvenKey: async (blob) => (await keyBindings.lookup(sha256Fingerprint(blob)))?.identity,
+    bindProvenKey: (blob, identity) => keyBindings.bind(sha256Fingerprint(blob), identity),
+    webLogin: (w) =>
+      new WebLogin({
+        client,
+        issueCertificate: w.issueCertificate,
+        publicBaseUrl: w.publicBaseUrl,
+        certificateTtlSeconds: config.certificateTtlSeconds,
+        ...(w.onIssued === undefined ? {} : { onIssued: w.onIssued }),
+        ...(w.onFailed === undefined ? {} : { onFailed: w.onFailed }),
+      }),
+  };
+}
