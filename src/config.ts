@@ -139,7 +139,7 @@ export function loadConfig(input: LoadConfigInput = {}): { config: GatehouseConf
   const { flags, rest } = splitFlags(input.argv ?? [], issues);
   const config: Mutable<GatehouseConfig> = defaultConfig(cwd);
 
-  const fileName = flags.get(CONFIG_FLAG) ?? env[CONFIG_ENV];
+  const fileName = flags.get(CONFIG_FLAG) ?? (env[CONFIG_ENV] || undefined);
   if (fileName !== undefined) {
     const file = resolve(cwd, fileName);
     config.configFile = file;

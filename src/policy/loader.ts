@@ -137,7 +137,7 @@ export function checkPolicySources(sources: readonly { file: string; text: strin
     }
     userCAs.push(...frag.userCAs);
   }
-  if (issues.length > 0) return { policy: undefined, issues };
+  if (issues.length > 0) return { policy: undefined, issues: issues.sort(byPosition) };
   return {
     policy: { users, userCAs, targets, rules, files: sources.map((s) => s.file), version },
     issues,
@@ -163,6 +163,10 @@ function checkReferences(
       issues.push({ ...t.at, kind: 'unknown-reference', message: `rule "${clip(rule.name)}": unknown target "${clip(t.value)}"` });
     }
   }
+}
+
+function byPosition(a: PolicyIssue, b: PolicyIssue): number {
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col;
 }
 
 function errorText(e: unknown): string {

@@ -57,7 +57,13 @@ export class NodeReader {
       return undefined;
     }
     const out = new Map<string, { node: YNode; at: SourceLocation }>();
-    for (const pair of (node as YAMLMap<unknown, unknown>).items) {
+    const items = (node as YAMLMap<unknown, unknown>).items;
+    // Name the entry in messages when it has a name, even if the name comes after the mistake.
+    const named = items.find((p) => isScalar(p.key) && p.key.value === 'name');
+    if (named && isScalar(named.value) && typeof named.value.value === 'string' && !what.includes('"')) {
+      what = `${what} "${clip(named.value.value)}"`;
+    }
+    for (const pair of items) {
       const keyNode = pair.key as YNode;
       const keyAt = this.at(keyNode, this.at(node));
       if (!isScalar(keyNode) || typeof keyNode.value !== 'string') {

@@ -1,0 +1,123 @@
+/**
+ * `gatehouse serve`: builds the configuration, the logger, metrics and event hub, loads the
+ * policy (hot reload on change and SIGHUP), starts the admin listener and then the gateway
+ * (src/gateway/start.ts → startGateway). Runs until SIGINT or SIGTERM.
+ */
+import type { DestinationStream } from 'pino';
+import { AdminServer } from '../admin/server.js';
+import { loadOrCreateAdminToken } from '../admin/token.js';
+import { configHelp, type GatehouseConfig, loadConfig } from '../config.js';
+import { EventHub } from '../obs/events.js';
+import { createLogger, type Logger } from '../obs/logger.js';
+import { GatehouseMetrics } from '../obs/metrics.js';
+import { observe } from '../obs/subscriber.js';
+import { formatIssue, PolicyLoadError } from '../policy/errors.js';
+import { PolicyStore } from '../policy/store.js';
+import { type GatewayHandle, type GatewayServices, loadStartGateway, type StartGateway } from './gateway-entry.js';
+import { type CliIo, processIo } from './io.js';
+
+export const SERVE_USAGE = `usage: gatehouse serve [--config FILE] [options]
+${configHelp()}
+Settings may also come from a YAML config file (--config, GATEHOUSE_CONFIG) and GATEHOUSE_*
+variables; flags win over variables, variables over the file.
+`;
+
+export interface ServeHandle {
+  readonly config: GatehouseConfig;
+  readonly logger: Logger;
+  readonly policy: PolicyStore;
+  readonly admin: AdminServer;
+  readonly gateway: GatewayHandle | undefined;
+  close(): Promise<void>;
+}
+
+export interface ServeOptions {
+  /** Log destination (stdout by default). */
+  readonly destination?: DestinationStream;
+  /** Override the gateway (tests); by default src/gateway/start.ts when it exists. */
+  readonly startGateway?: StartGateway | null;
+}
+
+/** Starts everything; throws PolicyLoadError when the initial policy is broken. */
+export async function startServe(config: GatehouseConfig, options: ServeOptions = {}): Promise<ServeHandle> {
+  const logger = createLogger({ level: config.logLevel, ...(options.destination ? { destination: options.destination } : {}) });
+  const metrics = new GatehouseMetrics();
+  const hub = new EventHub();
+  observe(hub, logger, metrics);
+  const policy = new PolicyStore(config.policies, { events: hub.emit });
+  policy.watch();
+  const admin = new AdminServer({
+    token: loadOrCreateAdminToken(config.stateDir),
+    metrics: () => metrics.expose(),
+    health: () => ({ policyVersion: policy.current.version }),
+    onError: (err, req) => logger.error({ err, path: req.url }, 'admin route failed'),
+  });
+  try {
+    await admin.listen(config.admin.host, config.admin.port);
+  } catch (e) {
+    policy.close();
+    throw e;
+  }
+  logger.info({ url: admin.url(), stateDir: config.stateDir }, 'admin listener ready (/metrics, /healthz)');
+
+  const start = options.startGateway === undefined ? await loadStartGateway() : (options.startGateway ?? undefined);
+  const services: GatewayServices = { logger, events: hub.emit, metrics, policy, admin };
+  let gateway: GatewayHandle | undefined;
+  if (start) {
+    gateway = await start(config, services);
+    logger.info({ listen: gateway.address }, 'SSH listener ready');
+  } else {
+    logger.warn(
+      { listen: config.listen },
+      'the SSH listener is provided by src/gateway (startGateway in src/gateway/start.ts), which this build does not include; serving admin and policy only',
+    );
+  }
+  let closed = false;
+  return {
+    config,
+    logger,
+    policy,
+    admin,
+    gateway,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await gateway?.close();
+      policy.close();
+      await admin.close();
+    },
+  };
+}
+
+export async function run(argv: string[], io: CliIo = processIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  const { config, rest } = loadConfig({ argv });
+  if (rest.length > 0) {
+    io.stderr.write(`gatehouse serve: unknown argument ${JSON.stringify(rest[0])}\n${SERVE_USAGE}`);
+    return 2;
+  }
+  let handle: ServeHandle;
+  try {
+    handle = await startServe(config);
+  } catch (e) {
+    if (e instanceof PolicyLoadError) {
+      io.stderr.write(`gatehouse serve: the policy in ${config.policies} is not valid:\n`);
+      for (const i of e.issues) io.stderr.write(`${formatIssue(i)}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const onHup = () => handle.policy.reloadFromSignal();
+  process.on('SIGHUP', onHup);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  process.off('SIGHUP', onHup);
+  handle.logger.info({ signal }, 'shutting down');
+  await handle.close();
+  return 0;
+}
