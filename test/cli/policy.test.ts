@@ -37,7 +37,7 @@ describe('gatehouse policy check', () => {
     expect(await run(['check', dir], c.io)).toBe(1);
     const lines = c.out().trim().split('\n');
     expect(lines).toEqual([
-      `${join(dir, 'b.yaml')}:4:16: target "db1" hostKeys: bad public key line: the key blob is too short`,
+      `${join(dir, 'b.yaml')}:4:16: target "db1" hostKeys: bad public key line: public key blob: truncated uint32: need 4 bytes, have 3`,
       `${join(dir, 'b.yaml')}:5:5: target "db1": unknown key "colour" (expected one of: name, address, port, aliases, hostKeys, knownHosts, hostCA, auth, labels, description)`,
     ]);
     expect(c.err()).toContain('2 errors in');

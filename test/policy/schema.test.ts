@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatIssue, type PolicyIssue } from '../../src/policy/errors.js';
 import { checkPolicySources } from '../../src/policy/loader.js';
@@ -133,6 +137,22 @@ describe('policy schema', () => {
       expect(i, line).toMatchObject({ kind: 'bad-key', line: 4, col: 9 });
       expect(i.message).toContain('bad public key line');
     }
+  });
+
+  it.skipIf(!existsSync('/usr/bin/ssh-keygen'))('refuses a certificate where a key is expected (needs openssh-client)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-cert-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'ca')]);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'u')]);
+    execFileSync('ssh-keygen', ['-q', '-s', join(dir, 'ca'), '-I', 'id', '-n', 'alice', join(dir, 'u.pub')]);
+    const cert = readFileSync(join(dir, 'u-cert.pub'), 'utf8').trim();
+    const i = only(`users:\n  - name: a\n    keys: ["${cert}"]\n`);
+    expect(i).toMatchObject({ kind: 'bad-key', line: 3 });
+    expect(i.message).toContain('is a certificate');
+    // while the plain key from ssh-keygen is accepted, with ssh-keygen's fingerprint
+    const pub = readFileSync(join(dir, 'u.pub'), 'utf8').trim();
+    const { policy } = checkPolicySources([{ file: 'p.yaml', text: `users:\n  - name: a\n    keys: ["${pub}"]\n` }]);
+    const fp = execFileSync('ssh-keygen', ['-l', '-f', join(dir, 'u.pub')], { encoding: 'utf8' }).split(' ')[1];
+    expect(policy?.users[0]?.keys[0]?.fingerprint).toBe(fp);
   });
 
   it('requires host verification: no trust on first use', () => {
