@@ -20,7 +20,29 @@ export const COMMANDS: readonly CommandRow[] = [
   { name: 'replay', summary: 'replay FILE|SESSION-ID: play a recording in this terminal', run: async (a) => (await import('./cli/replay.js')).runReplay(a) },
   { name: 'verify', summary: 'verify PATH: check recording hash chains and signatures', run: async (a) => (await import('./cli/verify.js')).runVerify(a) },
   { name: 'recordings', summary: 'recordings prune --older-than 90d: delete old recordings', run: async (a) => (await import('./cli/recordings.js')).runRecordings(a) },
+  {
+    name: 'sessions',
+    summary: 'sessions revoke-key FINGERPRINT: end the SSO binding of a key',
+    run: subcommands('sessions', {
+      'revoke-key': async (a) => (await import('./cli/sessions-revoke.js')).runSessionsRevokeKey(a),
+    }),
+  },
+  { name: 'login', summary: 'login --gateway URL: web sign-in for a short-lived SSH certificate', run: async (a) => (await import('./cli/login.js')).runLogin(a) },
+  { name: 'oidc', summary: 'oidc check: test the OIDC provider settings and credentials', run: async (a) => (await import('./cli/oidc.js')).runOidc(a) },
 ];
+
+/** A command made of named subcommands (`gatehouse sessions revoke-key ...`); one row each. */
+export function subcommands(command: string, table: Readonly<Record<string, CommandRun>>): CommandRun {
+  return async (argv) => {
+    const [sub, ...rest] = argv;
+    const run = sub !== undefined && Object.hasOwn(table, sub) ? table[sub] : undefined;
+    if (run) return run(rest);
+    const names = Object.keys(table).join(', ');
+    const out = sub === '--help' || sub === '-h' ? process.stdout : process.stderr;
+    out.write(`usage: gatehouse ${command} SUBCOMMAND ...\nsubcommands: ${names}\n`);
+    return out === process.stdout ? 0 : 2;
+  };
+}
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -42,7 +42,10 @@ describe('gatehouse binary', () => {
     expect(execFileSync('head', ['-1', BIN], { encoding: 'utf8' })).toBe('#!/usr/bin/env node\n');
     const r = gatehouse(['--help']);
     expect(r.status).toBe(0);
-    for (const c of ['serve', 'policy', 'replay', 'verify']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['serve', 'policy', 'replay', 'verify', 'recordings', 'sessions', 'login', 'oidc']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    const sub = gatehouse(['sessions', 'toString']);
+    expect(sub.status).toBe(2);
+    expect(sub.stderr).toContain('subcommands: revoke-key');
     const bad = gatehouse(['frobnicate']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('unknown command "frobnicate"');
