@@ -90,3 +90,20 @@ export function encodeEvent(version: AsciicastVersion, e: CastEvent, prevTimeUs:
 export function formatResize(cols: number, rows: number): string {
   return `${cols}x${rows}`;
 }
+
+/**
+ * Encodes an event whose data is given as valid UTF-8 bytes (see StreamingUtf8Decoder
+ * .decodeOrPass) straight to the bytes of its line, byte-identical to
+ * `encodeEvent(version, {timeUs, code, data: decoded}, prev)`.
+ *
+ * The bytes are viewed as a Latin-1 string (one JS char per byte, a native copy), which
+ * JSON.stringify escapes exactly where it would escape the decoded text: only characters below
+ * U+0020, '"' and '\\' (RFC 8259 section 7), all ASCII, so UTF-8 sequences (bytes 0x80 and up)
+ * pass through untouched. Writing the result back as Latin-1 restores the bytes. Everything
+ * stays in native code with one-byte strings, instead of decoding to UTF-16 and re-encoding.
+ */
+export function encodeEventBytes(version: AsciicastVersion, timeUs: number, code: CastEventCode, utf8: Uint8Array, prevTimeUs: number): Uint8Array {
+  const t = version === 2 ? timeUs : Math.max(0, timeUs - prevTimeUs);
+  const latin1 = Buffer.from(utf8.buffer, utf8.byteOffset, utf8.byteLength).toString('latin1');
+  return Buffer.from(`[${formatSeconds(t)}, "${code}", ${JSON.stringify(latin1)}]`, 'latin1');
+}

@@ -16,6 +16,8 @@ import { open } from 'node:fs/promises';
 import { errnoCode, errorMessage, type FailureHandler, type RecordingFailure, type RecordingFailureKind } from './failures.js';
 import { CHAIN_SUFFIX, LineChain, toHex } from './line-chain.js';
 
+const NEWLINE = Buffer.from('\n');
+
 export interface AppendTarget {
   write(data: Uint8Array): Promise<void>;
   sync(): Promise<void>;
@@ -52,11 +54,11 @@ export interface ChainedLineWriterOptions {
   readonly onFailure: FailureHandler;
   /** Hard bound on queued characters; beyond it lines are dropped and reported. Default 8 MiB. */
   readonly maxQueuedBytes?: number;
-  /** `push` returns 'pressure' at or above this (the caller may slow its source). Default 1 MiB. */
+  /** `push` returns 'pressure' at or above this (the caller may slow its source). Default 2 MiB. */
   readonly highWaterBytes?: number;
   /** Periodic flush interval; default 250 ms. */
   readonly flushIntervalMs?: number;
-  /** Queued amount that triggers an immediate flush; default 256 KiB. */
+  /** Queued amount that triggers an immediate flush; default 512 KiB. */
   readonly flushThresholdBytes?: number;
   readonly fs?: RecordingFs;
   /** Called when the queue drops below the high-water mark after a 'pressure' result. */
@@ -77,7 +79,7 @@ export interface ChainedLineStats {
 }
 
 export class ChainedLineWriter {
-  private queue: string[] = [];
+  private queue: (string | Uint8Array)[] = [];
   private queued = 0;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -93,6 +95,7 @@ export class ChainedLineWriter {
   private reportedAfterFailure = false;
   private underPressure = false;
   private scheduled = false;
+  private drainWaiters: (() => void)[] = [];
   private readonly max: number;
   private readonly high: number;
   private readonly threshold: number;
@@ -105,8 +108,8 @@ export class ChainedLineWriter {
     this.chain = new LineChain(opts.seed);
     this.committedHead = toHex(opts.seed);
     this.max = opts.maxQueuedBytes ?? 8 * 1024 * 1024;
-    this.high = Math.min(opts.highWaterBytes ?? 1024 * 1024, this.max);
-    this.threshold = opts.flushThresholdBytes ?? 256 * 1024;
+    this.high = Math.min(opts.highWaterBytes ?? 2 * 1024 * 1024, this.max);
+    this.threshold = opts.flushThresholdBytes ?? 512 * 1024;
     const interval = opts.flushIntervalMs ?? 250;
     this.timer = setInterval(() => void this.flush(), interval);
     this.timer.unref();
@@ -146,13 +149,31 @@ export class ChainedLineWriter {
     return !this.failed && !this.closed;
   }
 
+  /**
+   * Resolves when the queue is below the high-water mark (at once if it already is, or if the
+   * writer failed or closed). The relay can hold back SSH window adjusts until then.
+   */
+  whenDrained(): Promise<void> {
+    if (this.queued < this.high || !this.isHealthy) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private releaseDrainWaiters(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const r of w) r();
+  }
+
   /** Whether `chars` more would fit in the queue now. */
   hasRoomFor(chars: number): boolean {
     return this.isHealthy && this.queued + chars <= this.max;
   }
 
-  /** Queues one line (must not contain '\n'). */
-  push(line: string): PushResult {
+  /**
+   * Queues one line (must not contain '\n'): a string, or its UTF-8 bytes, which the writer
+   * then owns (the caller must not reuse the buffer).
+   */
+  push(line: string | Uint8Array): PushResult {
     if (this.failed || this.closed) {
       this.drop(line);
       if (!this.reportedAfterFailure) {
@@ -197,6 +218,7 @@ export class ChainedLineWriter {
     await this.flush();
     if (this.closed) return;
     this.closed = true;
+    this.releaseDrainWaiters();
     for (const [f, name] of [
       [this.file, this.opts.path],
       [this.chainFile, this.opts.path + CHAIN_SUFFIX],
@@ -225,10 +247,18 @@ export class ChainedLineWriter {
     const lines = this.queue;
     this.queue = [];
     this.queued = 0;
+    // Encode each line once: the same bytes are hashed into the chain and written.
+    const parts: Uint8Array[] = [];
+    let total = 0;
     let chainText = '';
-    for (const l of lines) chainText += `${toHex(this.chain.add(l))}\n`;
+    for (const l of lines) {
+      const b = typeof l === 'string' ? Buffer.from(l, 'utf8') : l;
+      parts.push(b, NEWLINE);
+      total += b.length + 1;
+      chainText += `${toHex(this.chain.add(b))}\n`;
+    }
     const head = this.chain.headHex;
-    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
+    const data = Buffer.concat(parts, total);
     try {
       await this.file.write(data);
     } catch (e) {
@@ -251,6 +281,7 @@ export class ChainedLineWriter {
         this.underPressure = false;
         this.opts.onDrain?.();
       }
+      this.releaseDrainWaiters();
     }
   }
 
@@ -264,9 +295,10 @@ export class ChainedLineWriter {
     this.droppedBytes += lostBytes + pendingBytes;
     const code = errnoCode(e);
     this.report('write-failed', `cannot write ${file}: ${errorMessage(e)}`, lostLines + pendingLines, lostBytes + pendingBytes, code, file);
+    this.releaseDrainWaiters();
   }
 
-  private drop(line: string): void {
+  private drop(line: string | Uint8Array): void {
     this.droppedLines++;
     this.droppedBytes += line.length;
   }

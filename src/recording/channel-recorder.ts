@@ -3,7 +3,7 @@
  * The gateway calls these methods with the channel data it relays; all of them are
  * synchronous and only queue (see chained-log.ts), so the relay never waits on the disk.
  */
-import { type AsciicastVersion, type CastEvent, type CastEventCode, type CastHeader, encodeEvent, encodeHeader, formatResize } from './asciicast.js';
+import { type AsciicastVersion, type CastEvent, type CastEventCode, type CastHeader, encodeEvent, encodeEventBytes, encodeHeader, formatResize } from './asciicast.js';
 import type { ChainedLineStats, ChainedLineWriter, PushResult } from './chained-log.js';
 import type { LiveBroadcaster } from './live.js';
 import type { ChannelEntry, ChannelKind } from './session-index.js';
@@ -63,19 +63,22 @@ export class ChannelRecorder {
     return this.init.writer.stats;
   }
 
+  /** Resolves when the recording queue is below its high-water mark (see ChainedLineWriter). */
+  whenDrained(): Promise<void> {
+    return this.init.writer.whenDrained();
+  }
+
   /** Target output (stdout, or stderr from extended data type 1, RFC 4254 section 5.2). */
   output(data: Uint8Array, stream: OutputStream = 'stdout'): PushResult {
     this.bytesOut += data.length;
-    const s = this.decoders[stream].decode(data);
-    return s.length > 0 ? this.emit('o', s) : 'ok';
+    return this.emitDecoded('o', this.decoders[stream].decodeOrPass(data));
   }
 
   /** Client input; recorded only when policy enabled input recording (keystrokes hold passwords). */
   input(data: Uint8Array): PushResult {
     this.bytesIn += data.length;
     if (!this.init.recordInput) return 'ok';
-    const s = this.decoders.input.decode(data);
-    return s.length > 0 ? this.emit('i', s) : 'ok';
+    return this.emitDecoded('i', this.decoders.input.decodeOrPass(data));
   }
 
   /** window-change (RFC 4254 section 6.7). */
@@ -143,10 +146,27 @@ export class ChannelRecorder {
     };
   }
 
-  private emit(code: CastEventCode, data: string): PushResult {
+  /** Valid UTF-8 bytes go straight to JSON bytes (the hot path); anything else as a string. */
+  private emitDecoded(code: 'o' | 'i', d: Uint8Array | string): PushResult {
+    if (d.length === 0) return 'ok';
+    if (typeof d === 'string' || this.gapLines > 0) return this.emit(code, typeof d === 'string' ? d : new TextDecoder().decode(d));
+    const us = this.nextTime();
+    const r = this.init.writer.push(encodeEventBytes(this.init.version, us, code, d, this.lastWrittenUs));
+    if (r === 'dropped') this.gapLines++;
+    else this.lastWrittenUs = us;
+    this.init.live?.publishBytes(this.init.channel, us, code, d);
+    return r;
+  }
+
+  private nextTime(): number {
     let us = Math.round((this.init.clock() - this.startMs) * 1000);
     if (us < this.lastUs) us = this.lastUs;
     this.lastUs = us;
+    return us;
+  }
+
+  private emit(code: CastEventCode, data: string): PushResult {
+    const us = this.nextTime();
     const event: CastEvent = { timeUs: us, code, data };
     const line = encodeEvent(this.init.version, event, this.lastWrittenUs);
     if (this.gapLines > 0) {

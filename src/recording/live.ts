@@ -4,7 +4,8 @@
  * than slowing the session or growing memory. A new subscriber first receives the open
  * channels' headers and a bounded tail of recent events so the viewer has context.
  */
-import type { CastEvent, CastHeader } from './asciicast.js';
+import type { CastEvent, CastEventCode, CastHeader } from './asciicast.js';
+import { StreamingUtf8Decoder } from './utf8-escape.js';
 
 export type LiveMessage =
   | { readonly type: 'channel-open'; readonly channel: number; readonly header: CastHeader }
@@ -104,10 +105,23 @@ export class LiveSubscription implements AsyncIterable<LiveMessage> {
   }
 }
 
+/** A catch-up entry kept as bytes while nobody watches (decoded only when someone subscribes). */
+interface RawRecent {
+  readonly type: 'raw';
+  readonly channel: number;
+  readonly timeUs: number;
+  readonly code: CastEventCode;
+  readonly bytes: Uint8Array;
+}
+
+function weightOf(m: LiveMessage | RawRecent): number {
+  return m.type === 'raw' ? MESSAGE_COST + m.bytes.length : weight(m);
+}
+
 export class LiveBroadcaster {
   private readonly subs = new Set<LiveSubscription>();
   private readonly headers = new Map<number, CastHeader>();
-  private recent: LiveMessage[] = [];
+  private recent: (LiveMessage | RawRecent)[] = [];
   private recentChars = 0;
   private ended = false;
   private readonly maxPerSub: number;
@@ -132,16 +146,11 @@ export class LiveBroadcaster {
         break;
       case 'channel-close':
         this.headers.delete(m.channel);
-        this.recent = this.recent.filter((r) => !(r.type === 'event' && r.channel === m.channel));
-        this.recentChars = this.recent.reduce((n, r) => n + weight(r), 0);
+        this.recent = this.recent.filter((r) => !((r.type === 'event' || r.type === 'raw') && r.channel === m.channel));
+        this.recentChars = this.recent.reduce((n, r) => n + weightOf(r), 0);
         break;
       case 'event':
-        this.recent.push(m);
-        this.recentChars += weight(m);
-        while (this.recentChars > this.catchUp && this.recent.length > 1) {
-          const old = this.recent.shift();
-          if (old) this.recentChars -= weight(old);
-        }
+        this.remember(m);
         break;
       case 'end':
         this.ended = true;
@@ -158,10 +167,36 @@ export class LiveBroadcaster {
     }
   }
 
+  /**
+   * Output while nobody is subscribed: only the catch-up tail needs it, so it is kept as bytes
+   * (copied: the caller's buffer may be reused) and decoded if someone subscribes.
+   */
+  publishBytes(channel: number, timeUs: number, code: CastEventCode, bytes: Uint8Array): void {
+    if (this.ended) return;
+    if (this.subs.size > 0) {
+      this.publish({ type: 'event', channel, event: { timeUs, code, data: new StreamingUtf8Decoder().decode(bytes) } });
+      return;
+    }
+    const keep = bytes.length > this.catchUp ? bytes.subarray(bytes.length - this.catchUp) : bytes;
+    this.remember({ type: 'raw', channel, timeUs, code, bytes: keep.slice() });
+  }
+
+  private remember(m: LiveMessage | RawRecent): void {
+    this.recent.push(m);
+    this.recentChars += weightOf(m);
+    while (this.recentChars > this.catchUp && this.recent.length > 1) {
+      const old = this.recent.shift();
+      if (old) this.recentChars -= weightOf(old);
+    }
+  }
+
   subscribe(): LiveSubscription {
     const s = new LiveSubscription(this.maxPerSub + this.catchUp + 16 * MESSAGE_COST, (x) => this.subs.delete(x));
     for (const [channel, header] of this.headers) s.deliver({ type: 'channel-open', channel, header });
-    for (const m of this.recent) s.deliver(m);
+    for (const m of this.recent) {
+      if (m.type !== 'raw') s.deliver(m);
+      else s.deliver({ type: 'event', channel: m.channel, event: { timeUs: m.timeUs, code: m.code, data: new StreamingUtf8Decoder().decode(m.bytes) } });
+    }
     if (this.ended) s.deliver({ type: 'end' });
     else this.subs.add(s);
     return s;

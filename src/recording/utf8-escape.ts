@@ -119,6 +119,16 @@ export class StreamingUtf8Decoder {
   invalidBytes = 0;
 
   decode(chunk: Uint8Array): string {
+    const r = this.decodeOrPass(chunk);
+    return typeof r === 'string' ? r : fatalDecoder.decode(r);
+  }
+
+  /**
+   * Like `decode`, but when the complete part of the input is valid UTF-8 with nothing to
+   * escape, returns those bytes unchanged (a view of the input, valid until it is reused) so
+   * the caller can JSON-encode them without a round trip through a JS string.
+   */
+  decodeOrPass(chunk: Uint8Array): Uint8Array | string {
     let data = chunk;
     if (this.pending.length > 0) {
       data = new Uint8Array(this.pending.length + chunk.length);
@@ -130,7 +140,7 @@ export class StreamingUtf8Decoder {
     this.pending = tail > 0 ? data.slice(end) : new Uint8Array(0);
     const body = data.subarray(0, end);
     // Fast path: valid UTF-8 with no lead byte F4 cannot hold an escape-range code point.
-    if (body.indexOf(0xf4) === -1 && isUtf8(body)) return fatalDecoder.decode(body);
+    if (body.indexOf(0xf4) === -1 && isUtf8(body)) return body;
     const s = decodeSlow(body, body.length);
     this.invalidBytes += countEscapes(s);
     return s;

@@ -56,3 +56,19 @@ describe('LiveBroadcaster', () => {
     }
   });
 });
+
+describe('LiveBroadcaster catch-up from bytes', () => {
+  it('decodes output recorded while nobody watched when someone subscribes', async () => {
+    const b = new LiveBroadcaster({ catchUpChars: 2000 });
+    const buf = new TextEncoder().encode('héllo');
+    b.publishBytes(0, 5, 'o', buf);
+    buf.fill(0); // the caller reuses its buffer: the broadcaster kept a copy
+    for (let i = 0; i < 10; i++) b.publishBytes(0, 10 + i, 'o', new TextEncoder().encode(`line ${i}\n`));
+    const s = b.subscribe();
+    b.publish({ type: 'end' });
+    const data: string[] = [];
+    for await (const m of s) if (m.type === 'event') data.push(m.event.data);
+    expect(data[0]).toBe('héllo');
+    expect(data.at(-1)).toBe('line 9\n');
+  });
+});
