@@ -16,7 +16,9 @@ export {
   reevaluate,
 } from './evaluate.js';
 export { fingerprintOf, parseKeyLine, sameKey } from './key-line.js';
+export { LiveAuthorizations, type ReloadSource, type RevokeCallback } from './live-sessions.js';
 export { checkPolicyPath, checkPolicySources, loadPolicyPath, type PolicyCheck } from './loader.js';
+export { keyUserNamed, trustedUserCa, userForKey } from './lookup.js';
 export { PolicyStore, type PolicyStoreOptions, type ReloadOutcome, type ReloadTrigger } from './store.js';
 export { resolveTarget, selectorMatches, type TargetLookup, targetNames } from './targets.js';
 export * from './types.js';
