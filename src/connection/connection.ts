@@ -1,0 +1,602 @@
+/**
+ * The connection protocol (RFC 4254) as a synchronous, I/O-free machine: payloads in through
+ * handle(), events out as its return value, payloads out through the sink. One machine per
+ * SSH connection, both roles.
+ *
+ * Flow control (RFC 4254 §5.2) is the backpressure of the whole stack: we never send past the
+ * peer's window, and we only re-open our own window for bytes the consumer reports with
+ * consumed(), so a reader that stops costs at most one window of memory, on its channel only.
+ */
+import { DisconnectReason, SshProtocolError, Msg } from '../wire/index.js';
+import { type ChannelOpen, ChannelOpenFailure, type ChannelOpenFailureCode, channelTypeName } from './channel-opens.js';
+import { type ChannelRequest, channelRequestName, SESSION_REQUEST_TYPES } from './channel-requests.js';
+import {
+  type ChannelId,
+  type ChannelInfo,
+  ChannelStateError,
+  type ConnectionEvent,
+  type ConnectionOptions,
+  type RequestToken,
+} from './connection-types.js';
+import { type GlobalRequest, globalRequestName, readBoundPort } from './global-requests.js';
+import {
+  type ConnectionMessage,
+  decodeConnectionMessage,
+  encodeChannelData,
+  encodeChannelExtendedData,
+  encodeConnectionMessage,
+} from './messages.js';
+import { ReplyQueue } from './reply-queue.js';
+
+const MAX_WINDOW = 0xffffffff;
+
+/** Channel types each role accepts from its peer (RFC 4254 §6.1, §6.3.2, §7.2; PROTOCOL.agent). */
+const ACCEPTED_OPENS: Readonly<Record<'client' | 'server', ReadonlySet<string>>> = {
+  server: new Set(['session', 'direct-tcpip', 'direct-streamlocal@openssh.com']),
+  client: new Set(['forwarded-tcpip', 'forwarded-streamlocal@openssh.com', 'x11', 'auth-agent@openssh.com']),
+};
+
+/** Global requests the server hands to its driver; everything else is answered by the machine. */
+const SERVER_GLOBAL_REQUESTS: ReadonlySet<string> = new Set([
+  'tcpip-forward',
+  'cancel-tcpip-forward',
+  'streamlocal-forward@openssh.com',
+  'cancel-streamlocal-forward@openssh.com',
+]);
+
+interface Channel {
+  readonly id: ChannelId;
+  readonly open: ChannelOpen;
+  readonly initiatedBy: 'us' | 'peer';
+  state: 'opening' | 'pending' | 'open';
+  remoteId: number;
+  remoteWindow: number;
+  remoteMaxPacket: number;
+  localWindow: number;
+  unconsumed: number;
+  credit: number;
+  eofSent: boolean;
+  eofReceived: boolean;
+  closeSent: boolean;
+  readonly replies: ReplyQueue<boolean>;
+  readonly sentRequests: ChannelRequest[];
+}
+
+interface GlobalAnswer {
+  readonly ok: boolean;
+  readonly data: Uint8Array;
+}
+
+function protocolError(message: string): SshProtocolError {
+  return new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, message);
+}
+
+export class SshConnection {
+  readonly role: 'client' | 'server';
+  private readonly sink: (payload: Uint8Array) => void;
+  private readonly maxChannels: number;
+  private readonly windowSize: number;
+  private readonly maxPacket: number;
+  private readonly maxSendPacket: number;
+  private readonly maxPending: number;
+  private readonly channels = new Map<number, Channel>();
+  private readonly globalReplies: ReplyQueue<GlobalAnswer>;
+  private readonly sentGlobal: GlobalRequest[] = [];
+  /** token → the request it names (channel id, or null for global) and, for global, the request. */
+  private readonly tokens = new Map<number, { channel: ChannelId | null; request: GlobalRequest | null }>();
+  private nextToken = 1;
+  private sessionsForbidden = false;
+
+  constructor(opts: ConnectionOptions) {
+    this.role = opts.role;
+    this.sink = opts.sink;
+    this.maxChannels = opts.maxChannels ?? 256;
+    this.windowSize = Math.min(opts.windowSize ?? 2 * 1024 * 1024, MAX_WINDOW);
+    this.maxPacket = opts.maxPacket ?? 32 * 1024;
+    this.maxSendPacket = opts.maxSendPacket ?? 32 * 1024;
+    this.maxPending = opts.maxPendingRequests ?? 64;
+    this.globalReplies = new ReplyQueue(this.maxPending, 'global');
+    if (this.maxChannels < 1 || this.windowSize < 1 || this.maxPacket < 1 || this.maxSendPacket < 1) {
+      throw new RangeError('connection limits must be positive');
+    }
+  }
+
+  /** Channels in the table (opening, pending or open). */
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  /** True once no-more-sessions@openssh.com was received (server) . */
+  get sessionsRefused(): boolean {
+    return this.sessionsForbidden;
+  }
+
+  // ---------------------------------------------------------------- incoming
+
+  /** Handles one connection-protocol payload (ids 80–127). Throws SshProtocolError on violations. */
+  handle(payload: Uint8Array): ConnectionEvent[] {
+    const m = decodeConnectionMessage(payload);
+    const events: ConnectionEvent[] = [];
+    this.dispatch(m, events);
+    return events;
+  }
+
+  private dispatch(m: ConnectionMessage, events: ConnectionEvent[]): void {
+    switch (m.type) {
+      case 'global-request':
+        this.onGlobalRequest(m.request, m.wantReply, events);
+        return;
+      case 'request-success':
+      case 'request-failure': {
+        const request = this.sentGlobal.shift();
+        if (request === undefined) throw protocolError('global request reply without a request');
+        const ok = m.type === 'request-success';
+        let boundPort: number | undefined;
+        if (ok && request.type === 'tcpip-forward' && request.port === 0 && m.type === 'request-success') {
+          try {
+            boundPort = readBoundPort(m.data);
+          } catch {
+            throw protocolError('tcpip-forward reply without a valid bound port');
+          }
+        }
+        events.push({ type: 'global-reply', request, ok, boundPort });
+        return;
+      }
+      case 'channel-open':
+        this.onChannelOpen(m, events);
+        return;
+      case 'channel-open-confirmation': {
+        const ch = this.lookup(m.recipientChannel, 'opening');
+        if (m.maxPacket === 0) throw protocolError('channel confirmed with maximum packet size 0');
+        ch.state = 'open';
+        ch.remoteId = m.senderChannel;
+        ch.remoteWindow = m.initialWindow;
+        ch.remoteMaxPacket = m.maxPacket;
+        events.push({ type: 'open-confirmed', channel: ch.id });
+        return;
+      }
+      case 'channel-open-failure': {
+        const ch = this.lookup(m.recipientChannel, 'opening');
+        this.channels.delete(ch.id);
+        events.push({ type: 'open-failed', channel: ch.id, reason: m.reason, description: m.description });
+        return;
+      }
+      case 'channel-window-adjust': {
+        const ch = this.lookup(m.recipientChannel, 'open');
+        if (ch.closeSent) return;
+        if (ch.remoteWindow + m.bytes > MAX_WINDOW) throw protocolError('window adjust beyond 2^32-1 (RFC 4254 §5.2)');
+        ch.remoteWindow += m.bytes;
+        if (m.bytes > 0 && !ch.eofSent) events.push({ type: 'window', channel: ch.id, available: ch.remoteWindow });
+        return;
+      }
+      case 'channel-data':
+      case 'channel-extended-data': {
+        const ch = this.lookup(m.recipientChannel, 'open');
+        if (ch.closeSent) return; // in flight when we closed; nobody will read it
+        if (ch.eofReceived) throw protocolError(`data after EOF on channel ${ch.id}`);
+        if (m.data.length > ch.localWindow) throw protocolError(`peer exceeded the window of channel ${ch.id}`);
+        if (m.data.length > this.maxPacket) throw protocolError(`peer exceeded the maximum packet of channel ${ch.id}`);
+        ch.localWindow -= m.data.length;
+        ch.unconsumed += m.data.length;
+        if (m.data.length === 0) return;
+        if (m.type === 'channel-data') events.push({ type: 'data', channel: ch.id, data: m.data });
+        else events.push({ type: 'extended-data', channel: ch.id, dataType: m.dataType, data: m.data });
+        return;
+      }
+      case 'channel-eof': {
+        const ch = this.lookup(m.recipientChannel, 'open');
+        if (ch.closeSent) return;
+        if (ch.eofReceived) throw protocolError(`second EOF on channel ${ch.id}`);
+        ch.eofReceived = true;
+        events.push({ type: 'eof', channel: ch.id });
+        return;
+      }
+      case 'channel-close': {
+        const ch = this.lookup(m.recipientChannel, 'open');
+        // RFC 4254 §5.3: answer CLOSE with CLOSE unless we already sent ours; then the id is free.
+        if (!ch.closeSent) this.sink(encodeConnectionMessage({ type: 'channel-close', recipientChannel: ch.remoteId }));
+        this.forget(ch);
+        events.push({ type: 'close', channel: ch.id });
+        return;
+      }
+      case 'channel-request':
+        this.onChannelRequest(m.recipientChannel, m.request, m.wantReply, events);
+        return;
+      case 'channel-success':
+      case 'channel-failure': {
+        const ch = this.lookup(m.recipientChannel, 'open');
+        const request = ch.sentRequests.shift();
+        if (request === undefined) throw protocolError(`channel reply without a request on channel ${ch.id}`);
+        if (ch.closeSent) return;
+        events.push({ type: 'channel-reply', channel: ch.id, request, ok: m.type === 'channel-success' });
+        return;
+      }
+      default: {
+        const never: never = m;
+        throw new Error(`unhandled connection message ${String(never)}`);
+      }
+    }
+  }
+
+  private lookup(recipient: number, state: 'opening' | 'open'): Channel {
+    const ch = this.channels.get(recipient);
+    if (ch === undefined || ch.state !== state) {
+      throw protocolError(`message for channel ${recipient}, which is not ${state === 'open' ? 'open' : 'being opened'}`);
+    }
+    return ch;
+  }
+
+  private onChannelOpen(m: Extract<ConnectionMessage, { type: 'channel-open' }>, events: ConnectionEvent[]): void {
+    const refuse = (reason: ChannelOpenFailureCode, description: string) => {
+      this.sink(
+        encodeConnectionMessage({
+          type: 'channel-open-failure',
+          recipientChannel: m.senderChannel,
+          reason,
+          description,
+          language: '',
+        }),
+      );
+      events.push({ type: 'open-refused', open: m.open, reason, description });
+    };
+    if (m.maxPacket === 0) throw protocolError('channel open with maximum packet size 0');
+    if (m.open.type === 'unknown') {
+      refuse(ChannelOpenFailure.UNKNOWN_CHANNEL_TYPE, `unknown channel type ${m.open.channelType}`);
+      return;
+    }
+    if (!ACCEPTED_OPENS[this.role].has(m.open.type)) {
+      refuse(ChannelOpenFailure.ADMINISTRATIVELY_PROHIBITED, `a ${this.role} does not accept ${m.open.type} channels`);
+      return;
+    }
+    if (m.open.type === 'session' && this.sessionsForbidden) {
+      refuse(ChannelOpenFailure.ADMINISTRATIVELY_PROHIBITED, 'no more sessions (no-more-sessions@openssh.com)');
+      return;
+    }
+    const id = this.allocate();
+    if (id === undefined) {
+      refuse(ChannelOpenFailure.RESOURCE_SHORTAGE, 'too many channels');
+      return;
+    }
+    const ch = this.newChannel(id, m.open, 'peer', 'pending');
+    ch.remoteId = m.senderChannel;
+    ch.remoteWindow = m.initialWindow;
+    ch.remoteMaxPacket = m.maxPacket;
+    events.push({ type: 'open-request', channel: id, open: m.open });
+  }
+
+  private onChannelRequest(recipient: number, request: ChannelRequest, wantReply: boolean, events: ConnectionEvent[]): void {
+    const ch = this.lookup(recipient, 'open');
+    if (ch.closeSent) return;
+    const token = wantReply ? this.issueToken(ch.id, null) : null;
+    if (token !== null) ch.replies.push(token);
+    const name = channelRequestName(request);
+    let refusal: string | undefined;
+    if (request.type === 'unknown') refusal = 'unknown channel request';
+    else if (SESSION_REQUEST_TYPES.has(request.type) && ch.open.type !== 'session') {
+      refusal = `${name} on a ${channelTypeName(ch.open)} channel`;
+    }
+    if (refusal !== undefined) {
+      events.push({ type: 'request-refused', scope: 'channel', channel: ch.id, name, reason: refusal });
+      if (token !== null) this.replyRequest(token, false);
+      return;
+    }
+    events.push({ type: 'channel-request', channel: ch.id, request, token });
+  }
+
+  private onGlobalRequest(request: GlobalRequest, wantReply: boolean, events: ConnectionEvent[]): void {
+    const token = wantReply ? this.issueToken(null, request) : null;
+    if (token !== null) this.globalReplies.push(token);
+    const name = globalRequestName(request);
+    const refuse = (reason: string, log = true) => {
+      if (log) events.push({ type: 'request-refused', scope: 'global', channel: undefined, name, reason });
+      if (token !== null) this.replyGlobalRequest(token, false);
+    };
+    switch (request.type) {
+      case 'no-more-sessions@openssh.com':
+        if (this.role !== 'server') {
+          refuse('no-more-sessions sent to a client');
+          return;
+        }
+        this.sessionsForbidden = true;
+        events.push({ type: 'no-more-sessions' });
+        if (token !== null) this.replyGlobalRequest(token, true);
+        return;
+      case 'keepalive@openssh.com':
+        // OpenSSH's keepalive wants any reply; failure is the conventional one.
+        refuse('keepalive', false);
+        return;
+      case 'hostkeys-00@openssh.com':
+        // Host key rotation (OpenSSH PROTOCOL §2.5) is not taken up; ignoring it is the polite answer.
+        refuse('host key rotation not supported', false);
+        return;
+      case 'hostkeys-prove-00@openssh.com':
+        refuse('host key proofs not supported');
+        return;
+      case 'tcpip-forward':
+      case 'cancel-tcpip-forward':
+      case 'streamlocal-forward@openssh.com':
+      case 'cancel-streamlocal-forward@openssh.com':
+        if (this.role !== 'server' || !SERVER_GLOBAL_REQUESTS.has(request.type)) {
+          refuse(`${name} sent to a client`);
+          return;
+        }
+        events.push({ type: 'global-request', request, token });
+        return;
+      case 'unknown':
+        refuse('unknown global request');
+        return;
+      default: {
+        const never: never = request;
+        throw new Error(`unhandled global request ${String(never)}`);
+      }
+    }
+  }
+
+  private issueToken(channel: ChannelId | null, request: GlobalRequest | null): RequestToken {
+    const token = this.nextToken++ as RequestToken;
+    this.tokens.set(token, { channel, request });
+    return token;
+  }
+
+  // ---------------------------------------------------------------- channel lifecycle
+
+  private allocate(): ChannelId | undefined {
+    if (this.channels.size >= this.maxChannels) return undefined;
+    for (let i = 0; i < this.maxChannels; i++) if (!this.channels.has(i)) return i as ChannelId;
+    return undefined;
+  }
+
+  private newChannel(id: ChannelId, open: ChannelOpen, initiatedBy: 'us' | 'peer', state: Channel['state']): Channel {
+    const ch: Channel = {
+      id,
+      open,
+      initiatedBy,
+      state,
+      remoteId: 0,
+      remoteWindow: 0,
+      remoteMaxPacket: 0,
+      localWindow: this.windowSize,
+      unconsumed: 0,
+      credit: 0,
+      eofSent: false,
+      eofReceived: false,
+      closeSent: false,
+      replies: new ReplyQueue(this.maxPending, 'channel'),
+      sentRequests: [],
+    };
+    this.channels.set(id, ch);
+    return ch;
+  }
+
+  private forget(ch: Channel): void {
+    this.channels.delete(ch.id);
+    ch.replies.clear();
+    for (const [token, t] of this.tokens) if (t.channel === ch.id) this.tokens.delete(token);
+  }
+
+  private get(channel: ChannelId, what: string): Channel {
+    const ch = this.channels.get(channel);
+    if (ch === undefined) throw new ChannelStateError(`${what}: no channel ${channel}`);
+    return ch;
+  }
+
+  private getOpen(channel: ChannelId, what: string): Channel {
+    const ch = this.get(channel, what);
+    if (ch.state !== 'open') throw new ChannelStateError(`${what}: channel ${channel} is ${ch.state}`);
+    if (ch.closeSent) throw new ChannelStateError(`${what}: channel ${channel} is closing`);
+    return ch;
+  }
+
+  /** Opens a channel of ours; 'open-confirmed' or 'open-failed' follows. */
+  openChannel(open: ChannelOpen): ChannelId {
+    const id = this.allocate();
+    if (id === undefined) throw new ChannelStateError('too many channels');
+    this.newChannel(id, open, 'us', 'opening');
+    this.sink(
+      encodeConnectionMessage({
+        type: 'channel-open',
+        senderChannel: id,
+        initialWindow: this.windowSize,
+        maxPacket: this.maxPacket,
+        open,
+      }),
+    );
+    return id;
+  }
+
+  /** Accepts a channel announced by an 'open-request' event. */
+  acceptChannel(channel: ChannelId): void {
+    const ch = this.get(channel, 'acceptChannel');
+    if (ch.state !== 'pending') throw new ChannelStateError(`acceptChannel: channel ${channel} is ${ch.state}`);
+    ch.state = 'open';
+    this.sink(
+      encodeConnectionMessage({
+        type: 'channel-open-confirmation',
+        recipientChannel: ch.remoteId,
+        senderChannel: ch.id,
+        initialWindow: this.windowSize,
+        maxPacket: this.maxPacket,
+        data: new Uint8Array(0),
+      }),
+    );
+  }
+
+  /** Refuses a channel announced by an 'open-request' event; its id is free again. */
+  rejectChannel(channel: ChannelId, reason: ChannelOpenFailureCode, description: string): void {
+    const ch = this.get(channel, 'rejectChannel');
+    if (ch.state !== 'pending') throw new ChannelStateError(`rejectChannel: channel ${channel} is ${ch.state}`);
+    this.forget(ch);
+    this.sink(
+      encodeConnectionMessage({
+        type: 'channel-open-failure',
+        recipientChannel: ch.remoteId,
+        reason,
+        description,
+        language: '',
+      }),
+    );
+  }
+
+  /** Bytes send() would accept now (0 once EOF or CLOSE was sent). */
+  remoteWindow(channel: ChannelId): number {
+    const ch = this.channels.get(channel);
+    if (ch === undefined || ch.state !== 'open' || ch.eofSent || ch.closeSent) return 0;
+    return ch.remoteWindow;
+  }
+
+  /** The data bytes one packet carries towards the peer: its maximum, capped by ours. */
+  remoteMaxPacket(channel: ChannelId): number {
+    const ch = this.channels.get(channel);
+    if (ch === undefined || ch.state !== 'open') return 0;
+    return Math.min(ch.remoteMaxPacket, this.maxSendPacket);
+  }
+
+  /**
+   * Sends as much of `data` as the peer's window allows, split to its maximum packet size, and
+   * returns how many bytes were taken. The caller keeps the rest and retries after a 'window' event.
+   */
+  send(channel: ChannelId, data: Uint8Array): number {
+    return this.sendData(channel, data, null);
+  }
+
+  /** Like send(), as CHANNEL_EXTENDED_DATA (type 1 is stderr, RFC 4254 §5.2). */
+  sendExtended(channel: ChannelId, data: Uint8Array, dataType = 1): number {
+    return this.sendData(channel, data, dataType);
+  }
+
+  private sendData(channel: ChannelId, data: Uint8Array, dataType: number | null): number {
+    const ch = this.getOpen(channel, 'send');
+    if (ch.eofSent) throw new ChannelStateError(`send: EOF already sent on channel ${channel}`);
+    const n = Math.min(data.length, ch.remoteWindow);
+    const chunk = Math.min(ch.remoteMaxPacket, this.maxSendPacket);
+    for (let off = 0; off < n; off += chunk) {
+      const part = data.subarray(off, Math.min(n, off + chunk));
+      this.sink(
+        dataType === null
+          ? encodeChannelData(ch.remoteId, part)
+          : encodeChannelExtendedData(ch.remoteId, dataType, part),
+      );
+    }
+    ch.remoteWindow -= n;
+    return n;
+  }
+
+  /**
+   * The consumer took `bytes` of this channel's received data. Our window is re-opened with
+   * WINDOW_ADJUST once half of it has been consumed, so adjusts stay few and senders keep streaming.
+   */
+  consumed(channel: ChannelId, bytes: number): void {
+    const ch = this.channels.get(channel);
+    if (ch === undefined || ch.state !== 'open') return; // closed meanwhile: nothing to credit
+    if (!Number.isInteger(bytes) || bytes < 0 || bytes > ch.unconsumed) {
+      throw new ChannelStateError(`consumed(${bytes}) but only ${ch.unconsumed} bytes are unconsumed`);
+    }
+    ch.unconsumed -= bytes;
+    ch.credit += bytes;
+    if (ch.closeSent || ch.eofReceived) return;
+    if (ch.credit >= this.windowSize / 2 || ch.localWindow + ch.unconsumed < this.maxPacket) {
+      const adjust = ch.credit;
+      ch.credit = 0;
+      ch.localWindow += adjust;
+      this.sink(encodeConnectionMessage({ type: 'channel-window-adjust', recipientChannel: ch.remoteId, bytes: adjust }));
+    }
+  }
+
+  /** Sends CHANNEL_EOF: no more data from us (requests such as exit-status may still follow). */
+  eof(channel: ChannelId): void {
+    const ch = this.getOpen(channel, 'eof');
+    if (ch.eofSent) return;
+    ch.eofSent = true;
+    this.sink(encodeConnectionMessage({ type: 'channel-eof', recipientChannel: ch.remoteId }));
+  }
+
+  /** Sends CHANNEL_CLOSE; the 'close' event follows when the peer's CLOSE arrives. Idempotent. */
+  close(channel: ChannelId): void {
+    const ch = this.channels.get(channel);
+    if (ch === undefined || ch.closeSent) return;
+    if (ch.state === 'pending') {
+      this.rejectChannel(channel, ChannelOpenFailure.ADMINISTRATIVELY_PROHIBITED, 'closed');
+      return;
+    }
+    if (ch.state !== 'open') throw new ChannelStateError(`close: channel ${channel} is still opening`);
+    ch.closeSent = true;
+    ch.replies.clear();
+    this.sink(encodeConnectionMessage({ type: 'channel-close', recipientChannel: ch.remoteId }));
+  }
+
+  /** Sends a channel request; with wantReply a 'channel-reply' event answers it, in order. */
+  sendRequest(channel: ChannelId, request: ChannelRequest, wantReply: boolean): void {
+    const ch = this.getOpen(channel, 'sendRequest');
+    if (wantReply) ch.sentRequests.push(request);
+    this.sink(encodeConnectionMessage({ type: 'channel-request', recipientChannel: ch.remoteId, wantReply, request }));
+  }
+
+  /** Answers a channel request; replies leave in the order the requests came. Stale tokens are ignored. */
+  replyRequest(token: RequestToken, ok: boolean): void {
+    const t = this.tokens.get(token);
+    if (t === undefined || t.channel === null) return;
+    const ch = this.channels.get(t.channel);
+    if (ch === undefined || !ch.replies.has(token)) return;
+    this.tokens.delete(token);
+    for (const answer of ch.replies.fill(token, ok)) {
+      this.sink(
+        encodeConnectionMessage({ type: answer ? 'channel-success' : 'channel-failure', recipientChannel: ch.remoteId }),
+      );
+    }
+  }
+
+  /** Sends a global request; with wantReply a 'global-reply' event answers it, in order. */
+  sendGlobalRequest(request: GlobalRequest, wantReply: boolean): void {
+    if (wantReply) this.sentGlobal.push(request);
+    this.sink(encodeConnectionMessage({ type: 'global-request', wantReply, request }));
+  }
+
+  /**
+   * Answers a global request. A successful tcpip-forward for port 0 must name the port that was
+   * bound (RFC 4254 §7.1).
+   */
+  replyGlobalRequest(token: RequestToken, ok: boolean, boundPort?: number): void {
+    const t = this.tokens.get(token);
+    if (t === undefined || t.channel !== null || !this.globalReplies.has(token)) return;
+    let data = new Uint8Array(0);
+    if (ok && t.request?.type === 'tcpip-forward' && t.request.port === 0) {
+      if (boundPort === undefined || !Number.isInteger(boundPort) || boundPort < 1 || boundPort > 65535) {
+        throw new ChannelStateError('tcpip-forward for port 0 needs the bound port in its reply');
+      }
+      data = new Uint8Array(4);
+      new DataView(data.buffer).setUint32(0, boundPort);
+    }
+    this.tokens.delete(token);
+    for (const answer of this.globalReplies.fill(token, { ok, data })) {
+      this.sink(
+        answer.ok
+          ? encodeConnectionMessage({ type: 'request-success', data: answer.data })
+          : Uint8Array.of(Msg.REQUEST_FAILURE),
+      );
+    }
+  }
+
+  /** A snapshot of one channel, or undefined when the id is free. */
+  channelInfo(channel: ChannelId): ChannelInfo | undefined {
+    const ch = this.channels.get(channel);
+    if (ch === undefined) return undefined;
+    return {
+      channel: ch.id,
+      open: ch.open,
+      initiatedBy: ch.initiatedBy,
+      state: ch.state,
+      remoteWindow: ch.remoteWindow,
+      remoteMaxPacket: ch.remoteMaxPacket,
+      localWindow: ch.localWindow,
+      unconsumed: ch.unconsumed,
+      eofSent: ch.eofSent,
+      eofReceived: ch.eofReceived,
+      closeSent: ch.closeSent,
+    };
+  }
+
+  /** Ids of all channels in the table. */
+  channelIds(): ChannelId[] {
+    return [...this.channels.values()].map((c) => c.id);
+  }
+}
