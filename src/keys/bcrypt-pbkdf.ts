@@ -43,8 +43,6 @@ export function blowfishInitialWords(): Uint32Array {
 class Blowfish {
   readonly p = new Uint32Array(18);
   readonly s = new Uint32Array(1024);
-  private l = 0;
-  private r = 0;
 
   constructor() {
     const w = blowfishInitialWords();
@@ -52,86 +50,81 @@ class Blowfish {
     this.s.set(w.subarray(18));
   }
 
-  /** Enciphers (this.l, this.r) in place: 16 Feistel rounds. */
-  private encipher(): void {
+  /**
+   * Blowfish_expandstate (data = salt words) and Blowfish_expand0state (data = null): the
+   * EksBlowfish key schedule. bcrypt_pbkdf only ever feeds 64-byte inputs, so key and data are
+   * 16 big-endian words that the stream-to-word reader cycles through.
+   */
+  expand(key: Uint32Array, data: Uint32Array | null): void {
     const p = this.p;
     const s = this.s;
-    let l = this.l;
-    let r = this.r;
-    l ^= p[0] ?? 0;
-    for (let i = 1; i <= 16; i += 2) {
-      r ^= ((((s[l >>> 24] ?? 0) + (s[256 | ((l >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((l >>> 8) & 0xff)] ?? 0)) + (s[768 | (l & 0xff)] ?? 0)) ^ (p[i] ?? 0);
-      l ^= ((((s[r >>> 24] ?? 0) + (s[256 | ((r >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((r >>> 8) & 0xff)] ?? 0)) + (s[768 | (r & 0xff)] ?? 0)) ^ (p[i + 1] ?? 0);
-    }
-    this.l = (r ^ (p[17] ?? 0)) >>> 0;
-    this.r = l >>> 0;
-  }
-
-  /** Blowfish_expandstate (data = salt) and Blowfish_expand0state (data = null): the EksBlowfish key schedule. */
-  expand(key: Uint8Array, data: Uint8Array | null): void {
-    let j = 0;
-    for (let i = 0; i < 18; i++) {
-      const [w, nj] = streamWord(key, j);
-      j = nj;
-      this.p[i] = ((this.p[i] ?? 0) ^ w) >>> 0;
-    }
+    for (let i = 0; i < 18; i++) p[i] = ((p[i] ?? 0) ^ (key[i & 15] ?? 0)) >>> 0;
+    let l = 0;
+    let r = 0;
     let d = 0;
-    this.l = 0;
-    this.r = 0;
-    const next = (arr: Uint32Array, i: number): void => {
+    for (let i = 0; i < 18 + 1024; i += 2) {
       if (data !== null) {
-        const [a, d1] = streamWord(data, d);
-        const [b, d2] = streamWord(data, d1);
-        d = d2;
-        this.l = (this.l ^ a) >>> 0;
-        this.r = (this.r ^ b) >>> 0;
+        l ^= data[d & 15] ?? 0;
+        r ^= data[(d + 1) & 15] ?? 0;
+        d += 2;
       }
-      this.encipher();
-      arr[i] = this.l;
-      arr[i + 1] = this.r;
-    };
-    for (let i = 0; i < 18; i += 2) next(this.p, i);
-    for (let i = 0; i < 1024; i += 2) next(this.s, i);
+      // 16 Feistel rounds, inlined: this loop is the whole cost of the KDF
+      l ^= p[0] ?? 0;
+      for (let k = 1; k <= 16; k += 2) {
+        r ^= ((((s[l >>> 24] ?? 0) + (s[256 | ((l >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((l >>> 8) & 0xff)] ?? 0)) + (s[768 | (l & 0xff)] ?? 0)) ^ (p[k] ?? 0);
+        l ^= ((((s[r >>> 24] ?? 0) + (s[256 | ((r >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((r >>> 8) & 0xff)] ?? 0)) + (s[768 | (r & 0xff)] ?? 0)) ^ (p[k + 1] ?? 0);
+      }
+      const t = (r ^ (p[17] ?? 0)) >>> 0;
+      r = l >>> 0;
+      l = t;
+      if (i < 18) {
+        p[i] = l;
+        p[i + 1] = r;
+      } else {
+        s[i - 18] = l;
+        s[i - 17] = r;
+      }
+    }
   }
 
   encryptWords(words: Uint32Array): void {
+    const p = this.p;
+    const s = this.s;
     for (let i = 0; i < words.length; i += 2) {
-      this.l = words[i] ?? 0;
-      this.r = words[i + 1] ?? 0;
-      this.encipher();
-      words[i] = this.l;
-      words[i + 1] = this.r;
+      let l = words[i] ?? 0;
+      let r = words[i + 1] ?? 0;
+      l ^= p[0] ?? 0;
+      for (let k = 1; k <= 16; k += 2) {
+        r ^= ((((s[l >>> 24] ?? 0) + (s[256 | ((l >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((l >>> 8) & 0xff)] ?? 0)) + (s[768 | (l & 0xff)] ?? 0)) ^ (p[k] ?? 0);
+        l ^= ((((s[r >>> 24] ?? 0) + (s[256 | ((r >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((r >>> 8) & 0xff)] ?? 0)) + (s[768 | (r & 0xff)] ?? 0)) ^ (p[k + 1] ?? 0);
+      }
+      words[i] = (r ^ (p[17] ?? 0)) >>> 0;
+      words[i + 1] = l >>> 0;
     }
   }
 }
 
-/** Blowfish_stream2word: the next big-endian word of `data`, wrapping around. */
-function streamWord(data: Uint8Array, j: number): [number, number] {
-  let w = 0;
-  for (let k = 0; k < 4; k++) {
-    if (j >= data.length) j = 0;
-    w = ((w << 8) | (data[j] ?? 0)) >>> 0;
-    j++;
+/** Big-endian words of a 64-byte value (Blowfish_stream2word over it). */
+function toWords(b: Uint8Array): Uint32Array {
+  const w = new Uint32Array(b.length >>> 2);
+  for (let i = 0; i < w.length; i++) {
+    w[i] = (((b[4 * i] ?? 0) << 24) | ((b[4 * i + 1] ?? 0) << 16) | ((b[4 * i + 2] ?? 0) << 8) | (b[4 * i + 3] ?? 0)) >>> 0;
   }
-  return [w, j];
+  return w;
 }
 
 const MAGIC = new TextEncoder().encode('OxychromaticBlowfishSwatDynamite');
 
 function bcryptHash(sha2pass: Uint8Array, sha2salt: Uint8Array): Uint8Array {
+  const pass = toWords(sha2pass);
+  const salt = toWords(sha2salt);
   const bf = new Blowfish();
-  bf.expand(sha2pass, sha2salt);
+  bf.expand(pass, salt);
   for (let i = 0; i < 64; i++) {
-    bf.expand(sha2salt, null);
-    bf.expand(sha2pass, null);
+    bf.expand(salt, null);
+    bf.expand(pass, null);
   }
-  const cdata = new Uint32Array(8);
-  let j = 0;
-  for (let i = 0; i < 8; i++) {
-    const [w, nj] = streamWord(MAGIC, j);
-    cdata[i] = w;
-    j = nj;
-  }
+  const cdata = toWords(MAGIC);
   for (let i = 0; i < 64; i++) bf.encryptWords(cdata);
   // the output words are stored little-endian (a quirk of the reference implementation)
   const out = new Uint8Array(32);
