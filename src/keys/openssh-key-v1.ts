@@ -123,7 +123,9 @@ export function parseOpenSshKeyBytes(data: Uint8Array, passphrase?: string, opts
     }
     if (section.length % blockSize !== 0) throw new KeyFormatError('private section is not padded to the block size');
     const pr = new SshReader(section);
-    if (pr.uint32() !== pr.uint32()) {
+    const check1 = pr.uint32();
+    const check2 = pr.uint32();
+    if (check1 !== check2) {
       if (encrypted) throw new KeyPassphraseError('wrong passphrase (check bytes differ)');
       throw new KeyFormatError('corrupt private key (check bytes differ)');
     }
