@@ -4,14 +4,19 @@
 // For the SSH side (keyboard-interactive hook and gateway):
 //   const oidc = await createOidcSignIn({ oidc: config.oidc, stateDir: config.stateDir });
 //   // 1. a key that was PROVEN (signature verified) may already stand for a signed-in identity:
-//   const bound = await oidc.identityForProvenKey(keyBlob);
+//   const bound = await oidc.bindingForProvenKey(keyBlob);  // → policyIdentityFromKeyBinding(bound)
 //   // 2. otherwise keyboard-interactive: one round, then wait for the result
 //   const login = await oidc.deviceLogins.begin(clientAddress, newSessionTag());
 //   //   INFO_REQUEST(login.round.name, login.instruction, login.prompts); on the reply:
 //   const r = await login.result;  // { ok: true, identity } | { ok: false, error.userMessage }
-//   // 3. bind the key proven earlier in this connection (never a key merely offered):
+//   //   policy identity: policyIdentityFromDeviceLogin(r.identity)
+//   // 3. bind the key proven earlier in this connection (never a key merely offered). OpenSSH
+//   //    signs only with keys the server accepts, so to get a proof for an unknown key answer
+//   //    PK_OK, verify the signature, then USERAUTH_FAILURE with partial success and
+//   //    "keyboard-interactive" (RFC 4252 §5.1, §7):
 //   if (r.ok && provenKeyBlob) await oidc.bindProvenKey(provenKeyBlob, r.identity);
-//   // 4. when policy removes a user: await oidc.keyBindings.revokeUser(user)
+//   // 4. when policy removes a user: await oidc.keyBindings.revokeUser(user), or after a reload
+//   //    await oidc.keyBindings.revokeWhere((id) => !stillAdmitted(id))
 import type { OidcIdentity } from './claims.js';
 import { loadClientSecret, type OidcConfig, parseOidcConfig, type Secret } from './config.js';
 import { DeviceLoginService, type DeviceLoginServiceOptions } from './device-flow.js';
@@ -32,6 +37,7 @@ export type { IdTokenRejection, OidcFailureKind } from './errors.js';
 export { IdTokenError, KeyBindingStoreError, OidcConfigError, OidcLoginError } from './errors.js';
 export type { KeyBinding, KeyBindingStoreOptions } from './key-binding-store.js';
 export { isFingerprint, KeyBindingStore } from './key-binding-store.js';
+export { policyIdentityFromDeviceLogin, policyIdentityFromKeyBinding } from './policy-identity.js';
 export type { CredentialsCheck, OidcClientOptions } from './provider-client.js';
 export { OidcClient } from './provider-client.js';
 export { parseCertificateLine, parsePublicKeyLine, PublicKeyLineError, sha256Fingerprint } from './ssh-public-key.js';
@@ -43,8 +49,8 @@ export interface OidcSignIn {
   readonly client: OidcClient;
   readonly deviceLogins: DeviceLoginService;
   readonly keyBindings: KeyBindingStore;
-  /** The identity a proven public key (its SSH wire blob) is bound to, while the binding lives. */
-  identityForProvenKey(keyBlob: Uint8Array): Promise<OidcIdentity | undefined>;
+  /** The binding of a proven public key (its SSH wire blob), while it lives. */
+  bindingForProvenKey(keyBlob: Uint8Array): Promise<KeyBinding | undefined>;
   /** Bind a key whose signature was verified in this connection to the identity that just signed in. */
   bindProvenKey(keyBlob: Uint8Array, identity: OidcIdentity): Promise<KeyBinding>;
   /** The admin listener's /login routes, signing with the gateway user CA. */
@@ -74,7 +80,7 @@ export async function createOidcSignIn(opts: CreateOidcSignInOptions): Promise<O
     client,
     deviceLogins,
     keyBindings,
-    identityForProvenKey: async (blob) => (await keyBindings.lookup(sha256Fingerprint(blob)))?.identity,
+    bindingForProvenKey: (blob) => keyBindings.lookup(sha256Fingerprint(blob)),
     bindProvenKey: (blob, identity) => keyBindings.bind(sha256Fingerprint(blob), identity),
     webLogin: (w) =>
       new WebLogin({

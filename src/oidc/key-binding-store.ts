@@ -137,6 +137,17 @@ export class KeyBindingStore {
     });
   }
 
+  /**
+   * Remove every binding whose identity `shouldRevoke` says no longer belongs (the gateway calls
+   * this after a policy reload); returns how many.
+   */
+  revokeWhere(shouldRevoke: (identity: OidcIdentity) => boolean): Promise<number> {
+    return this.#mutate((list) => {
+      const rest = list.filter((b) => !shouldRevoke(b.identity));
+      return { list: rest, value: list.length - rest.length };
+    });
+  }
+
   /** Live bindings, soonest expiry first. */
   async list(): Promise<KeyBinding[]> {
     const now = this.#now();

@@ -1,12 +1,18 @@
 // The device flow end to end against a real OpenID provider (oidc-provider) on 127.0.0.1; the
 // test plays the user in the "browser" with HTTP requests.
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseOidcConfig } from '../../src/oidc/config.js';
 import { DeviceLoginService, type DeviceLoginResult, newSessionTag } from '../../src/oidc/device-flow.js';
 import { OidcLoginError } from '../../src/oidc/errors.js';
+import { createOidcSignIn } from '../../src/oidc/index.js';
+import { policyIdentityFromDeviceLogin, policyIdentityFromKeyBinding } from '../../src/oidc/policy-identity.js';
 import { OidcClient } from '../../src/oidc/provider-client.js';
+import { SshWriter } from '../../src/wire/index.js';
 import { signJwt } from './support/jwt.js';
 import { approveDeviceCode, startTestProvider, type TestProvider, type TestProviderOptions } from './support/test-provider.js';
 
@@ -179,6 +185,38 @@ describe('device flow against oidc-provider', () => {
     expect((err as OidcLoginError).userMessage).toMatch(/misconfigured/);
     expect((err as OidcLoginError).detail).toMatch(/client credentials rejected/);
     expect((err as OidcLoginError).detail).not.toContain('not-the-secret');
+  });
+
+  it('binds the proven key so the next connection needs no browser, until revoked', async () => {
+    const provider = await startTestProvider();
+    providers.push(provider);
+    const stateDir = mkdtempSync(join(tmpdir(), 'gh-oidc-state-'));
+    const oidc = await createOidcSignIn({
+      oidc: { issuer: provider.issuer, clientId: provider.clientId, clientSecretEnv: 'GH_TEST_OIDC_SECRET', scopes: ['openid', 'email', 'groups'] },
+      stateDir,
+      env: { GH_TEST_OIDC_SECRET: provider.clientSecret },
+    });
+    const keyBlob = new SshWriter(64).string('ssh-ed25519').string(new Uint8Array(32).fill(9)).finish();
+    expect(await oidc.bindingForProvenKey(keyBlob)).toBeUndefined();
+    const login = await oidc.deviceLogins.begin('198.51.100.7', 'TAG123');
+    await approveDeviceCode(/Open: +(\S+)/.exec(login.instruction)?.[1] ?? '', 'alice');
+    const r = await login.result;
+    if (!r.ok) throw new Error(r.error.detail);
+    expect(policyIdentityFromDeviceLogin(r.identity)).toEqual({ user: 'alice@example.com', groups: ['ops', 'dba'], authMethod: 'keyboard-interactive', source: 'oidc', sso: true });
+    const binding = await oidc.bindProvenKey(keyBlob, r.identity);
+    expect(binding.expiresAtMs - binding.boundAtMs).toBe(8 * 3600 * 1000);
+    // The next connection: the same key, no browser.
+    const again = await oidc.bindingForProvenKey(keyBlob);
+    expect(again === undefined ? undefined : policyIdentityFromKeyBinding(again)).toEqual({
+      user: 'alice@example.com',
+      groups: ['ops', 'dba'],
+      authMethod: 'publickey',
+      keyFingerprint: binding.fingerprint,
+      source: 'oidc',
+      sso: true,
+    });
+    expect(await oidc.keyBindings.revokeKey(binding.fingerprint)).toBe(true);
+    expect(await oidc.bindingForProvenKey(keyBlob)).toBeUndefined();
   });
 
   it('cancel settles the result at once', async () => {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Secret } from '../../src/oidc/config.js';
 import { IdTokenError } from '../../src/oidc/errors.js';
 import { checkIdTokenClaims, decodeJwt, type IdTokenVerifyOptions, verifyIdToken } from '../../src/oidc/id-token.js';
-import { JwksCache } from '../../src/oidc/jwks-cache.js';
+import { JwksCache, parseJwks } from '../../src/oidc/jwks-cache.js';
 import { signJwt } from './support/jwt.js';
 
 const NOW = 1_800_000_000;
@@ -163,6 +163,22 @@ describe('checkIdTokenClaims', () => {
     expect(reason({ ...good, nonce: 'n1' })).toBe('nonce');
   });
   it('requires a string subject', () => expect(reason({ ...good, sub: 7 })).toBe('subject'));
+});
+
+describe('parseJwks fuzz', () => {
+  it('keeps only public, well-formed entries and fails only with IdTokenError', () => {
+    const seed = JSON.stringify({ keys: [pub(rsa, 'a'), pub(ec, 'b'), { kty: 'oct', k: 'c2VjcmV0' }, { ...rsa.export({ format: 'jwk' }), kid: 'private' }] });
+    expect(parseJwks(seed).map((k) => k.jwk.kid)).toEqual(['a', 'b']);
+    for (let i = 0; i < 2000; i++) {
+      const chars = [...seed];
+      for (let e = 0; e < 1 + (i % 6); e++) chars[randomBytes(2).readUInt16BE() % chars.length] = '{}[]":,0a'[(randomBytes(1)[0] ?? 0) % 9] ?? '0';
+      try {
+        parseJwks(i % 7 === 0 ? randomBytes(i % 100).toString('latin1') : chars.join(''));
+      } catch (err) {
+        expect(err).toBeInstanceOf(IdTokenError);
+      }
+    }
+  });
 });
 
 describe('decodeJwt fuzz', () => {

@@ -50,6 +50,15 @@ describe('KeyBindingStore', () => {
     expect(await s.list()).toEqual([]);
   });
 
+  it('revokes what a policy reload no longer admits', async () => {
+    const now = { t: 1_000_000 };
+    const s = store(now);
+    await s.bind(fp(1), alice);
+    await s.bind(fp(2), bob);
+    expect(await s.revokeWhere((id) => id.user === 'bob@example.com')).toBe(1);
+    expect((await s.list()).map((b) => b.identity.user)).toEqual(['alice@example.com']);
+  });
+
   it('sees a revocation made by another store instance (the CLI) at once', async () => {
     const now = { t: 1_000_000 };
     const s = store(now);
