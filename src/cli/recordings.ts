@@ -2,7 +2,7 @@
  * `gatehouse recordings prune --older-than 90d [--recordings DIR] [--dry-run]`
  */
 import { parseArgs } from 'node:util';
-import { defaultRecordingsRoot } from '../recording/layout.js';
+import { loadConfig } from '../config.js';
 import { parseDuration, pruneRecordings } from '../recording/retention.js';
 
 export const RECORDINGS_USAGE = 'usage: gatehouse recordings prune --older-than DURATION (e.g. 90d, 12h) [--recordings DIR] [--dry-run]';
@@ -18,11 +18,13 @@ export async function runRecordings(argv: readonly string[], io: RecordingsIo = 
     io.stderr.write(`${RECORDINGS_USAGE}\n`);
     return 2;
   }
-  let values: { 'older-than'?: string; recordings?: string; 'dry-run'?: boolean };
+  // --recordings (and --config, GATEHOUSE_RECORDINGS) are shared settings: src/config.ts.
+  const { config, rest: own } = loadConfig({ argv: rest });
+  let values: { 'older-than'?: string; 'dry-run'?: boolean };
   try {
     ({ values } = parseArgs({
-      args: rest,
-      options: { 'older-than': { type: 'string' }, recordings: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+      args: own,
+      options: { 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
     }));
   } catch (e) {
     io.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${RECORDINGS_USAGE}\n`);
@@ -35,7 +37,7 @@ export async function runRecordings(argv: readonly string[], io: RecordingsIo = 
     io.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${RECORDINGS_USAGE}\n`);
     return 2;
   }
-  const root = values.recordings ?? defaultRecordingsRoot();
+  const root = config.recordings;
   const r = await pruneRecordings(root, ms, { dryRun: values['dry-run'] === true });
   for (const d of r.removed) io.stdout.write(`${values['dry-run'] ? 'would remove' : 'removed'} ${d}\n`);
   io.stdout.write(`${r.removed.length} session(s) ${values['dry-run'] ? 'to prune' : 'pruned'}, ${r.kept} kept\n`);

@@ -7,7 +7,8 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseCast } from '../recording/cast-reader.js';
-import { defaultRecordingsRoot, findSessionDir } from '../recording/layout.js';
+import { loadConfig } from '../config.js';
+import { findSessionDir } from '../recording/layout.js';
 import { Player, type PlayerClock } from '../recording/player.js';
 
 export const REPLAY_USAGE = 'usage: gatehouse replay FILE|SESSION-ID [--speed N] [--idle-time-limit S] [--raw] [--channel N] [--recordings DIR]';
@@ -38,17 +39,18 @@ async function castFiles(target: string, channel: number | undefined, root: stri
 }
 
 export async function runReplay(argv: readonly string[], io: ReplayIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
+  // --recordings (and --config, GATEHOUSE_RECORDINGS) are shared settings: src/config.ts.
+  const { config, rest } = loadConfig({ argv });
   let parsed: ReturnType<typeof parse>;
   function parse() {
     return parseArgs({
-      args: [...argv],
+      args: rest,
       allowPositionals: true,
       options: {
         speed: { type: 'string' },
         'idle-time-limit': { type: 'string' },
         raw: { type: 'boolean', default: false },
         channel: { type: 'string' },
-        recordings: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -74,7 +76,7 @@ export async function runReplay(argv: readonly string[], io: ReplayIo = { stdout
   }
   let files: string[];
   try {
-    files = await castFiles(target, channel, values.recordings ?? defaultRecordingsRoot());
+    files = await castFiles(target, channel, config.recordings);
   } catch (e) {
     io.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
     return 1;

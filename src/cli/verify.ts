@@ -4,11 +4,11 @@
  * session verifies, 1 when any problem is found, 2 on usage errors.
  */
 import { parseArgs } from 'node:util';
-import { defaultStateDir } from '../recording/layout.js';
+import { loadConfig } from '../config.js';
 import { loadRecordingVerifyKey } from '../recording/recording-key.js';
 import { verify } from '../recording/verify.js';
 
-export const VERIFY_USAGE = 'usage: gatehouse verify PATH [--key recording-key.pub | --state DIR] [--json]';
+export const VERIFY_USAGE = 'usage: gatehouse verify PATH [--key recording-key.pub | --state-dir DIR] [--json]';
 
 export interface VerifyIo {
   readonly stdout: { write(data: string): unknown };
@@ -16,13 +16,15 @@ export interface VerifyIo {
 }
 
 export async function runVerify(argv: readonly string[], io: VerifyIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  let values: { key?: string; state?: string; json?: boolean; help?: boolean };
+  // --state-dir (and --config, GATEHOUSE_STATE_DIR) are shared settings: src/config.ts.
+  const { config, rest } = loadConfig({ argv });
+  let values: { key?: string; json?: boolean; help?: boolean };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
-      args: [...argv],
+      args: rest,
       allowPositionals: true,
-      options: { key: { type: 'string' }, state: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      options: { key: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
     }));
   } catch (e) {
     io.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${VERIFY_USAGE}\n`);
@@ -35,7 +37,7 @@ export async function runVerify(argv: readonly string[], io: VerifyIo = { stdout
   }
   let key: Awaited<ReturnType<typeof loadRecordingVerifyKey>>;
   try {
-    key = await loadRecordingVerifyKey(values.key ?? values.state ?? defaultStateDir());
+    key = await loadRecordingVerifyKey(values.key ?? config.stateDir);
   } catch (e) {
     io.stderr.write(`cannot load the recording public key: ${e instanceof Error ? e.message : String(e)}\n`);
     return 2;

@@ -67,15 +67,6 @@ export async function findSessionDir(root: string, sessionId: string): Promise<s
   return undefined;
 }
 
-/** Default store locations when the CLI is not given --recordings / --state. */
-export function defaultRecordingsRoot(env: NodeJS.ProcessEnv = process.env): string {
-  return env['GATEHOUSE_RECORDINGS'] ?? 'recordings';
-}
-
-export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['GATEHOUSE_STATE'] ?? 'state';
-}
-
 /**
  * mkdir -p that reports the real cause: Node's recursive mkdir turns EROFS/EACCES on an
  * ancestor into ENOENT, which would hide "read-only file system" from the operator.

@@ -150,11 +150,11 @@ describe('verify', () => {
     const { stateDir } = await testKey();
     let out = '';
     const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } };
-    expect(await runVerify([dir, '--state', stateDir], io)).toBe(0);
+    expect(await runVerify([dir, '--state-dir', stateDir], io)).toBe(0);
     expect(out).toMatch(/^OK /);
     await editLines(join(dir, 'channel-0.cast'), (l) => l.map((x, i) => (i === 2 ? x.replace('line', 'LINE') : x)));
     out = '';
-    expect(await runVerify([dir, '--state', stateDir], io)).toBe(1);
+    expect(await runVerify([dir, '--state-dir', stateDir], io)).toBe(1);
     expect(out).toContain('channel-0.cast: line 3 was changed');
   });
 });
