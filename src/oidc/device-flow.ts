@@ -39,6 +39,8 @@ export function newSessionTag(length = 6): string {
 export interface DeviceLoginServiceOptions {
   readonly loginTimeoutSeconds: number;
   readonly now?: () => number;
+  /** Called whenever the next poll is scheduled, with the interval in force (debug logs, tests). */
+  readonly onPollScheduled?: (event: { sessionTag: string; atMs: number; intervalSeconds: number }) => void;
   /** Called for each settled login, for audit logs and metrics (the core imports no logger). */
   readonly onSettled?: (event: { clientAddress: string; sessionTag: string; result: DeviceLoginResult }) => void;
 }
@@ -80,6 +82,7 @@ export class DeviceLoginService {
       switch (step.type) {
         case 'poll-at':
           if (settled) return;
+          this.#opts.onPollScheduled?.({ sessionTag, atMs: step.atMs, intervalSeconds: machine.intervalSeconds });
           pollTimer = setTimeout(poll, Math.max(0, step.atMs - now()));
           return;
         case 'succeeded':
