@@ -51,9 +51,7 @@ export function describeEvent(e: GatehouseEvent): { level: Level; message: strin
     case 'recording.failure':
       return { level: 'error', message: `recording of ${e.sessionId} failed (${e.action} session): ${e.error}` };
     case 'policy.reload':
-      return e.result === 'applied'
-        ? { level: 'info', message: `policy v${e.version} loaded from ${e.files.length} file(s) (${e.trigger})` }
-        : { level: 'error', message: `policy edit rejected, keeping v${e.version}: ${e.errors.length} error(s)` };
+      return describeReload(e.result, e.version, e.files.length, e.errors.length, e.trigger);
     case 'relay.bytes':
       return { level: 'debug', message: `${e.bytes} bytes ${e.direction}` };
     case 'target.dial':
@@ -63,6 +61,27 @@ export function describeEvent(e: GatehouseEvent): { level: Level; message: strin
     default: {
       const never: never = e;
       throw new Error(`unknown event ${String(never)}`);
+    }
+  }
+}
+
+function describeReload(
+  result: 'applied' | 'rejected' | 'unchanged',
+  version: number,
+  files: number,
+  errors: number,
+  trigger: string,
+): { level: Level; message: string } {
+  switch (result) {
+    case 'applied':
+      return { level: 'info', message: `policy v${version} loaded from ${files} file(s) (${trigger})` };
+    case 'unchanged':
+      return { level: 'info', message: `policy unchanged, still v${version} (${trigger})` };
+    case 'rejected':
+      return { level: 'error', message: `policy edit rejected, keeping v${version}: ${errors} error(s)` };
+    default: {
+      const never: never = result;
+      throw new Error(`unknown reload result ${String(never)}`);
     }
   }
 }

@@ -92,7 +92,8 @@ export type GatehouseEvent =
     }
   | {
       readonly type: 'policy.reload';
-      readonly result: 'applied' | 'rejected';
+      /** unchanged: the files were read again but say the same (no new version). */
+      readonly result: 'applied' | 'rejected' | 'unchanged';
       readonly trigger: 'start' | 'watch' | 'sighup' | 'manual';
       readonly version: number;
       readonly files: readonly string[];

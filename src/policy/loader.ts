@@ -3,6 +3,7 @@
  * files (duplicate names, aliases that collide, rules naming users or targets that do not
  * exist) and reports every problem at once with file:line:col.
  */
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { type PolicyIssue, PolicyLoadError } from './errors.js';
@@ -139,7 +140,7 @@ export function checkPolicySources(sources: readonly { file: string; text: strin
   }
   if (issues.length > 0) return { policy: undefined, issues: issues.sort(byPosition) };
   return {
-    policy: { users, userCAs, targets, rules, files: sources.map((s) => s.file), version },
+    policy: { users, userCAs, targets, rules, files: sources.map((s) => s.file), version, digest: digestOf(sources) },
     issues,
   };
 }
@@ -163,6 +164,12 @@ function checkReferences(
       issues.push({ ...t.at, kind: 'unknown-reference', message: `rule "${clip(rule.name)}": unknown target "${clip(t.value)}"` });
     }
   }
+}
+
+function digestOf(sources: readonly { file: string; text: string }[]): string {
+  const h = createHash('sha256');
+  for (const s of sources) h.update(`${s.file.length}:${s.file}${s.text.length}:`).update(s.text);
+  return h.digest('hex');
 }
 
 function byPosition(a: PolicyIssue, b: PolicyIssue): number {

@@ -6,14 +6,15 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { discardEvents, type EventSink } from '../obs/events.js';
 import { formatIssue, type PolicyIssue, PolicyLoadError } from './errors.js';
-import { checkPolicyPath, isPolicyFileName } from './loader.js';
+import { checkPolicyPath } from './loader.js';
 import type { Policy } from './types.js';
 
 export type ReloadTrigger = 'start' | 'watch' | 'sighup' | 'manual';
 
 export type ReloadOutcome =
   | { readonly applied: true; readonly policy: Policy }
-  | { readonly applied: false; readonly issues: readonly PolicyIssue[] };
+  | { readonly applied: false; readonly unchanged: true; readonly issues: readonly [] }
+  | { readonly applied: false; readonly unchanged: false; readonly issues: readonly PolicyIssue[] };
 
 export interface PolicyStoreOptions {
   /** Quiet time after the last file event before reloading (editors write in bursts). */
@@ -71,7 +72,15 @@ export class PolicyStore {
         errors: next.issues.map(formatIssue),
       });
       for (const l of this.errorListeners) l(next.issues, trigger);
-      return { applied: false, issues: next.issues };
+      return { applied: false, unchanged: false, issues: next.issues };
+    }
+    if (next.policy.digest === this.policy.digest) {
+      // fs.watch fires for touches, editor temp files and ConfigMap symlink swaps: only a real
+      // change makes a new version (and re-evaluates live sessions).
+      if (trigger !== 'watch') {
+        this.events({ type: 'policy.reload', result: 'unchanged', trigger, version: this.version, files: this.policy.files, errors: [] });
+      }
+      return { applied: false, unchanged: true, issues: [] };
     }
     const previous = this.policy;
     this.version += 1;
@@ -89,10 +98,9 @@ export class PolicyStore {
   /** Starts watching the policy path for changes (idempotent). */
   watch(): void {
     if (this.watcher) return;
-    this.watcher = watch(this.path, { persistent: false }, (_event, name) => {
-      if (name && !isPolicyFileName(String(name)) && !this.path.endsWith(String(name))) return;
-      this.schedule();
-    });
+    // Any change in the directory schedules a reload, not only *.yaml names: Kubernetes
+    // ConfigMaps update by swapping a "..data" symlink. Unchanged content is a no-op.
+    this.watcher = watch(this.path, { persistent: false }, () => this.schedule());
     this.watcher.on('error', () => {
       // The directory vanished or became unreadable: keep the current policy and say so.
       this.schedule();

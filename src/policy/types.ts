@@ -102,6 +102,8 @@ export interface Policy {
   readonly files: readonly string[];
   /** Increases with every successful load by a PolicyStore; 0 for a one-off load. */
   readonly version: number;
+  /** SHA-256 over the file names and texts: equal digests mean an unchanged policy. */
+  readonly digest: string;
 }
 
 export const DEFAULT_RECORDING: RecordingPolicy = { input: false, onFailure: 'end' };

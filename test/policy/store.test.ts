@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatehouseEvent } from '../../src/obs/events.js';
@@ -82,6 +82,37 @@ describe('PolicyStore', () => {
     const last = events.at(-1);
     expect(last).toMatchObject({ type: 'policy.reload', result: 'rejected', trigger: 'manual', version: 2 });
     if (last?.type === 'policy.reload') expect(last.errors.join('\n')).toMatch(/broken\.yaml:3:\d+: .*teleport/);
+  });
+
+  it('an unchanged policy is not a new version', () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'main.yaml'), basePolicy());
+    const events: GatehouseEvent[] = [];
+    const store = open(dir, events);
+    let reloads = 0;
+    store.onReload(() => reloads++);
+    expect(store.reloadFromSignal()).toEqual({ applied: false, unchanged: true, issues: [] });
+    expect(store.current.version).toBe(1);
+    expect(reloads).toBe(0);
+    expect(events.at(-1)).toMatchObject({ type: 'policy.reload', result: 'unchanged', trigger: 'sighup' });
+  });
+
+  it('follows a Kubernetes ConfigMap style symlink swap', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, '..v1'));
+    mkdirSync(join(dir, '..v2'));
+    writeFileSync(join(dir, '..v1', 'main.yaml'), basePolicy());
+    writeFileSync(join(dir, '..v2', 'main.yaml'), withoutAlice());
+    symlinkSync('..v1', join(dir, '..data'));
+    symlinkSync(join('..data', 'main.yaml'), join(dir, 'main.yaml'));
+    const store = open(dir);
+    store.watch();
+    expect(allowsAlice(store.current)).toBe(true);
+    const next = nextReload(store);
+    symlinkSync('..v2', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    expect(await next).toBe('applied');
+    expect(allowsAlice(store.current)).toBe(false);
   });
 
   it('SIGHUP path reloads with the sighup trigger', () => {
