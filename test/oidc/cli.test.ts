@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLogin } from '../../src/cli/login.js';
 import { runOidc } from '../../src/cli/oidc.js';
 import { runSessionsRevokeKey } from '../../src/cli/sessions-revoke.js';
 import { KeyBindingStore } from '../../src/oidc/key-binding-store.js';
@@ -59,6 +60,27 @@ describe('gatehouse oidc check', () => {
     const m = capture();
     expect(await runOidc(['check', '--config', file], { ...m.io, env: {} })).toBe(2);
     expect(m.all()).toContain('environment variable GH_X is not set');
+  });
+});
+
+describe('gatehouse login (argument and key errors)', () => {
+  it('needs --gateway, a readable .pub key, and gives up after --timeout', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'gh-home-'));
+    const noGateway = capture();
+    expect(await runLogin([], noGateway.io)).toBe(2);
+    expect(noGateway.all()).toContain('usage: gatehouse login --gateway URL');
+    const noKey = capture();
+    expect(await runLogin(['--gateway', 'http://127.0.0.1:1'], { ...noKey.io, home })).toBe(2);
+    expect(noKey.all()).toContain('ssh-keygen -t ed25519');
+    const priv = capture();
+    expect(await runLogin(['--gateway', 'http://127.0.0.1:1', '--key', join(home, 'id_ed25519')], priv.io)).toBe(2);
+    expect(priv.all()).toContain('ending in .pub');
+    const pub = join(home, 'id_ed25519.pub');
+    writeFileSync(pub, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@host\n');
+    const waited = capture();
+    expect(await runLogin(['--gateway', 'http://127.0.0.1:1', '--key', pub, '--no-browser', '--timeout', '1'], waited.io)).toBe(1);
+    expect(waited.all()).toContain('http://127.0.0.1:1/login?key=');
+    expect(waited.all()).toContain('no answer within 1 s');
   });
 });
 
