@@ -1,0 +1,32 @@
+/**
+ * Our client against OpenSSH 10.0's sshd (bookworm-backports, unpacked in .openssh10), for every
+ * combination of the matrix, including mlkem768x25519-sha256.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SshdHandle, requireBinaries, requireOpenssh10 } from '../support/index.js';
+import { clientHandshake, runClientMatrix, startMatrixSshd } from './support/client-vs-sshd.js';
+import { matrix } from './support/interop-matrix.js';
+
+const req = requireBinaries('ssh-keygen');
+const o10 = requireOpenssh10();
+
+describe.skipIf(req.skip || o10.skip)(`our client against sshd 10.0${req.reason}${o10.reason}`, () => {
+  let sshd: SshdHandle;
+  beforeAll(async () => {
+    sshd = await startMatrixSshd('10.0');
+  }, 30_000);
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('default offer settles on mlkem768x25519-sha256 with strict KEX', async () => {
+    const r = await clientHandshake(sshd.port, null);
+    expect(r.detail).toBe('SERVICE_ACCEPT');
+    expect(r.algorithms?.kex).toBe('mlkem768x25519-sha256');
+    expect(r.strict).toBe(true);
+  });
+
+  it('every KEX × cipher × MAC × host key combination reaches SERVICE_ACCEPT', async () => {
+    await runClientMatrix(sshd, matrix('10.0'));
+  }, 90_000);
+});

@@ -1,0 +1,31 @@
+/**
+ * Our client against Debian 12's sshd (OpenSSH 9.2p1), for every combination of the matrix
+ * (test/transport/support/interop-matrix.ts). Needs openssh-server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type SshdHandle, requireBinaries } from '../support/index.js';
+import { clientHandshake, runClientMatrix, startMatrixSshd } from './support/client-vs-sshd.js';
+import { matrix } from './support/interop-matrix.js';
+
+const req = requireBinaries('sshd', 'ssh-keygen');
+
+describe.skipIf(req.skip)(`our client against sshd 9.2${req.reason}`, () => {
+  let sshd: SshdHandle;
+  beforeAll(async () => {
+    sshd = await startMatrixSshd('9.2');
+  }, 30_000);
+  afterAll(async () => {
+    await sshd?.stop();
+  });
+
+  it('default offer settles on curve25519-sha256 (9.2 has no ML-KEM) with strict KEX', async () => {
+    const r = await clientHandshake(sshd.port, null);
+    expect(r.detail).toBe('SERVICE_ACCEPT');
+    expect(r.algorithms?.kex).toBe('curve25519-sha256');
+    expect(r.strict).toBe(true);
+  });
+
+  it('every KEX × cipher × MAC × host key combination reaches SERVICE_ACCEPT', async () => {
+    await runClientMatrix(sshd, matrix('9.2'));
+  }, 90_000);
+});
