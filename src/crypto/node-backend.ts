@@ -32,7 +32,7 @@ import type {
   RsaPublicComponents,
 } from './backend.js';
 import { bigIntToBytes, bytesToBigInt, isAllZero, padMagnitude, stripLeadingZeros } from './bigint-bytes.js';
-import { KeyCache, cacheKeyOf } from './key-cache.js';
+import { KeyCache, cacheKeyOf, secretCacheKeyOf } from './key-cache.js';
 import { mlkem768Encapsulate, mlkem768KeyPair } from './mlkem.js';
 import { modpByteLength, modpPrime } from './modp-groups.js';
 
@@ -87,14 +87,14 @@ const edPublicFromSeed = new KeyCache<Uint8Array>(64);
 
 function edPrivateKey(seed: Uint8Array): KeyObject {
   if (seed.length !== 32) throw new RangeError('ed25519 seed must be 32 bytes');
-  return edPrivateKeys.get(cacheKeyOf(seed), () =>
+  return edPrivateKeys.get(secretCacheKeyOf(seed), () =>
     createPrivateKey({ key: withPrefix(ED25519_PKCS8_PREFIX, seed), format: 'der', type: 'pkcs8' }),
   );
 }
 
 function ecPrivateKey(curve: EcCurve, scalar: Uint8Array): KeyObject {
   const c = CURVES[curve];
-  return ecPrivateKeys.get(`${curve}:${cacheKeyOf(scalar)}`, () => {
+  return ecPrivateKeys.get(`${curve}:${secretCacheKeyOf(scalar)}`, () => {
     const d = padMagnitude(scalar, c.fieldBytes);
     if (d === null) throw new RangeError('ECDSA private scalar too long');
     const pub = ecPublicFromScalar(curve, d);
@@ -140,7 +140,7 @@ function ecPublicKey(curve: EcCurve, point: Uint8Array): KeyObject | null {
 }
 
 function rsaPrivateKey(k: RsaPrivateComponents): KeyObject {
-  return rsaPrivateKeys.get(cacheKeyOf(k.n, k.e, k.d), () => {
+  return rsaPrivateKeys.get(secretCacheKeyOf(k.n, k.e, k.d), () => {
     const d = bytesToBigInt(k.d);
     const p = bytesToBigInt(k.p);
     const q = bytesToBigInt(k.q);
@@ -297,7 +297,7 @@ export const nodeBackend: CryptoBackend = {
   mlkem768Encapsulate,
 
   ed25519PublicKey(seed) {
-    return edPublicFromSeed.get(cacheKeyOf(seed), () => {
+    return edPublicFromSeed.get(secretCacheKeyOf(seed), () => {
       const pub = createPublicKey(edPrivateKey(seed)).export({ format: 'der', type: 'spki' });
       return u8(pub).slice(ED25519_SPKI_PREFIX.length);
     });
