@@ -83,8 +83,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export class SessionRecorder {
   private readonly channels = new Map<number, ChannelRecorder>();
   private readonly finished: ChannelEntry[] = [];
-  private readonly sftp = new Map<number, { entry: Mutable<ChannelEntry>; auditor: SftpAuditor }>();
+  private readonly sftp = new Map<number, { entry: Mutable<ChannelEntry>; audit: SftpChannelAudit }>();
   private readonly forwards: Mutable<ForwardEntry>[] = [];
+  private readonly openForwards = new Set<ForwardTracker>();
   private readonly failures: RecordingFailure[] = [];
   private nextChannel = 0;
   private endIso: string | undefined;
@@ -229,10 +230,9 @@ export class SessionRecorder {
     const channel = this.nextChannel++;
     const entry: Mutable<ChannelEntry> = { channel, kind: 'subsystem', subsystem: 'sftp', pty: false, start: new Date().toISOString(), bytesOut: 0, bytesIn: 0 };
     const auditor = new SftpAuditor((e: SftpAuditEvent) => this.audit({ channel, ...e }));
-    this.sftp.set(channel, { entry, auditor });
     this.audit({ type: 'channel.open', channel, kind: 'subsystem', subsystem: 'sftp' });
     let closed = false;
-    return {
+    const audit: SftpChannelAudit = {
       channel,
       fromClient: (c) => {
         entry.bytesIn += c.length;
@@ -253,6 +253,8 @@ export class SessionRecorder {
         this.audit({ type: 'channel.close', channel, bytesOut: entry.bytesOut, bytesIn: entry.bytesIn, ...auditor.totals });
       },
     };
+    this.sftp.set(channel, { entry, audit });
+    return audit;
   }
 
   /** A forwarded connection (direct-tcpip from -L/-J, forwarded-tcpip from -R, agent). */
@@ -262,7 +264,7 @@ export class SessionRecorder {
     const t0 = this.clock();
     this.audit({ type: 'forward.open', ...info });
     let closed = false;
-    return {
+    const tracker: ForwardTracker = {
       toTarget: (n) => {
         entry.bytesToTarget += n;
       },
@@ -272,6 +274,7 @@ export class SessionRecorder {
       close: (reason) => {
         if (closed) return;
         closed = true;
+        this.openForwards.delete(tracker);
         entry.end = new Date().toISOString();
         this.audit({
           type: 'forward.close',
@@ -283,6 +286,8 @@ export class SessionRecorder {
         });
       },
     };
+    this.openForwards.add(tracker);
+    return tracker;
   }
 
   /** Appends one event to audit.jsonl (time and session id added). */
@@ -298,11 +303,8 @@ export class SessionRecorder {
 
   private async doFinish(reason: string | undefined): Promise<SessionIndex> {
     for (const rec of [...this.channels.values()]) await this.closeChannel(rec);
-    for (const s of this.sftp.values()) {
-      s.auditor.end();
-      s.entry.end ??= new Date().toISOString();
-    }
-    for (const f of this.forwards) f.end ??= new Date().toISOString();
+    for (const s of this.sftp.values()) s.audit.close();
+    for (const t of [...this.openForwards]) t.close('session ended');
     this.endIso = new Date().toISOString();
     this.audit({ type: 'session.end', ...(reason !== undefined ? { reason } : {}) });
     await this.auditLog.close();

@@ -129,3 +129,37 @@ describe('SessionRecorder asciicast output', () => {
     expect((await readdir(rec.dir)).sort()).toEqual(['audit.jsonl', 'audit.jsonl.chain', 'channel-0.cast', 'channel-0.cast.chain', 'index.json']);
   });
 });
+
+describe('forward and agent audit', () => {
+  it('writes an open and a close event with endpoints, duration and bytes each way, and lists forwards in the index', async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    let now = 0;
+    const { rec } = await openTestSession(dir, { clock: () => now });
+    const fwd = rec.forward({ kind: 'direct-tcpip', originator: '127.0.0.1:50000', destination: 'db1:5432' });
+    fwd.toTarget(1000);
+    fwd.toClient(250_000);
+    fwd.toTarget(24);
+    now += 1500;
+    fwd.close('eof');
+    fwd.close(); // idempotent
+    const agent = rec.forward({ kind: 'agent' });
+    agent.toClient(10);
+    const index = await rec.finish();
+    const lines = (await readFile(join(rec.dir, 'audit.jsonl'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const closes = lines.filter((l) => l['type'] === 'forward.close');
+    expect(closes).toHaveLength(2);
+    expect(closes[1]).toMatchObject({ kind: 'agent', bytesToClient: 10, bytesToTarget: 0, reason: 'session ended' });
+    expect(closes[0]).toMatchObject({ kind: 'direct-tcpip', originator: '127.0.0.1:50000', destination: 'db1:5432', durationMs: 1500, bytesToTarget: 1024, bytesToClient: 250_000, reason: 'eof' });
+    expect(lines.filter((l) => l['type'] === 'forward.open').map((l) => l['kind'])).toEqual(['direct-tcpip', 'agent']);
+    expect(lines.map((l) => l['type'])).toEqual(['session.start', 'forward.open', 'forward.close', 'forward.open', 'forward.close', 'session.end']);
+    expect(index.forwards).toEqual([
+      expect.objectContaining({ kind: 'direct-tcpip', bytesToTarget: 1024, bytesToClient: 250_000 }),
+      expect.objectContaining({ kind: 'agent', bytesToClient: 10 }),
+    ]);
+    expect(index.forwards[1]?.end).toBeDefined();
+  });
+});
