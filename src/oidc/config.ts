@@ -112,6 +112,8 @@ const ALIASES: ReadonlyArray<readonly [alias: string, name: string]> = [
   ['userClaim', 'usernameClaim'],
   ['keyBindingSeconds', 'keyBindingTtl'],
   ['certificateSeconds', 'certificateTtl'],
+  ['clockSkewSeconds', 'clockSkew'],
+  ['maxTokenAgeSeconds', 'maxTokenAge'],
 ];
 
 /** Validate the `oidc:` section of the config file (already parsed from YAML). */
@@ -122,7 +124,11 @@ export function parseOidcConfig(input: unknown): OidcConfig {
   for (const [alias, name] of ALIASES) {
     if (raw[alias] !== undefined && raw[name] === undefined) raw[name] = raw[alias];
   }
-  if (raw['deviceFlowTimeoutSeconds'] !== undefined && raw['timeouts'] === undefined) raw['timeouts'] = { login: raw['deviceFlowTimeoutSeconds'] };
+  if (raw['timeouts'] === undefined && (raw['deviceFlowTimeoutSeconds'] !== undefined || raw['httpTimeoutSeconds'] !== undefined)) {
+    raw['timeouts'] = Object.fromEntries(
+      Object.entries({ login: raw['deviceFlowTimeoutSeconds'], http: raw['httpTimeoutSeconds'] }).filter(([, v]) => v !== undefined),
+    );
+  }
   if ('clientSecret' in raw) {
     throw new OidcConfigError('oidc.clientSecret: secrets do not belong in the config file; use clientSecretFile or clientSecretEnv');
   }

@@ -37,6 +37,31 @@ describe('parseOidcConfig', () => {
     expect(c.loginTimeoutSeconds).toBe(300);
   });
 
+  it('accepts the field names of the gateway config loader (src/config.ts)', () => {
+    const c = parseOidcConfig({
+      issuer: 'https://idp.example',
+      clientId: 'gh',
+      clientSecretFile: null,
+      clientSecretEnv: 'GH_SECRET',
+      scopes: ['openid', 'email'],
+      userClaim: 'preferred_username',
+      groupsClaim: 'roles',
+      deviceFlowTimeoutSeconds: 300,
+      keyBindingSeconds: 3600,
+      certificateSeconds: 7200,
+      httpTimeoutSeconds: 7,
+      clockSkewSeconds: 30,
+    });
+    expect(c.usernameClaim).toBe('preferred_username');
+    expect(c.groupsClaim).toBe('roles');
+    expect(c.loginTimeoutSeconds).toBe(300);
+    expect(c.httpTimeoutSeconds).toBe(7);
+    expect(c.keyBindingTtlSeconds).toBe(3600);
+    expect(c.certificateTtlSeconds).toBe(7200);
+    expect(c.clockSkewSeconds).toBe(30);
+    expect(c.clientSecretSource).toEqual({ kind: 'env', name: 'GH_SECRET' });
+  });
+
   it('refuses an inline secret, http issuers off loopback, and bad durations', () => {
     expect(() => parseOidcConfig({ issuer: 'https://idp.example', clientId: 'x', clientSecret: SECRET })).toThrow(/do not belong in the config file/);
     expect(() => parseOidcConfig({ issuer: 'http://idp.example', clientId: 'x', allowInsecureHttp: true })).toThrow(OidcConfigError);
