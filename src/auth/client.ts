@@ -298,3 +298,17 @@ export class AuthClient {
     events.push({ type: 'exhausted', methods: this.methods });
   }
 }
+
+/**
+ * The parts of a server's EXT_INFO (RFC 8308 §3.1 server-sig-algs; OpenSSH PROTOCOL §1.9
+ * publickey-hostbound@openssh.com, version "0") that the client machine uses.
+ */
+export function serverAuthExtensionsFromExtInfo(extensions: ReadonlyMap<string, Uint8Array>): ServerAuthExtensions {
+  const text = (v: Uint8Array | undefined) => (v === undefined ? undefined : new TextDecoder().decode(v));
+  const sigAlgs = text(extensions.get('server-sig-algs'));
+  const hostbound = text(extensions.get('publickey-hostbound@openssh.com'));
+  const out: { serverSigAlgs?: readonly string[]; publickeyHostbound?: boolean } = {};
+  if (sigAlgs !== undefined) out.serverSigAlgs = sigAlgs === '' ? [] : sigAlgs.split(',');
+  if (hostbound !== undefined) out.publickeyHostbound = hostbound === '0';
+  return out;
+}
