@@ -17,24 +17,12 @@ export interface HostPort {
 
 export type RecordingFormat = 'v2' | 'v3';
 
-/** The OIDC section. Its fields are typed here; the OIDC module gives them meaning. */
-export interface OidcConfig {
-  readonly issuer: string;
-  readonly clientId: string;
-  /** The client secret is read from this file, or from the variable named by clientSecretEnv. */
-  readonly clientSecretFile: string | null;
-  readonly clientSecretEnv: string | null;
-  readonly scopes: readonly string[];
-  /** Claim that names the user (email, preferred_username...). */
-  readonly userClaim: string;
-  /** Claim that lists the user's groups (groups, roles...). */
-  readonly groupsClaim: string;
-  readonly deviceFlowTimeoutSeconds: number;
-  /** How long a key offered in a device-flow login stays bound to the identity. */
-  readonly keyBindingSeconds: number;
-  /** Lifetime of certificates issued by web sign-in (gatehouse login). */
-  readonly certificateSeconds: number;
-}
+/**
+ * The `oidc:` section as written (plus GATEHOUSE_OIDC_* overrides), with clientSecretFile made
+ * absolute. src/oidc/config.ts (parseOidcConfig) owns its schema: it validates every field and
+ * applies the defaults. This loader only checks that the section names an issuer and a client.
+ */
+export type OidcSection = Readonly<Record<string, unknown>> & { readonly issuer: string; readonly clientId: string };
 
 export interface GatehouseConfig {
   readonly listen: HostPort;
@@ -47,19 +35,8 @@ export interface GatehouseConfig {
   readonly recordingFormat: RecordingFormat;
   /** The config file that was read, if any. */
   readonly configFile: string | null;
-  readonly oidc: OidcConfig | null;
+  readonly oidc: OidcSection | null;
 }
-
-export const OIDC_DEFAULTS: Omit<OidcConfig, 'issuer' | 'clientId'> = {
-  clientSecretFile: null,
-  clientSecretEnv: null,
-  scopes: ['openid', 'email', 'profile'],
-  userClaim: 'email',
-  groupsClaim: 'groups',
-  deviceFlowTimeoutSeconds: 300,
-  keyBindingSeconds: 8 * 3600,
-  certificateSeconds: 8 * 3600,
-};
 
 export function defaultConfig(cwd = process.cwd()): GatehouseConfig {
   return {
@@ -221,66 +198,22 @@ function applyFile(config: Mutable<GatehouseConfig>, file: string, issues: Confi
   }
 }
 
-const OIDC_KEYS = [
-  'issuer',
-  'clientId',
-  'clientSecretFile',
-  'clientSecretEnv',
-  'scopes',
-  'userClaim',
-  'groupsClaim',
-  'deviceFlowTimeoutSeconds',
-  'keyBindingSeconds',
-  'certificateSeconds',
-] as const;
-
-function parseOidc(value: unknown, base: string, source: string, issues: ConfigIssue[]): OidcConfig | null {
+function parseOidc(value: unknown, base: string, source: string, issues: ConfigIssue[]): OidcSection | null {
   if (!isRecord(value)) {
     issues.push({ setting: 'oidc', source, message: 'must be a mapping' });
     return null;
   }
   const bad = (k: string, message: string) => issues.push({ setting: `oidc.${k}`, source, message });
-  for (const k of Object.keys(value)) {
-    if (!(OIDC_KEYS as readonly string[]).includes(k)) bad(k, `unknown setting (expected one of: ${OIDC_KEYS.join(', ')})`);
-  }
-  const str = (k: string): string | null => {
-    const v = value[k];
-    if (v === undefined || v === null) return null;
-    if (typeof v === 'string' && v !== '') return v;
-    bad(k, 'must be a non-empty string');
-    return null;
-  };
-  const seconds = (k: keyof typeof OIDC_DEFAULTS & string, fallback: number): number => {
-    const v = value[k];
-    if (v === undefined) return fallback;
-    if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
-    bad(k, 'must be a positive whole number of seconds');
-    return fallback;
-  };
-  const issuer = str('issuer');
-  const clientId = str('clientId');
-  if (!issuer) bad('issuer', 'is required when oidc is configured');
-  else if (!/^https?:\/\//.test(issuer)) bad('issuer', `must be an http(s) URL, not "${issuer}"`);
-  if (!clientId) bad('clientId', 'is required when oidc is configured');
-  let scopes = OIDC_DEFAULTS.scopes;
-  if (value['scopes'] !== undefined) {
-    const s = value['scopes'];
-    if (Array.isArray(s) && s.every((x) => typeof x === 'string')) scopes = s as string[];
-    else bad('scopes', 'must be a list of strings');
-  }
-  const secretFile = str('clientSecretFile');
-  return {
-    issuer: issuer ?? '',
-    clientId: clientId ?? '',
-    clientSecretFile: secretFile === null ? null : resolve(base, secretFile),
-    clientSecretEnv: str('clientSecretEnv'),
-    scopes,
-    userClaim: str('userClaim') ?? OIDC_DEFAULTS.userClaim,
-    groupsClaim: str('groupsClaim') ?? OIDC_DEFAULTS.groupsClaim,
-    deviceFlowTimeoutSeconds: seconds('deviceFlowTimeoutSeconds', OIDC_DEFAULTS.deviceFlowTimeoutSeconds),
-    keyBindingSeconds: seconds('keyBindingSeconds', OIDC_DEFAULTS.keyBindingSeconds),
-    certificateSeconds: seconds('certificateSeconds', OIDC_DEFAULTS.certificateSeconds),
-  };
+  if ('clientSecret' in value) bad('clientSecret', 'secrets do not belong in the config file; use clientSecretFile or clientSecretEnv');
+  const issuer = value['issuer'];
+  const clientId = value['clientId'];
+  if (typeof issuer !== 'string' || issuer === '') bad('issuer', 'is required when oidc is configured');
+  else if (!/^https?:\/\//.test(issuer)) bad('issuer', `must be an http(s) URL, not ${show(issuer)}`);
+  if (typeof clientId !== 'string' || clientId === '') bad('clientId', 'is required when oidc is configured');
+  const out: Record<string, unknown> = { ...value, issuer: String(issuer ?? ''), clientId: String(clientId ?? '') };
+  const secretFile = value['clientSecretFile'];
+  if (typeof secretFile === 'string' && secretFile !== '') out['clientSecretFile'] = resolve(base, secretFile);
+  return out as OidcSection;
 }
 
 /** GATEHOUSE_OIDC_ISSUER and GATEHOUSE_OIDC_CLIENT_ID override (or create) the oidc section. */
@@ -288,10 +221,9 @@ function applyOidcEnv(config: Mutable<GatehouseConfig>, env: Readonly<Record<str
   const issuer = env['GATEHOUSE_OIDC_ISSUER'];
   const clientId = env['GATEHOUSE_OIDC_CLIENT_ID'];
   if (!issuer && !clientId) return;
-  const current = config.oidc ?? { ...OIDC_DEFAULTS, issuer: '', clientId: '' };
-  const next = { ...current, ...(issuer ? { issuer } : {}), ...(clientId ? { clientId } : {}) };
+  const next: OidcSection = { ...(config.oidc ?? { issuer: '', clientId: '' }), ...(issuer ? { issuer } : {}), ...(clientId ? { clientId } : {}) };
   if (!/^https?:\/\//.test(next.issuer)) {
-    issues.push({ setting: 'oidc.issuer', source: 'GATEHOUSE_OIDC_ISSUER', message: `must be an http(s) URL, not "${next.issuer}"` });
+    issues.push({ setting: 'oidc.issuer', source: 'GATEHOUSE_OIDC_ISSUER', message: `must be an http(s) URL, not ${show(next.issuer)}` });
   }
   if (!next.clientId) issues.push({ setting: 'oidc.clientId', source: 'GATEHOUSE_OIDC_CLIENT_ID', message: 'is required with an issuer' });
   config.oidc = next;

@@ -80,24 +80,29 @@ describe('config', () => {
     expect(errorsOf(() => loadConfig({ argv: ['--config', configFile('- a\n- b\n').file], env: {} }))).toContain('must be a mapping');
   });
 
-  it('reads the oidc section with defaults and checks it', () => {
-    const { file, dir } = configFile('oidc:\n  issuer: https://idp.example\n  clientId: gatehouse\n  clientSecretFile: secret.txt\n');
+  it('passes the oidc section through for src/oidc to validate, with the secret file made absolute', () => {
+    const { file, dir } = configFile(
+      'oidc:\n  issuer: https://idp.example\n  clientId: gatehouse\n  clientSecretFile: secret.txt\n  usernameClaim: preferred_username\n  timeouts: { login: 15m }\n',
+    );
     const { config } = loadConfig({ argv: ['--config', file], env: {} });
-    expect(config.oidc).toMatchObject({
+    expect(config.oidc).toEqual({
       issuer: 'https://idp.example',
       clientId: 'gatehouse',
       clientSecretFile: join(dir, 'secret.txt'),
-      userClaim: 'email',
-      groupsClaim: 'groups',
-      keyBindingSeconds: 8 * 3600,
+      usernameClaim: 'preferred_username',
+      timeouts: { login: '15m' },
     });
-    const bad = configFile('oidc:\n  issuer: ftp://x\n  colour: red\n');
+    const bad = configFile('oidc:\n  issuer: ftp://x\n  clientSecret: hunter2\n');
     const msg = errorsOf(() => loadConfig({ argv: ['--config', bad.file], env: {} }));
     expect(msg).toContain('oidc.issuer');
-    expect(msg).toContain('oidc.colour');
+    expect(msg).toContain('oidc.clientSecret (from');
+    expect(msg).not.toContain('hunter2');
     expect(msg).toContain('oidc.clientId');
+    expect(errorsOf(() => loadConfig({ argv: ['--config', configFile('oidc: 5\n').file], env: {} }))).toContain('oidc (from');
     const fromEnv = loadConfig({ env: { GATEHOUSE_OIDC_ISSUER: 'https://i', GATEHOUSE_OIDC_CLIENT_ID: 'c' } }).config.oidc;
-    expect(fromEnv).toMatchObject({ issuer: 'https://i', clientId: 'c', scopes: ['openid', 'email', 'profile'] });
+    expect(fromEnv).toEqual({ issuer: 'https://i', clientId: 'c' });
+    const override = loadConfig({ argv: ['--config', file], env: { GATEHOUSE_OIDC_ISSUER: 'https://other' } }).config.oidc;
+    expect(override).toMatchObject({ issuer: 'https://other', clientId: 'gatehouse', usernameClaim: 'preferred_username' });
   });
 
   it('parses host:port forms', () => {
