@@ -10,6 +10,8 @@
  * (`stderrOut`) sharing the same windows.
  */
 import { Duplex, Readable, Writable } from 'node:stream';
+import type { ChannelOpen } from '../connection/channel-opens.js';
+import type { ChannelRequest } from '../connection/channel-requests.js';
 
 /** What a channel stream needs from the connection it lives on (implemented in connection-driver.ts). */
 export interface ChannelPort {
@@ -25,7 +27,12 @@ export interface ChannelPort {
   sendClose(): void;
   /** The consumer took `n` more bytes out of our buffers: the window may be re-credited. */
   consumed(n: number): void;
+  /** Sends a channel request; with wantReply resolves with the peer's answer, else true at once. */
+  request(request: ChannelRequest, wantReply: boolean): Promise<boolean>;
 }
+
+/** Decides an incoming channel request (pty-req, exec, window-change, ...): true = success. */
+export type ChannelRequestHandler = (request: ChannelRequest) => boolean | Promise<boolean>;
 
 interface PendingWrite {
   data: Uint8Array;
@@ -42,6 +49,16 @@ export class SshChannel extends Duplex {
   exitStatus: number | null = null;
   /** Signal name from the peer's exit-signal request, once known. */
   exitSignal: string | null = null;
+  /**
+   * Decides requests the peer sends on this channel. Without one, every request that wants a
+   * reply is refused (never left unanswered). exit-status, exit-signal and eow@openssh.com are
+   * recorded here first and also emitted as 'exit' / 'request' events.
+   */
+  requestHandler: ChannelRequestHandler | null = null;
+  /** What kind of channel this is (set by the connection when it opens). */
+  open: ChannelOpen = { type: 'session' };
+  /** Why the channel ended abnormally (the connection died), if it did. */
+  closeError: Error | null = null;
 
   private port: ChannelPort | null;
   private pushedOut = 0;
@@ -110,11 +127,53 @@ export class SshChannel extends Duplex {
     const err = error ?? new Error('channel closed by peer');
     for (const p of this.pending.splice(0)) p.callback(err);
     if (error !== undefined) {
-      this.destroy(error);
+      this.closeError = error;
+      // Emitting 'error' with nobody listening would crash the process for every channel of a
+      // dropped connection; without a listener the stream is destroyed quietly (readers then
+      // see a premature close) and the reason stays in closeError.
+      this.destroy(this.listenerCount('error') > 0 ? error : undefined);
       return;
     }
     if (!this.writableEnded) this.end();
     if (!this.stderrOut.writableEnded) this.stderrOut.end();
+  }
+
+  /**
+   * A request arrived (called by the connection driver). Emits 'request'; answers through
+   * requestHandler. Never throws: a failing handler means failure.
+   */
+  async onRequest(request: ChannelRequest): Promise<boolean> {
+    if (request.type === 'exit-status') {
+      this.exitStatus = request.status;
+      this.emit('exit', request.status, null);
+    } else if (request.type === 'exit-signal') {
+      this.exitSignal = request.signal;
+      this.emit('exit', null, request.signal);
+    }
+    this.emit('request', request);
+    const handler = this.requestHandler;
+    if (handler === null) return false;
+    try {
+      return await handler(request);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Sends a channel request (RFC 4254 §6); with wantReply resolves true/false from the peer. */
+  request(request: ChannelRequest, wantReply = false): Promise<boolean> {
+    if (this.port === null) return Promise.reject(new Error('channel closed'));
+    return this.port.request(request, wantReply);
+  }
+
+  /** Server side: sends exit-status (RFC 4254 §6.10). Send it before ending the stream. */
+  sendExitStatus(status: number): void {
+    this.port?.request({ type: 'exit-status', status }, false).catch(() => {});
+  }
+
+  /** Server side: sends exit-signal (signal name without "SIG"). */
+  sendExitSignal(signal: string, coreDumped = false, message = ''): void {
+    this.port?.request({ type: 'exit-signal', signal, coreDumped, message, language: '' }, false).catch(() => {});
   }
 
   /** True after CHANNEL_CLOSE was seen or the connection died. */

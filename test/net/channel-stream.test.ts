@@ -38,6 +38,9 @@ class FakePort implements ChannelPort {
   consumed(n: number) {
     this.credited += n;
   }
+  request() {
+    return Promise.resolve(true);
+  }
   sentBytes() {
     return this.sent.reduce((a, s) => a + s.data.length, 0);
   }

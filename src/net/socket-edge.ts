@@ -1,0 +1,111 @@
+/**
+ * The socket edge of a connection: the only place where protocol bytes meet a TCP socket.
+ *  - TCP_NODELAY, because SSH does its own batching and interactive keystrokes must not wait
+ *    for Nagle;
+ *  - every packet produced while handling one event (one socket read, one timer, one API
+ *    call) goes out in ONE socket write: packets are gathered and written together on the
+ *    next microtask;
+ *  - socket backpressure is visible (`canWrite`) so channel streams stop producing while the
+ *    kernel buffer is full, and `onDrain` tells them when to go on.
+ */
+import type { Socket } from 'node:net';
+
+export interface SocketEdgeEvents {
+  /** Bytes read from the socket. */
+  data(chunk: Uint8Array): void;
+  /** The socket drained after a write returned false. */
+  drain(): void;
+  /** The socket ended or failed; `error` is absent on a clean end of stream. */
+  closed(error?: Error): void;
+}
+
+export class SocketEdge {
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private flushScheduled = false;
+  private backpressured = false;
+  private ended = false;
+  /** Total bytes written and read, for metrics and the rekey-by-bytes policy upstream. */
+  bytesOut = 0;
+  bytesIn = 0;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly events: SocketEdgeEvents,
+  ) {
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.bytesIn += chunk.length;
+      this.events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+    });
+    socket.on('drain', () => {
+      this.backpressured = false;
+      this.events.drain();
+    });
+    socket.on('error', (e) => this.finish(e));
+    socket.on('end', () => this.finish());
+    socket.on('close', () => this.finish());
+  }
+
+  /** Queues bytes (one or more sealed packets) for the next batched write. */
+  write(bytes: Uint8Array): void {
+    if (this.ended || bytes.length === 0) return;
+    this.queue.push(bytes);
+    this.queuedBytes += bytes.length;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  /** Writes everything queued now, as one socket write. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.queue.length === 0 || this.ended) return;
+    const parts = this.queue;
+    const total = this.queuedBytes;
+    this.queue = [];
+    this.queuedBytes = 0;
+    const one = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, total);
+    this.bytesOut += total;
+    if (!this.socket.write(one)) this.backpressured = true;
+  }
+
+  /** False while the socket's buffer is above its high-water mark. */
+  get canWrite(): boolean {
+    return !this.backpressured && !this.ended;
+  }
+
+  /** Bytes accepted but not yet handed to the kernel (ours plus the socket's own buffer). */
+  get pendingBytes(): number {
+    return this.queuedBytes + this.socket.writableLength;
+  }
+
+  /** Flushes what is queued (e.g. a DISCONNECT), then ends and destroys the socket. */
+  close(): void {
+    if (this.ended) return;
+    this.flush();
+    this.ended = true;
+    this.socket.end();
+    // Do not wait on a peer that never reads: destroy after a short grace period.
+    const t = setTimeout(() => this.socket.destroy(), 1000);
+    t.unref();
+    this.socket.once('close', () => clearTimeout(t));
+  }
+
+  /** Destroys the socket at once. */
+  destroy(): void {
+    this.ended = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.socket.destroy();
+  }
+
+  private finished = false;
+  private finish(error?: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.ended = true;
+    this.events.closed(error);
+  }
+}
