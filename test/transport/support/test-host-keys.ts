@@ -55,7 +55,7 @@ export function testHostKey(kind: TestKeyKind, backend: CryptoBackend = defaultB
       };
     }
     case 'rsa': {
-      const key = rsaKey(backend, 2048);
+      const key = rsaKey(backend, 3072);
       return {
         algorithms: ['rsa-sha2-512', 'rsa-sha2-256'],
         publicKeyBlob: () => new SshWriter().string('ssh-rsa').mpintFromBytes(key.e).mpintFromBytes(key.n).finish(),
