@@ -149,6 +149,9 @@ function readTarget(r: NodeReader, node: YNode, at: SourceLocation, base: string
   }
   const addrField = f.get('address');
   const address = addrField && r.string(addrField.node, `${what} address`, addrField.at);
+  if (address !== undefined && !NAME.test(address)) {
+    r.report('invalid-value', addrField?.at ?? at, `${what}: address "${clip(address)}" may not contain spaces or control characters`);
+  }
   const portField = f.get('port');
   const port = portField ? r.port(portField.node, `${what} port`, portField.at) : 22;
   const aliasField = f.get('aliases');
