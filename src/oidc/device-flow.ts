@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OidcIdentity } from './claims.js';
 import { DeviceFlowMachine, type DeviceFlowStep, type KeyboardInteractiveRound } from './device-flow-machine.js';
-import type { OidcLoginError } from './errors.js';
+import { OidcLoginError } from './errors.js';
 import type { OidcClient } from './provider-client.js';
 
 export type DeviceLoginResult = { readonly ok: true; readonly identity: OidcIdentity } | { readonly ok: false; readonly error: OidcLoginError };
@@ -38,6 +38,11 @@ export function newSessionTag(length = 6): string {
 
 export interface DeviceLoginServiceOptions {
   readonly loginTimeoutSeconds: number;
+  /**
+   * Sign-ins waiting at once (default 500). Each one holds a device code at the provider and a
+   * poll loop here, so unauthenticated connections must not be able to start them without bound.
+   */
+  readonly maxPending?: number;
   readonly now?: () => number;
   /** Called whenever the next poll is scheduled, with the interval in force (debug logs, tests). */
   readonly onPollScheduled?: (event: { sessionTag: string; atMs: number; intervalSeconds: number }) => void;
@@ -48,6 +53,7 @@ export interface DeviceLoginServiceOptions {
 export class DeviceLoginService {
   readonly #provider: DeviceFlowProvider;
   readonly #opts: DeviceLoginServiceOptions;
+  #pending = 0;
 
   constructor(provider: DeviceFlowProvider, opts: DeviceLoginServiceOptions) {
     this.#provider = provider;
@@ -55,9 +61,23 @@ export class DeviceLoginService {
   }
 
   /** Ask the provider for a device code and start polling. Rejects with OidcLoginError. */
+  get pending(): number {
+    return this.#pending;
+  }
+
   async begin(clientAddress: string, sessionTag: string): Promise<DeviceLogin> {
     const now = this.#opts.now ?? Date.now;
-    const authorization = await this.#provider.startDeviceAuthorization();
+    if (this.#pending >= (this.#opts.maxPending ?? 500)) {
+      throw new OidcLoginError('unreachable', 'Sign-in is busy right now. Try again in a minute.', `${this.#pending} device sign-ins already pending`);
+    }
+    this.#pending++;
+    let authorization: Awaited<ReturnType<DeviceFlowProvider['startDeviceAuthorization']>>;
+    try {
+      authorization = await this.#provider.startDeviceAuthorization();
+    } catch (err) {
+      this.#pending--;
+      throw err;
+    }
     const machine = new DeviceFlowMachine({ authorization, clientAddress, sessionTag, nowMs: now(), loginTimeoutSeconds: this.#opts.loginTimeoutSeconds });
     const round = machine.round();
     let settle!: (r: DeviceLoginResult) => void;
@@ -71,6 +91,7 @@ export class DeviceLoginService {
     const finish = (step: Extract<DeviceFlowStep, { type: 'succeeded' | 'failed' }>) => {
       if (settled) return;
       settled = true;
+      this.#pending--;
       clearTimeout(pollTimer);
       clearTimeout(deadlineTimer);
       const r: DeviceLoginResult = step.type === 'succeeded' ? { ok: true, identity: step.identity } : { ok: false, error: step.error };

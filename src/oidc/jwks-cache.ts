@@ -73,7 +73,14 @@ export class JwksCache {
   async keyFor(alg: string, kid: string | undefined): Promise<KeyObject> {
     const now = this.#now();
     const maxAge = this.#opts.maxAgeMs ?? 600_000;
-    if (now - this.#fetchedAt > maxAge) await this.#refresh();
+    if (now - this.#fetchedAt > maxAge) {
+      try {
+        await this.#refresh();
+      } catch (err) {
+        // A provider hiccup at the periodic refresh must not lock everyone out: keep the keys we have.
+        if (this.#keys.length === 0) throw err;
+      }
+    }
     let found = this.#select(alg, kid);
     if (found === undefined && this.#now() - this.#fetchedAt >= (this.#opts.minRefreshIntervalMs ?? 30_000)) {
       await this.#refresh();

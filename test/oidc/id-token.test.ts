@@ -25,8 +25,14 @@ function pub(k: KeyObject, kid: string) {
 // A JWKS endpoint whose key set the test can rotate.
 let jwksKeys: unknown[] = [pub(rsa, 'rsa1'), pub(ec, 'ec1'), pub(ed, 'ed1')];
 let jwksFetches = 0;
+let jwksDown = false;
 const server = createServer((_req, res) => {
   jwksFetches++;
+  if (jwksDown) {
+    res.statusCode = 503;
+    res.end();
+    return;
+  }
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ keys: jwksKeys }));
 });
@@ -119,6 +125,27 @@ describe('verifyIdToken: signatures', () => {
     expect((await rejection(signJwt({ alg: 'RS256', kid: 'random' }, good, rotated), o)).reason).toBe('unknown-key');
     expect(jwksFetches).toBe(before + 1);
     jwksKeys = [pub(rsa, 'rsa1'), pub(ec, 'ec1'), pub(ed, 'ed1')];
+  });
+});
+
+describe('JwksCache availability', () => {
+  it('keeps its keys when the periodic refresh fails, and fails clearly without any keys', async () => {
+    const keys = new JwksCache({ jwksUri, timeoutMs: 5000, now: () => clock, maxAgeMs: 1000 });
+    const o = opts({ keys });
+    await verifyIdToken(signJwt({ alg: 'RS256', kid: 'rsa1' }, good, rsa), o);
+    jwksDown = true;
+    try {
+      clock += 5000;
+      const before = jwksFetches;
+      expect((await verifyIdToken(signJwt({ alg: 'RS256', kid: 'rsa1' }, good, rsa), o)).sub).toBe('alice');
+      expect(jwksFetches).toBe(before + 1);
+      const empty = new JwksCache({ jwksUri, timeoutMs: 5000, now: () => clock });
+      const err = await rejection(signJwt({ alg: 'RS256', kid: 'rsa1' }, good, rsa), opts({ keys: empty }));
+      expect(err.reason).toBe('unknown-key');
+      expect(err.message).toMatch(/cannot fetch the provider's JWKS.*HTTP 503/);
+    } finally {
+      jwksDown = false;
+    }
   });
 });
 
