@@ -437,3 +437,34 @@ describe('client algorithm choice', () => {
     expect(serverAuthExtensionsFromExtInfo(new Map())).toEqual({});
   });
 });
+
+describe('server machine fuzz', () => {
+  it('random and mutated userauth payloads raise only protocol errors', async () => {
+    const { mutate, randomBytes, rng } = await import('./fuzz-util.js');
+    const { WireError } = await import('../../src/wire/index.js');
+    const rand = rng(52);
+    const key = ed25519Key();
+    const seeds = [
+      encodeAuthMessage({ type: 'userauth-request', user: 'a', service: 'ssh-connection', request: { method: 'none' } }),
+      encodeAuthMessage({ type: 'userauth-request', user: 'a', service: 'ssh-connection', request: signedRequest(key, key) }),
+      encodeAuthMessage({ type: 'userauth-request', user: 'a', service: 'ssh-connection', request: { method: 'keyboard-interactive', language: '', submethods: '' } }),
+      encodeAuthMessage({ type: 'info-response', responses: ['x'] }),
+      encodeAuthMessage({ type: 'service-request', service: 'ssh-userauth' }),
+    ];
+    for (let i = 0; i < 3000; i++) {
+      const { server } = rawServer({ methods: ['none', 'publickey', 'keyboard-interactive', 'password'] });
+      const base = seeds[i % seeds.length] ?? new Uint8Array(0);
+      const input = i % 5 === 0 ? Uint8Array.of(50, ...randomBytes(rand, Math.floor(rand() * 60))) : mutate(rand, base);
+      try {
+        for (const e of server.handle(input)) {
+          if (e.type === 'check') {
+            server.respond(e.id, e.check.kind.startsWith('keyboard') ? { type: 'prompt', name: '', instruction: '', prompts: [{ prompt: 'p', echo: false }] } : reject);
+          }
+        }
+        server.handle(seeds[3] ?? new Uint8Array(0));
+      } catch (e) {
+        if (!(e instanceof WireError) && !(e instanceof SshProtocolError)) throw e;
+      }
+    }
+  });
+});
