@@ -10,17 +10,25 @@
  * session index, so rewriting both files is still detected. Binding the seed to session and
  * file name stops a file being swapped in from elsewhere.
  */
-import { createHash } from 'node:crypto';
+import type { CryptoBackend } from '../crypto/backend.js';
+import { defaultBackend } from '../crypto/index.js';
 
 export const CHAIN_SUFFIX = '.chain';
 const SEED_LABEL = 'gatehouse-chain-v1\n';
 
-export function chainSeed(sessionId: string, fileName: string): Uint8Array {
-  return createHash('sha256').update(SEED_LABEL).update(sessionId).update('/').update(fileName).digest();
+const utf8 = new TextEncoder();
+
+export function chainSeed(sessionId: string, fileName: string, backend: CryptoBackend = defaultBackend): Uint8Array {
+  return backend.hash('sha256', utf8.encode(`${SEED_LABEL}${sessionId}/${fileName}`));
 }
 
-export function chainStep(prev: Uint8Array, line: Uint8Array | string): Uint8Array {
-  return createHash('sha256').update(prev).update(line).digest();
+/** One chain step; a string line is hashed as its UTF-8 bytes. */
+export function chainStep(prev: Uint8Array, line: Uint8Array | string, backend: CryptoBackend = defaultBackend): Uint8Array {
+  return backend
+    .createHash('sha256')
+    .update(prev)
+    .update(typeof line === 'string' ? utf8.encode(line) : line)
+    .digest();
 }
 
 export function toHex(b: Uint8Array): string {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { open, readFile, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCast } from '../../src/recording/cast-reader.js';
@@ -199,7 +199,8 @@ describe('write failures are reported, never silent', () => {
 describe('crash safety', () => {
   it('after kill -9 mid-session the cast parses up to its last complete line', async () => {
     const work = await temp();
-    const out = await buildForChild(join(work, 'build'));
+    const out = await buildForChild();
+    cleanups.push(() => rm(out, { recursive: true, force: true }));
     const { stateDir } = await testKey();
     const root = join(work, 'recordings');
     const script = join(work, 'child.mjs');
