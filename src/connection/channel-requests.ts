@@ -3,7 +3,7 @@
  * §2.1 eow@openssh.com, PROTOCOL.agent auth-agent-req@openssh.com). The request type string and
  * want-reply flag live in the message (messages.ts); this file holds what follows them.
  */
-import { SshReader, SshWriter, WireError } from '../wire/index.js';
+import { type SshReader, type SshWriter, WireError } from '../wire/index.js';
 import { decodeTerminalModes, encodeTerminalModes, type TerminalMode } from './terminal-modes.js';
 
 const MAX_NAME = 256;
