@@ -74,7 +74,8 @@ export async function startTestProvider(options: TestProviderOptions = {}): Prom
     },
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    ttl: { DeviceCode: options.deviceCodeTtlSeconds ?? 600 },
+    // Every TTL set explicitly: oidc-provider prints a notice for each default it falls back to.
+    ttl: { DeviceCode: options.deviceCodeTtlSeconds ?? 600, Session: 3600, Interaction: 600, Grant: 3600, AccessToken: 3600, IdToken: 3600, AuthorizationCode: 60 },
     async findAccount(_ctx, sub) {
       const account = accounts.get(sub);
       if (account === undefined) return undefined;
