@@ -114,7 +114,9 @@ export class PacketReader {
     this.header = null;
     this.packetLength = -1;
     const seq = this.seq;
-    const payload = o.open(seq, packet);
+    const opened = o.open(seq, packet);
+    // openers backed by node:crypto hand back Buffers; the core speaks plain Uint8Array (a view, no copy)
+    const payload = new Uint8Array(opened.buffer, opened.byteOffset, opened.byteLength);
     this.seq = (this.seq + 1) >>> 0;
     return { seq, payload, wireLength: total };
   }

@@ -1,0 +1,108 @@
+/**
+ * In-memory client↔server pairs (test/transport/support/pair.ts) for every KEX × cipher/MAC
+ * pair and every host key × KEX pair, with payloads crossing both ways afterwards.
+ */
+import { describe, expect, it } from 'vitest';
+import { Msg } from '../../src/wire/index.js';
+import { ALL_KEX, CIPHER_MACS, HOST_KEY_ALGS } from './support/interop-matrix.js';
+import { eventsOf, makePair } from './support/pair.js';
+import type { TestKeyKind } from './support/test-host-keys.js';
+
+const KEY_KIND: Record<string, TestKeyKind> = {
+  'ssh-ed25519': 'ed25519',
+  'ecdsa-sha2-nistp256': 'ecdsa-p256',
+  'ecdsa-sha2-nistp384': 'ecdsa-p384',
+  'ecdsa-sha2-nistp521': 'ecdsa-p521',
+  'rsa-sha2-256': 'rsa',
+  'rsa-sha2-512': 'rsa',
+};
+
+function handshake(kex: string, cipher: string, mac: string | null, hostKey: string, chunk?: number): void {
+  const algorithms = { kex: [kex], cipher: [cipher], mac: [mac ?? 'hmac-sha2-256-etm@openssh.com'], hostKey: [hostKey] };
+  const legacy = kex === 'diffie-hellman-group14-sha1';
+  const p = makePair({
+    hostKey: KEY_KIND[hostKey] ?? 'ed25519',
+    client: { algorithms, legacy },
+    server: { algorithms, legacy },
+    ...(chunk === undefined ? {} : { chunk }),
+  });
+  p.client.t.start();
+  p.server.t.start();
+  p.pump();
+  const c = eventsOf(p.client, 'kex-complete');
+  const s = eventsOf(p.server, 'kex-complete');
+  expect(eventsOf(p.client, 'disconnect')).toEqual([]);
+  expect(c).toHaveLength(1);
+  expect(s).toHaveLength(1);
+  expect(c[0]?.algorithms).toEqual({
+    kex,
+    hostKey,
+    cipherClientToServer: cipher,
+    cipherServerToClient: cipher,
+    macClientToServer: mac,
+    macServerToClient: mac,
+    compressionClientToServer: 'none',
+    compressionServerToClient: 'none',
+  });
+  expect(c[0]?.sessionId).toEqual(s[0]?.sessionId);
+  expect(c[0]?.strict && s[0]?.strict).toBe(true);
+  // payloads both ways, of sizes around block and packet boundaries
+  const sizes = [1, 15, 16, 17, 255, 4096, 32768];
+  for (const n of sizes) {
+    p.client.t.send(new Uint8Array(n).fill(n & 0xff).map((v, i) => (i === 0 ? Msg.CHANNEL_DATA : v)));
+    p.server.t.send(new Uint8Array(n + 1).fill(7).map((v, i) => (i === 0 ? Msg.CHANNEL_DATA : v)));
+  }
+  p.pump();
+  expect(p.server.payloads.map((x) => x.length)).toEqual(sizes);
+  expect(p.client.payloads.map((x) => x.length)).toEqual(sizes.map((n) => n + 1));
+}
+
+describe('in-memory pairs', () => {
+  it('every KEX × cipher/MAC combination (ed25519 host key)', () => {
+    for (const kex of ALL_KEX) for (const cm of CIPHER_MACS) handshake(kex, cm.cipher, cm.mac, 'ssh-ed25519');
+  }, 60_000);
+
+  it('every host key × KEX combination', () => {
+    for (const hk of HOST_KEY_ALGS) for (const [i, kex] of ALL_KEX.entries()) {
+      const cm = CIPHER_MACS[(i * 5) % CIPHER_MACS.length] ?? { cipher: 'aes128-ctr', mac: 'hmac-sha2-256' };
+      handshake(kex, cm.cipher, cm.mac, hk);
+    }
+  }, 60_000);
+
+  it('works when the byte stream arrives one byte at a time', () => {
+    handshake('curve25519-sha256', 'aes256-ctr', 'hmac-sha2-512', 'ssh-ed25519', 1);
+    handshake('mlkem768x25519-sha256', 'chacha20-poly1305@openssh.com', null, 'ssh-ed25519', 7);
+  });
+
+  it('default offers agree: mlkem768x25519-sha256, chacha20-poly1305, ssh-ed25519, strict', () => {
+    const p = makePair();
+    p.client.t.start();
+    p.server.t.start();
+    p.pump();
+    const c = eventsOf(p.client, 'kex-complete')[0];
+    expect(c?.algorithms.kex).toBe('mlkem768x25519-sha256');
+    expect(c?.algorithms.cipherClientToServer).toBe('chacha20-poly1305@openssh.com');
+    expect(c?.algorithms.hostKey).toBe('ssh-ed25519');
+    expect(c?.initial).toBe(true);
+    expect(p.client.t.sessionId).toEqual(c?.sessionId);
+  });
+
+  it('holds payloads sent before the first key exchange completes and releases them in order', () => {
+    const p = makePair();
+    p.client.t.start();
+    p.client.t.send(Uint8Array.of(Msg.SERVICE_REQUEST, 1));
+    p.client.t.send(Uint8Array.of(Msg.SERVICE_REQUEST, 2, 3));
+    expect(p.client.t.pendingBytes).toBe(5);
+    p.server.t.start();
+    p.pump();
+    expect(p.client.t.pendingBytes).toBe(0);
+    expect(p.server.payloads).toEqual([Uint8Array.of(Msg.SERVICE_REQUEST, 1), Uint8Array.of(Msg.SERVICE_REQUEST, 2, 3)]);
+  });
+
+  it('refuses transport-range messages through send()', () => {
+    const p = makePair();
+    expect(() => p.client.t.send(Uint8Array.of(Msg.KEXINIT))).toThrow(RangeError);
+    expect(() => p.client.t.send(Uint8Array.of(Msg.DISCONNECT))).toThrow(RangeError);
+    expect(() => p.client.t.send(new Uint8Array(0))).toThrow(RangeError);
+  });
+});
