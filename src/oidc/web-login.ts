@@ -14,23 +14,49 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as oidc from 'openid-client';
 import type { AdminRoute } from '../admin/index.js';
+import type { CertificateAuthority } from '../ca/index.js';
+import { formatPublicKeyLine } from '../keys/public-key.js';
 import type { OidcIdentity } from './claims.js';
 import { OidcLoginError } from './errors.js';
 import type { OidcClient } from './provider-client.js';
 import { PublicKeyLineError, parsePublicKeyLine, sha256Fingerprint } from './ssh-public-key.js';
 
 export interface UserCertificateRequest {
-  /** "type base64" of the key to certify. */
+  /** The SSH wire blob of the key to certify. */
+  readonly publicKeyBlob: Uint8Array;
+  /** The same key as "type base64". */
   readonly publicKey: string;
   readonly principals: readonly string[];
   readonly keyId: string;
-  readonly validAfter: Date;
-  readonly validBefore: Date;
+  readonly validitySeconds: number;
+  /** Seconds since the epoch; the CA backdates validAfter a little for clock skew. */
+  readonly nowSeconds: number;
   readonly identity: OidcIdentity;
 }
 
 /** Signs with the gateway user CA; returns the certificate line ("<type>-cert-v01@openssh.com base64 [comment]"). */
 export type UserCertificateIssuer = (request: UserCertificateRequest) => Promise<string>;
+
+/**
+ * Extensions of web sign-in certificates: a terminal, ProxyJump (direct-tcpip is port
+ * forwarding to sshd) and agent forwarding, which policy may still refuse per target.
+ */
+export const WEB_LOGIN_CERT_EXTENSIONS = ['permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty'] as const;
+
+/** The issuer backed by the gateway user CA (src/ca). */
+export function userCaIssuer(ca: Pick<CertificateAuthority, 'issueUserCertificate'>): UserCertificateIssuer {
+  return async (req) => {
+    const signed = ca.issueUserCertificate({
+      publicKey: req.publicKeyBlob,
+      principals: req.principals,
+      keyId: req.keyId,
+      validitySeconds: req.validitySeconds,
+      extensions: WEB_LOGIN_CERT_EXTENSIONS,
+      now: req.nowSeconds,
+    });
+    return formatPublicKeyLine(signed.blob, `gatehouse-login:${req.identity.user}`);
+  };
+}
 
 export interface WebLoginOptions {
   readonly client: Pick<OidcClient, 'authorizationUrl' | 'exchangeCode'>;
@@ -48,6 +74,7 @@ export interface WebLoginOptions {
 
 interface Pending {
   readonly publicKey: string;
+  readonly publicKeyBlob: Uint8Array;
   readonly fingerprint: string;
   readonly port: number;
   readonly cliState: string;
@@ -61,7 +88,8 @@ export const LOGIN_PATH = '/login';
 export const CALLBACK_PATH = '/login/callback';
 const COOKIE = 'gatehouse_login';
 const CLI_STATE = /^[A-Za-z0-9_-]{16,128}$/;
-const CLOCK_BACKDATE_S = 300;
+/** Key ids of web sign-in certificates start with this, so the gateway can tell they stand for an SSO sign-in. */
+export const WEB_LOGIN_KEY_ID_PREFIX = 'gatehouse-web:';
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -169,6 +197,7 @@ export class WebLogin {
     const state = oidc.randomState();
     const pending: Pending = {
       publicKey: key.canonical,
+      publicKeyBlob: key.blob,
       fingerprint: sha256Fingerprint(key.blob),
       port,
       cliState,
@@ -220,17 +249,17 @@ export class WebLogin {
       fail(err instanceof OidcLoginError ? err : new OidcLoginError('provider-error', 'Sign-in failed at the identity provider.', (err as Error).message));
       return;
     }
-    const nowMs = this.#now();
-    const validAfter = new Date(Math.floor(nowMs / 1000 - CLOCK_BACKDATE_S) * 1000);
-    const validBefore = new Date(Math.floor(nowMs / 1000 + this.#opts.certificateTtlSeconds) * 1000);
+    const nowSeconds = Math.floor(this.#now() / 1000);
+    const validBefore = new Date((nowSeconds + this.#opts.certificateTtlSeconds) * 1000);
     let certificate: string;
     try {
       certificate = await this.#opts.issueCertificate({
+        publicKeyBlob: pending.publicKeyBlob,
         publicKey: pending.publicKey,
         principals: [identity.user],
-        keyId: `gatehouse-web:${identity.user}:${identity.subject}`,
-        validAfter,
-        validBefore,
+        keyId: `${WEB_LOGIN_KEY_ID_PREFIX}${identity.user}:${identity.subject}`,
+        validitySeconds: this.#opts.certificateTtlSeconds,
+        nowSeconds,
         identity,
       });
     } catch (err) {

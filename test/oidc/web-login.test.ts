@@ -9,37 +9,25 @@ import { AdminServer } from '../../src/admin/index.js';
 import { runLogin } from '../../src/cli/login.js';
 import { parseOidcConfig, Secret } from '../../src/oidc/config.js';
 import { OidcClient } from '../../src/oidc/provider-client.js';
-import { type UserCertificateIssuer, WebLogin } from '../../src/oidc/web-login.js';
-import { generateKey, requireBinaries, run, runSsh, signCertificate, startSshd } from '../support/index.js';
+import { CLOCK_SKEW_SECONDS, type CertificateAuthority, loadOrCreateCa } from '../../src/ca/index.js';
+import { userCaIssuer, WebLogin } from '../../src/oidc/web-login.js';
+import { generateKey, requireBinaries, run, runSsh, startSshd } from '../support/index.js';
 import { playUser, startTestProvider, TestBrowser, type TestProvider } from './support/test-provider.js';
 
 const need = requireBinaries('ssh-keygen', 'ssh', 'sshd');
-
-/**
- * The user CA, played by ssh-keygen until src/ca's issueUserCertificate is wired in; the routes
- * only see the UserCertificateIssuer signature.
- */
-function sshKeygenIssuer(dir: string, caPrivatePath: string): UserCertificateIssuer {
-  let n = 0;
-  const stamp = (d: Date) => `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
-  return async (req) => {
-    const pub = join(dir, `req-${++n}.pub`);
-    writeFileSync(pub, `${req.publicKey}\n`);
-    return signCertificate(caPrivatePath, pub, { identity: req.keyId, principals: req.principals, validity: `${stamp(req.validAfter)}:${stamp(req.validBefore)}` });
-  };
-}
 
 let provider: TestProvider;
 let admin: AdminServer;
 let adminBase: string;
 let dir: string;
-let ca: Awaited<ReturnType<typeof generateKey>>;
+let ca: CertificateAuthority;
 const failures: string[] = [];
 
 beforeAll(async () => {
   if (need.skip) return;
   dir = mkdtempSync(join(tmpdir(), 'gh-weblogin-'));
-  ca = await generateKey(dir, 'user_ca', 'ed25519');
+  // The gateway user CA (src/ca), created in the state dir as `gatehouse serve` does.
+  ca = await loadOrCreateCa(join(dir, 'state'), 'user');
   // The real admin listener (src/admin) with its route registry; /login routes are public.
   admin = new AdminServer({ token: 'admin-token-not-used-by-login' });
   await admin.listen('127.0.0.1', 0);
@@ -49,7 +37,7 @@ beforeAll(async () => {
   const client = await OidcClient.discover({ config, clientSecret: new Secret(provider.clientSecret) });
   const web = new WebLogin({
     client,
-    issueCertificate: sshKeygenIssuer(dir, ca.privatePath),
+    issueCertificate: userCaIssuer(ca),
     publicBaseUrl: new URL(adminBase),
     certificateTtlSeconds: config.certificateTtlSeconds,
     onFailed: ({ error }) => failures.push(error.detail),
@@ -101,13 +89,15 @@ describe.skipIf(need.skip)(`gatehouse login (web sign-in with PKCE)${need.reason
     expect(shown.stdout).toContain('Key ID: "gatehouse-web:alice@example.com:alice"');
     const validity = /Valid: from (\S+) to (\S+)/.exec(shown.stdout);
     expect(validity).not.toBeNull();
-    // ssh-keygen prints local time without a zone; the span is what we check: 8 h plus the 5 min backdating.
+    // ssh-keygen prints local time without a zone; the span is what we check: 8 h plus the CA's backdating.
     const span = Date.parse(validity?.[2] ?? '') - Date.parse(validity?.[1] ?? '');
-    expect(span).toBe((8 * 3600 + 300) * 1000);
+    expect(span).toBe((8 * 3600 + CLOCK_SKEW_SECONDS) * 1000);
+    expect(shown.stdout).toMatch(/Signing CA: ED25519 SHA256:/);
+    expect(shown.stdout).toContain('permit-pty');
 
     const principals = join(dir, 'principals');
     writeFileSync(principals, 'alice@example.com\n', { mode: 0o644 });
-    const sshd = await startSshd({ trustedUserCaKeys: [ca.publicLine], extraConfig: [`AuthorizedPrincipalsFile ${principals}`] });
+    const sshd = await startSshd({ trustedUserCaKeys: [ca.publicKeyLine], extraConfig: [`AuthorizedPrincipalsFile ${principals}`] });
     try {
       const r = await runSsh(['root@127.0.0.1', 'echo cert-accepted'], { port: sshd.port, identity: key.privatePath });
       expect(r.stdout.trim()).toBe('cert-accepted');
