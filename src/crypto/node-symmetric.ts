@@ -4,10 +4,9 @@
  */
 import { type Cipher, createCipheriv, createDecipheriv, createHmac, createSecretKey } from 'node:crypto';
 import type { HashAlgorithm } from './backend.js';
+import { ChaChaBlockKey } from './chacha20-block.js';
 import { poly1305Wasm } from './poly1305-wasm.js';
 import type { AesCtrStream, AesGcmKey, ChaChaKey, HmacKey, SymmetricBackend } from './symmetric.js';
-
-const ZERO_BLOCK = new Uint8Array(64);
 
 function aesName(keyLength: number, mode: 'ctr' | 'ecb'): `aes-${128 | 192 | 256}-${typeof mode}` {
   switch (keyLength) {
@@ -25,21 +24,29 @@ function aesName(keyLength: number, mode: 'ctr' | 'ecb'): `aes-${128 | 192 | 256
 function nodeChaCha(raw: Uint8Array): ChaChaKey {
   if (raw.length !== 32) throw new RangeError('chacha20 key must be 32 bytes');
   const key = createSecretKey(raw);
+  // Single blocks (length, Poly1305 key) are computed in TypeScript: cheaper than a cipher context.
+  const blockKey = new ChaChaBlockKey(raw);
+  const block = new Uint8Array(64);
   // node's 16-byte IV = 64-bit LE block counter || 64-bit nonce, the layout OpenSSH uses
   const iv = Buffer.alloc(16);
-  const ivFor = (seq: number): Buffer => {
-    iv.writeUInt32BE(seq >>> 0, 12);
-    return iv;
-  };
   return {
     xor(iv16, data) {
       if (iv16.length !== 16) throw new RangeError('chacha20 state IV must be 16 bytes');
       return createCipheriv('chacha20', key, iv16).update(data);
     },
-    lengthXor: (seq, data) => createCipheriv('chacha20', key, ivFor(seq)).update(data),
+    lengthXor(seq, data) {
+      if (data.length > 64) throw new RangeError('lengthXor covers one block');
+      const ks = blockKey.sshBlock0(seq, block);
+      const out = new Uint8Array(data.length);
+      for (let i = 0; i < data.length; i++) out[i] = (data[i] ?? 0) ^ (ks[i] ?? 0);
+      return out;
+    },
     packetStream(seq) {
-      const c = createCipheriv('chacha20', key, ivFor(seq));
-      const polyKey = c.update(ZERO_BLOCK).subarray(0, 32);
+      const polyKey = blockKey.sshBlock0(seq, new Uint8Array(64)).subarray(0, 32);
+      // the payload starts at block 1
+      iv[0] = 1;
+      iv.writeUInt32BE(seq >>> 0, 12);
+      const c = createCipheriv('chacha20', key, iv);
       return { polyKey, xor: (data) => c.update(data) };
     },
   };
