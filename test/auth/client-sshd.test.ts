@@ -1,0 +1,304 @@
+/**
+ * The userauth client and connection machines against a real OpenSSH sshd (9.2 and 10.0), with
+ * a minimal test-only driver (socket + Transport): publickey ed25519 (hostbound, as sshd
+ * announces it), RSA with rsa-sha2-512, an OpenSSH certificate, a refused
+ * key, and exec with output, exit-status, EOF and CLOSE through a small window.
+ */
+import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AuthClient,
+  type AuthClientEvent,
+  type ClientCredential,
+  routeMessage,
+  serverAuthExtensionsFromExtInfo,
+  type ServerAuthExtensions,
+} from '../../src/auth/index.js';
+import { type ChannelId, type ConnectionEvent, execRequest, SshConnection } from '../../src/connection/index.js';
+import { encodeBase64 } from '../../src/keys/base64.js';
+import { defaultSignatureVerifier } from '../../src/keys/signature.js';
+import { Transport } from '../../src/transport/transport.js';
+import { bytesEqual, SshWriter } from '../../src/wire/index.js';
+import { requireBinaries, requireOpenssh10, type SshdHandle, startSshd } from '../support/index.js';
+import { ed25519Cert, ed25519Key, type TestKey } from './auth-pair.js';
+
+const req = requireBinaries('/usr/sbin/sshd');
+
+interface RsaKey {
+  blob: Uint8Array;
+  privateKey: KeyObject;
+}
+
+function rsaKey(): RsaKey {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+  const jwk = publicKey.export({ format: 'jwk' });
+  const mp = (b64: string | undefined) => {
+    const b = new Uint8Array(Buffer.from(String(b64), 'base64url'));
+    return new SshWriter().mpintFromBytes(b).finish();
+  };
+  const blob = new SshWriter().string('ssh-rsa').raw(mp(jwk.e)).raw(mp(jwk.n)).finish();
+  return { blob, privateKey };
+}
+
+function line(blob: Uint8Array, type: string): string {
+  return `${type} ${encodeBase64(blob)} test`;
+}
+
+/** One client connection: transport + userauth + connection machines over a socket. */
+class TestClient {
+  readonly authEvents: AuthClientEvent[] = [];
+  readonly connEvents: ConnectionEvent[] = [];
+  readonly signedWith: string[] = [];
+  conn: SshConnection | undefined;
+  private auth: AuthClient | undefined;
+  private ext: ServerAuthExtensions = {};
+  private hostKey: Uint8Array = new Uint8Array(0);
+  private readonly socket: Socket;
+  private readonly transport: Transport;
+  private waiters: (() => void)[] = [];
+  ended: string | undefined;
+
+  constructor(
+    port: number,
+    private readonly credentials: ClientCredential[],
+    private readonly signer: (blob: Uint8Array, algorithm: string, data: Uint8Array) => Uint8Array | null,
+  ) {
+    this.socket = connect({ host: '127.0.0.1', port });
+    this.transport = new Transport(
+      {
+        write: (b) => this.socket.write(b),
+        event: (e) => {
+          switch (e.type) {
+            case 'host-key':
+              this.hostKey = e.publicKey;
+              this.transport.acceptHostKey();
+              break;
+            case 'kex-complete':
+              if (e.initial) {
+                this.auth = new AuthClient({
+                  sink: (p) => this.transport.send(p),
+                  user: 'root',
+                  sessionId: e.sessionId,
+                  hostKeyBlob: this.hostKey,
+                  credentials: this.credentials,
+                });
+                this.auth.setServerExtensions(this.ext);
+                this.auth.start();
+              }
+              break;
+            case 'ext-info':
+              this.ext = serverAuthExtensionsFromExtInfo(e.extensions);
+              this.auth?.setServerExtensions(this.ext);
+              break;
+            case 'payload':
+              this.onPayload(e.payload);
+              break;
+            case 'disconnect':
+              this.ended = e.description;
+              break;
+            default:
+              break;
+          }
+          this.wake();
+        },
+      },
+      { role: 'client', verifySignature: defaultSignatureVerifier },
+    );
+    this.socket.on('data', (d) => {
+      try {
+        this.transport.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      } catch (err) {
+        this.ended = String(err);
+        this.socket.destroy();
+      }
+      this.wake();
+    });
+    this.socket.on('close', () => {
+      this.ended ??= 'socket closed';
+      this.wake();
+    });
+    this.socket.on('connect', () => this.transport.start());
+  }
+
+  private onPayload(payload: Uint8Array): void {
+    const auth = this.auth;
+    if (auth === undefined) throw new Error('payload before key exchange');
+    const route = routeMessage(payload, 'client', auth.phase);
+    switch (route.route) {
+      case 'auth':
+        this.onAuth(auth.handle(payload));
+        return;
+      case 'connection':
+        this.connEvents.push(...(this.conn?.handle(payload) ?? []));
+        return;
+      case 'disconnect':
+        throw new Error(route.message);
+      default:
+        return;
+    }
+  }
+
+  private onAuth(events: AuthClientEvent[]): void {
+    const auth = this.auth;
+    if (auth === undefined) return;
+    for (const e of events) {
+      this.authEvents.push(e);
+      if (e.type === 'sign') {
+        this.signedWith.push(e.algorithm);
+        // answer later, as an agent would
+        setImmediate(() => {
+          this.onAuth(auth.signed(e.id, this.signer(e.publicKeyBlob, e.algorithm, e.data)));
+          this.wake();
+        });
+      }
+      if (e.type === 'success') this.conn = new SshConnection({ role: 'client', sink: (p) => this.transport.send(p), windowSize: 64 * 1024 });
+    }
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  async until<T>(what: string, probe: () => T | undefined, ms = 15_000): Promise<T> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const v = probe();
+      if (v !== undefined) return v;
+      if (this.ended !== undefined) throw new Error(`connection ended (${this.ended}) waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  authenticated(): Promise<AuthClientEvent> {
+    return this.until('authentication', () => this.authEvents.find((e) => e.type === 'success' || e.type === 'exhausted'));
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+function ed25519Signer(key: TestKey) {
+  return (_blob: Uint8Array, _alg: string, data: Uint8Array) => key.sign(data);
+}
+
+function rsaSigner(key: RsaKey) {
+  return (_blob: Uint8Array, alg: string, data: Uint8Array) => {
+    const hash = alg === 'rsa-sha2-512' ? 'sha512' : 'sha256';
+    return new SshWriter().string(alg).string(new Uint8Array(sign(hash, data, key.privateKey))).finish();
+  };
+}
+
+const versions: { version: '9.2' | '10.0'; skip: boolean }[] = [
+  { version: '9.2', skip: req.skip },
+  { version: '10.0', skip: req.skip || requireOpenssh10().skip },
+];
+
+for (const { version, skip } of versions) {
+  describe.skipIf(skip)(`AuthClient and SshConnection against sshd ${version}${req.reason}`, () => {
+    let sshd: SshdHandle;
+    const ed = ed25519Key();
+    const rsa = rsaKey();
+    const ca = ed25519Key();
+    const certified = ed25519Key();
+    const stranger = ed25519Key();
+
+    beforeAll(async () => {
+      sshd = await startSshd({
+        version,
+        authorizedKeys: [line(ed.blob, 'ssh-ed25519'), line(rsa.blob, 'ssh-rsa')],
+        trustedUserCaKeys: [line(ca.blob, 'ssh-ed25519')],
+      });
+    });
+    afterAll(async () => {
+      await sshd?.stop();
+    });
+
+    it('publickey ed25519, hostbound as announced, then exec with output, exit-status, EOF and CLOSE', async () => {
+      const c = new TestClient(sshd.port, [{ type: 'publickey', publicKeyBlob: ed.blob, algorithms: ['ssh-ed25519'] }], ed25519Signer(ed));
+      try {
+        expect((await c.authenticated()).type).toBe('success');
+        expect(c.authEvents.map((e) => e.type)).toContain('key-accepted');
+        const conn = c.conn;
+        if (conn === undefined) throw new Error('no connection machine');
+        const ch = conn.openChannel({ type: 'session' });
+        await c.until('open', () => c.connEvents.find((e) => e.type === 'open-confirmed'));
+        // ~300 KB of output through a 64 KiB window: the server must wait for our adjusts
+        conn.sendRequest(ch, execRequest('head -c 300000 /dev/zero | tr "\\0" x; echo; echo err >&2; exit 3'), true);
+        let got = 0;
+        let consumedUpTo = 0;
+        await c.until('close', () => {
+          for (const e of c.connEvents.slice(consumedUpTo)) {
+            if (e.type === 'data') {
+              got += e.data.length;
+              conn.consumed(ch as ChannelId, e.data.length);
+            }
+            if (e.type === 'extended-data') conn.consumed(ch as ChannelId, e.data.length);
+            if (e.type === 'eof') conn.close(ch);
+          }
+          consumedUpTo = c.connEvents.length;
+          return c.connEvents.find((e) => e.type === 'close');
+        });
+        expect(got).toBe(300_001);
+        const types = c.connEvents.map((e) => e.type).filter((t) => t !== 'data' && t !== 'window');
+        expect(types).toContain('extended-data');
+        const exit = c.connEvents.find((e) => e.type === 'channel-request' && e.request.type === 'exit-status');
+        expect(exit).toMatchObject({ request: { type: 'exit-status', status: 3 } });
+        expect(c.connEvents.findIndex((e) => e.type === 'eof')).toBeLessThan(c.connEvents.findIndex((e) => e.type === 'close'));
+        expect(conn.channelCount).toBe(0);
+        expect(sshd.logs()).toMatch(/publickey-hostbound-v00@openssh.com|Accepted publickey/);
+      } finally {
+        c.close();
+      }
+    });
+
+    it('RSA keys sign with rsa-sha2-512 (RFC 8332), listed in server-sig-algs', async () => {
+      const c = new TestClient(
+        sshd.port,
+        [{ type: 'publickey', publicKeyBlob: rsa.blob, algorithms: ['rsa-sha2-512', 'rsa-sha2-256'] }],
+        rsaSigner(rsa),
+      );
+      try {
+        expect((await c.authenticated()).type).toBe('success');
+        expect(c.signedWith).toEqual(['rsa-sha2-512']);
+      } finally {
+        c.close();
+      }
+    });
+
+    it('an OpenSSH certificate from a trusted user CA', async () => {
+      const cert = ed25519Cert(certified, ca, ['root']);
+      const c = new TestClient(
+        sshd.port,
+        [{ type: 'publickey', publicKeyBlob: cert, algorithms: ['ssh-ed25519-cert-v01@openssh.com'] }],
+        (blob, _alg, data) => (bytesEqual(blob, cert) ? certified.sign(data) : null),
+      );
+      try {
+        expect((await c.authenticated()).type).toBe('success');
+      } finally {
+        c.close();
+      }
+    });
+
+    it('a key sshd does not know: the query fails, nothing is signed, methods are reported', async () => {
+      const c = new TestClient(sshd.port, [{ type: 'publickey', publicKeyBlob: stranger.blob, algorithms: ['ssh-ed25519'] }], ed25519Signer(stranger));
+      try {
+        const end = await c.authenticated();
+        expect(end.type).toBe('exhausted');
+        expect(c.signedWith).toEqual([]);
+        const methods = c.authEvents.find((e) => e.type === 'methods');
+        expect(methods).toMatchObject({ type: 'methods', partialSuccess: false });
+        if (methods?.type === 'methods') expect(methods.methods).toContain('publickey');
+      } finally {
+        c.close();
+      }
+    });
+  });
+}
