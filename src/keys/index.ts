@@ -6,3 +6,6 @@ export * from './private-key.js';
 export * from './host-key-signer.js';
 export * from './certificate.js';
 export type { CertificateFields } from './certificate-codec.js';
+export * from './authorized-keys.js';
+export * from './known-hosts.js';
+export * from './address-match.js';
