@@ -48,3 +48,20 @@ export function errnoCode(e: unknown): string | undefined {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** What the gateway does when a recording fails: policy decides, the default ends the session. */
+export type RecordingFailurePolicy = 'end-session' | 'continue';
+export const DEFAULT_RECORDING_FAILURE_POLICY: RecordingFailurePolicy = 'end-session';
+
+/** The message for the user whose session ends (or is refused) because it cannot be recorded. */
+export function recordingFailureNotice(f: RecordingFailure): string {
+  const why =
+    f.kind === 'queue-full'
+      ? 'the recording could not keep up'
+      : f.code === 'ENOSPC'
+        ? 'the recording disk is full'
+        : f.code === 'EROFS' || f.code === 'EACCES' || f.code === 'EPERM'
+          ? 'the recording directory is not writable'
+          : 'the recording could not be written';
+  return `Gatehouse: this session cannot be recorded (${why}${f.code ? `, ${f.code}` : ''}); recording is required, so the session is closed.`;
+}

@@ -6,7 +6,8 @@
  * echo it back as input), DA/DSR/DECRQSS/XTVERSION and friends make the terminal type a
  * reply into the player's stdin, XTWINOPS moves and resizes windows, DCS/APC/PM/SOS carry
  * terminal-specific payloads (tmux passthrough, kitty graphics, file transfers), and mouse or
- * focus reporting modes feed events back. This filter removes those and keeps everything that
+ * focus reporting modes feed events back, ESC k sets a screen/tmux window name and MC prints.
+ * This filter removes those and keeps everything that
  * only draws (text, SGR, cursor movement, erase, scroll regions, alternate screen, OSC 8 links).
  *
  * State carries across calls, so a sequence split between two recorded events is handled the
@@ -180,6 +181,11 @@ export class TerminalSanitizer {
         this.state = 'str';
         this.removed['dcs-apc-pm-sos']++;
         return '';
+      case 'k':
+        // ESC k title ESC \ : the screen/tmux window-name string, a title set by another name.
+        this.state = 'str';
+        this.removed['osc-title']++;
+        return '';
       case 'Z':
         // DECID: the terminal answers with its identity.
         this.removed['esc-query']++;
@@ -241,6 +247,8 @@ export class TerminalSanitizer {
         case 't': // XTWINOPS: moves/resizes/iconifies the window, reports title and geometry
           this.removed['csi-window']++;
           return '';
+        case 'i': // MC (media copy): sends the screen to the viewer's printer
+          return query();
         case 'x': // DECREQTPARM
           return prefix === '' ? query() : keep;
         case 'q': // XTVERSION is CSI > q

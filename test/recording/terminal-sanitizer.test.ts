@@ -29,8 +29,13 @@ describe('TerminalSanitizer', () => {
     expect(t.removed['osc-clipboard']).toBe(1);
   });
 
-  it('removes title sets OSC 0/1/2', () => {
+  it('removes title sets OSC 0/1/2 and the screen/tmux window name ESC k', () => {
     expectSplitSafe('\x1b]0;pwned\x07x\x1b]2;t\x1b\\y\x1b]1;icon\x07z', 'xyz');
+    expectSplitSafe('a\x1bkrenamed\x1b\\b', 'ab');
+  });
+
+  it('removes media copy (print screen) requests', () => {
+    expectSplitSafe('a\x1b[5ib\x1b[0ic', 'abc');
   });
 
   it('removes queries that make the terminal answer: DA, DSR, DECRQM, XTVERSION, XTWINOPS, DECID', () => {
