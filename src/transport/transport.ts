@@ -107,6 +107,11 @@ export class Transport {
     return this.heldBytes;
   }
 
+  /** Received bytes not yet forming a whole packet (bounded by one packet, 256 KiB + MAC, except while a host key decision is pending). */
+  get bufferedInput(): number {
+    return this.reader.buffered;
+  }
+
   /** True while a key exchange is in progress. */
   get isExchangingKeys(): boolean {
     return this.round !== null;
