@@ -90,7 +90,8 @@ export function readChannelRequest(name: string, r: SshReader): ChannelRequest {
         screen: r.uint32(),
       };
     case 'env':
-      return { type: 'env', name: r.string(MAX_NAME), value: r.string(MAX_ENV_VALUE) };
+      // Values are bytes to a shell; a stray non-UTF-8 byte should not end the connection.
+      return { type: 'env', name: r.string(MAX_NAME), value: lenientUtf8.decode(r.bytes(MAX_ENV_VALUE)) };
     case 'shell':
       return { type: 'shell' };
     case 'exec': {

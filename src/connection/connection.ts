@@ -58,6 +58,8 @@ interface Channel {
   eofSent: boolean;
   eofReceived: boolean;
   closeSent: boolean;
+  /** close() was called while opening: CLOSE goes out as soon as the confirmation comes. */
+  abandoned: boolean;
   readonly replies: ReplyQueue<boolean>;
   readonly sentRequests: ChannelRequest[];
 }
@@ -152,6 +154,12 @@ export class SshConnection {
         ch.remoteId = m.senderChannel;
         ch.remoteWindow = m.initialWindow;
         ch.remoteMaxPacket = m.maxPacket;
+        if (ch.abandoned) {
+          // Closed by us before it opened: finish the CLOSE handshake; 'close' follows.
+          ch.closeSent = true;
+          this.sink(encodeConnectionMessage({ type: 'channel-close', recipientChannel: ch.remoteId }));
+          return;
+        }
         events.push({ type: 'open-confirmed', channel: ch.id });
         return;
       }
@@ -361,6 +369,7 @@ export class SshConnection {
       eofSent: false,
       eofReceived: false,
       closeSent: false,
+      abandoned: false,
       replies: new ReplyQueue(this.maxPending, 'channel'),
       sentRequests: [],
     };
@@ -510,7 +519,11 @@ export class SshConnection {
     this.sink(encodeConnectionMessage({ type: 'channel-eof', recipientChannel: ch.remoteId }));
   }
 
-  /** Sends CHANNEL_CLOSE; the 'close' event follows when the peer's CLOSE arrives. Idempotent. */
+  /**
+   * Sends CHANNEL_CLOSE; the 'close' event follows when the peer's CLOSE arrives. Idempotent.
+   * A channel still opening is closed once confirmed ('close' follows) or ends with
+   * 'open-failed'; a channel still pending is refused.
+   */
   close(channel: ChannelId): void {
     const ch = this.channels.get(channel);
     if (ch === undefined || ch.closeSent) return;
@@ -518,7 +531,10 @@ export class SshConnection {
       this.rejectChannel(channel, ChannelOpenFailure.ADMINISTRATIVELY_PROHIBITED, 'closed');
       return;
     }
-    if (ch.state !== 'open') throw new ChannelStateError(`close: channel ${channel} is still opening`);
+    if (ch.state === 'opening') {
+      ch.abandoned = true;
+      return;
+    }
     ch.closeSent = true;
     ch.replies.clear();
     this.sink(encodeConnectionMessage({ type: 'channel-close', recipientChannel: ch.remoteId }));

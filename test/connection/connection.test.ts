@@ -359,3 +359,44 @@ describe('machine fuzz', () => {
     expect(ch).toBeDefined();
   });
 });
+
+describe('closing early', () => {
+  it('close() while opening sends CLOSE once confirmed and ends with a close event', () => {
+    const pair = new ConnectionPair();
+    const held: ConnectionEvent[] = [];
+    pair.onServerEvent = (e) => held.push(e);
+    const ch = pair.client.openChannel({ type: 'session' });
+    pair.pump();
+    pair.client.close(ch);
+    const req = ofType(held, 'open-request')[0];
+    if (req === undefined) throw new Error('no open request');
+    pair.server.acceptChannel(req.channel);
+    pair.pump();
+    expect(pair.clientEvents.map((e) => e.type)).toEqual(['close']);
+    expect(ofType(pair.serverEvents, 'close')).toHaveLength(1);
+    expect(pair.client.channelCount).toBe(0);
+    expect(pair.server.channelCount).toBe(0);
+  });
+
+  it('close() while opening ends with open-failed when the peer refuses', () => {
+    const pair = new ConnectionPair();
+    pair.onServerEvent = (e, p) => {
+      if (e.type === 'open-request') p.server.rejectChannel(e.channel, ChannelOpenFailure.CONNECT_FAILED, 'x');
+    };
+    const ch = pair.client.openChannel({ type: 'session' });
+    pair.client.close(ch);
+    pair.pump();
+    expect(pair.clientEvents.map((e) => e.type)).toEqual(['open-failed']);
+  });
+
+  it('an env value with a non-UTF-8 byte is delivered, not fatal', () => {
+    const pair = new ConnectionPair();
+    const ch = openSession(pair);
+    pair.toServer.push(
+      Uint8Array.of(Msg.CHANNEL_REQUEST, 0, 0, 0, 0, 0, 0, 0, 3, 0x65, 0x6e, 0x76, 0, 0, 0, 0, 1, 0x41, 0, 0, 0, 1, 0xff),
+    );
+    pair.pump();
+    expect(ofType(pair.serverEvents, 'channel-request').at(-1)?.request).toEqual({ type: 'env', name: 'A', value: '\uFFFD' });
+    expect(ch).toBe(0);
+  });
+});
