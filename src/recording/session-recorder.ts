@@ -8,7 +8,7 @@
  * Failures go to `onFailure`; `open` and `openChannel` reject with RecordingError when a
  * file cannot be created, so the gateway can refuse the session or channel with a message.
  */
-import { rename, writeFile } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AsciicastVersion, CastHeader } from './asciicast.js';
 import { ChainedLineWriter, type ChainedLineWriterOptions, type PushResult, type RecordingFs } from './chained-log.js';
@@ -341,7 +341,14 @@ export class SessionRecorder {
       const index = signed ?? this.buildIndex('open');
       const path = join(this.dir, INDEX_FILE);
       try {
-        await writeFile(`${path}.tmp`, `${JSON.stringify(index, null, 2)}\n`, { mode: 0o640 });
+        // temp file, fsync, rename: a reader (or a crash) sees the old or the new index, never half.
+        const fh = await open(`${path}.tmp`, 'w', 0o640);
+        try {
+          await fh.writeFile(`${JSON.stringify(index, null, 2)}\n`);
+          if (signed) await fh.datasync();
+        } finally {
+          await fh.close();
+        }
         await rename(`${path}.tmp`, path);
       } catch (e) {
         if (rethrow) throw e;
