@@ -69,6 +69,7 @@ async function captureRealSession(work: string): Promise<{ capture: Buffer; remo
     `rm ${remote}/d/link`,
     `rm ${remote}/d/b.bin`,
     `rmdir ${remote}/d`,
+    `put -p ${work}/upload.bin ${remote}/p.bin`,
   ].join('\n');
   await writeFile(join(work, 'batch'), `${batch}\n`);
   const r = spawnSync('sftp', ['-D', tee, '-b', join(work, 'batch')], { encoding: 'utf8', timeout: 30_000 });
@@ -107,7 +108,10 @@ describe('SftpAuditor on real OpenSSH sftp traffic', () => {
       [`${remote}/d/b.bin`, 'ok'],
     ]);
     expect(events.find((e) => e.op === 'rmdir')).toMatchObject({ path: `${remote}/d`, result: 'ok' });
-    expect(a.totals.bytesWritten).toBe(100_000);
+    // put -p preserves mode and times on the open handle: FSETSTAT, named by the handle's path
+    expect(events.find((e) => e.op === 'fsetstat')).toMatchObject({ path: `${remote}/p.bin`, result: 'ok' });
+    expect(events.find((e) => e.op === 'fsetstat')?.attrs?.mtime).toBeGreaterThan(0);
+    expect(a.totals.bytesWritten).toBe(200_000);
     expect(a.totals.bytesRead).toBe(100_000);
     // Feeding the same capture one byte at a time gives the same events (streaming parser).
     const bytewise: SftpAuditEvent[] = [];
