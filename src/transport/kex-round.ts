@@ -189,9 +189,9 @@ export class KexRound {
     if (method === undefined) throw kexError(DisconnectReason.KEY_EXCHANGE_FAILED, `no implementation of ${alg.kex}`);
     this.alg = alg;
     // RFC 4253 §7: a wrong guess's packet is ignored
-    if (peer.firstKexPacketFollows && !isGuessRight(peer, alg)) this.ignoreNextPacket = true;
+    if (peer.firstKexPacketFollows && !isGuessRight(peer, ours)) this.ignoreNextPacket = true;
     if (h.role === 'client') {
-      const keep = this.guessed && isGuessRight(ours, alg) && this.method === method;
+      const keep = this.guessed && isGuessRight(ours, peer) && this.method === method;
       if (!keep) {
         this.clientState = method.keypair(h.backend);
         h.sendPacket(encodeKexInitValue(method, this.clientState.publicValue));

@@ -103,11 +103,11 @@ export function negotiate(client: KexInit, server: KexInit): NegotiatedAlgorithm
 }
 
 /**
- * RFC 4253 §7: a guessed packet was right when the first KEX algorithm and the first host key
- * algorithm of the guessing side's lists are the negotiated ones. A wrong guess's packet is
- * ignored.
+ * RFC 4253 §7: a guess is wrong when "server and client have different preferred algorithm",
+ * i.e. the first KEX or first host key algorithms of the two lists differ (OpenSSH's
+ * proposals_match, Dropbear likewise). A wrong guess's packet is ignored.
  */
-export function isGuessRight(guesser: KexInit, agreed: NegotiatedAlgorithms): boolean {
-  const firstKex = guesser.kex.find((k) => !PSEUDO_KEX.has(k));
-  return firstKex === agreed.kex && guesser.hostKey[0] === agreed.hostKey;
+export function isGuessRight(a: KexInit, b: KexInit): boolean {
+  const firstKex = (k: KexInit): string | undefined => k.kex.find((n) => !PSEUDO_KEX.has(n));
+  return firstKex(a) === firstKex(b) && a.hostKey[0] === b.hostKey[0];
 }

@@ -118,10 +118,20 @@ describe('first_kex_packet_follows', () => {
     expect(eventsOf(p.client, 'kex-complete')[0]?.algorithms.hostKey).toBe('ssh-ed25519');
   });
 
-  it('a right guess is used as the key exchange init (no second init is sent)', () => {
+  it('a wrong guess where negotiation lands on the guessed method anyway (preferences differ) is still discarded', () => {
     const p = makePair({
-      client: { guessKex: true, algorithms: { kex: ['curve25519-sha256', 'ecdh-sha2-nistp256'], hostKey: ['ssh-ed25519'] } },
+      client: { guessKex: true, algorithms: { kex: ['curve25519-sha256'], hostKey: ['ssh-ed25519'] } },
+      server: { algorithms: { kex: ['ecdh-sha2-nistp256', 'curve25519-sha256'] } },
     });
+    p.client.t.start();
+    p.server.t.start();
+    p.pump();
+    expect(eventsOf(p.server, 'kex-complete')[0]?.algorithms.kex).toBe('curve25519-sha256');
+  });
+
+  it('a right guess is used as the key exchange init (no second init is sent)', () => {
+    const algorithms = { kex: ['curve25519-sha256', 'ecdh-sha2-nistp256'], hostKey: ['ssh-ed25519'] };
+    const p = makePair({ client: { guessKex: true, algorithms }, server: { algorithms } });
     p.client.t.start();
     p.server.t.start();
     let clientPackets = 0;

@@ -84,11 +84,12 @@ describe('negotiate', () => {
     expect(() => negotiate(init(), init({ macClientToServer: ['hmac-sha1'] }))).toThrow(/client->server MAC/);
   });
 
-  it('judges a guess by the first KEX and host key algorithm (RFC 4253 §7)', () => {
-    const a = negotiate(init(), init());
-    expect(isGuessRight(init(), a)).toBe(true);
-    expect(isGuessRight(init({ hostKey: ['rsa-sha2-512', 'ssh-ed25519'] }), a)).toBe(false);
-    expect(isGuessRight(init({ kex: ['ext-info-c', 'curve25519-sha256'] }), a)).toBe(true);
+  it('judges a guess by both sides preferring the same first KEX and host key algorithm (RFC 4253 §7)', () => {
+    expect(isGuessRight(init(), init())).toBe(true);
+    expect(isGuessRight(init({ hostKey: ['rsa-sha2-512', 'ssh-ed25519'] }), init())).toBe(false);
+    // negotiation would still pick curve25519-sha256, but the preferences differ: wrong guess
+    expect(isGuessRight(init({ kex: ['ecdh-sha2-nistp256', 'curve25519-sha256'] }), init())).toBe(false);
+    expect(isGuessRight(init({ kex: ['ext-info-c', 'curve25519-sha256'] }), init())).toBe(true);
   });
 });
 
