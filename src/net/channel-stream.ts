@@ -176,6 +176,26 @@ export class SshChannel extends Duplex {
     this.port?.request({ type: 'exit-signal', signal, coreDumped, message, language: '' }, false).catch(() => {});
   }
 
+  /**
+   * Server side: ends the channel the way sshd does when a command ends: exit-status (or
+   * exit-signal), EOF after all queued data, then CHANNEL_CLOSE.
+   */
+  exit(result: { readonly status: number } | { readonly signal: string }): void {
+    if ('status' in result) this.sendExitStatus(result.status);
+    else this.sendExitSignal(result.signal);
+    this.closeWhenFlushed();
+  }
+
+  /** Sends EOF after all queued data, then CHANNEL_CLOSE. */
+  closeWhenFlushed(): void {
+    if (this.writableFinished) {
+      this.destroy();
+      return;
+    }
+    this.once('finish', () => this.destroy());
+    if (!this.writableEnded) this.end();
+  }
+
   /** True after CHANNEL_CLOSE was seen or the connection died. */
   get isClosed(): boolean {
     return this.channelClosed;

@@ -11,6 +11,7 @@ import { AuthClient, serverAuthExtensionsFromExtInfo } from '../auth/index.js';
 import { type ChannelOpen, ChannelOpenFailure, type ChannelOpenFailureCode } from '../connection/channel-opens.js';
 import type { ChannelId, RequestToken } from '../connection/connection-types.js';
 import type { GlobalRequest } from '../connection/global-requests.js';
+import { defaultSignatureVerifier } from '../keys/signature.js';
 import type { TransportOptions } from '../transport/transport-types.js';
 import { DisconnectReason } from '../wire/index.js';
 import type { SshChannel } from './channel-stream.js';
@@ -95,7 +96,7 @@ export class ClientConnection extends ConnectionCore {
     socket: Socket,
     private readonly options: ClientConnectionOptions,
   ) {
-    super(socket, { ...(options.transport ?? {}), role: 'client' }, options);
+    super(socket, { verifySignature: defaultSignatureVerifier, ...(options.transport ?? {}), role: 'client' }, options);
     this.ready = new Promise((resolve, reject) => {
       this.readyResolve = resolve;
       this.readyReject = reject;

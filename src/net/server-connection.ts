@@ -132,7 +132,10 @@ export class ServerConnection extends ConnectionCore {
     // Login grace time counts from accept, even before the key exchange finished.
     const grace = this.options.loginGraceMs ?? 120_000;
     if (this.authMachine === null) {
-      if (now - this.startedAt >= grace) this.teardown(DisconnectReason.BY_APPLICATION, 'login grace time exceeded', false, true);
+      if (now - this.startedAt >= grace) {
+        this.deny('disconnect', 'login', 'login grace time exceeded');
+        this.teardown(DisconnectReason.BY_APPLICATION, 'login grace time exceeded', false, true);
+      }
       return;
     }
     this.onAuthEvents(this.authMachine.tick(now));

@@ -10,6 +10,7 @@ import { connect, createServer, type Server } from 'node:net';
 import type { AuthAnswer, AuthCheck } from '../../src/auth/auth-types.js';
 import { ChannelOpenFailure } from '../../src/connection/channel-opens.js';
 import type { ChannelRequest } from '../../src/connection/channel-requests.js';
+import { verifyCertificate } from '../../src/keys/certificate.js';
 import { parsePublicKeyLine } from '../../src/keys/public-key.js';
 import { parsePrivateKey } from '../../src/keys/private-key.js';
 import type { SshChannel } from '../../src/net/channel-stream.js';
@@ -27,8 +28,8 @@ export interface TestServerOptions {
   readonly kbd?: readonly { prompt: string; answer: string }[];
   readonly sftpServer?: string;
   readonly server?: Partial<SshServerOptions>;
-  /** Accept certificates whose signature key is this CA blob (the cert itself is checked by the hook). */
-  readonly certAuthority?: (user: string, certBlob: Uint8Array) => boolean;
+  /** Trusted user CA public key lines: certificates are checked with src/keys verifyCertificate. */
+  readonly userCaKeys?: readonly string[];
 }
 
 export interface TestServer {
@@ -60,7 +61,10 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
   const children = new Set<ChildProcess>();
   const listeners = new Set<Server>();
 
-  const authenticate = (_c: ServerConnection, user: string, check: AuthCheck): AuthAnswer => {
+  const caKeys = (o.userCaKeys ?? []).map(blobOf);
+  /** force-command from the certificate that authenticated each connection. */
+  const forced = new WeakMap<ServerConnection, string>();
+  const authenticate = (c: ServerConnection, user: string, check: AuthCheck): AuthAnswer => {
     switch (check.kind) {
       case 'none':
       case 'password':
@@ -69,7 +73,10 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
       case 'publickey': {
         const blob = check.key.blob;
         if (check.key.isCertificate) {
-          return o.certAuthority?.(user, blob) === true ? { type: 'accept' } : { type: 'reject', reason: 'certificate not trusted' };
+          const v = verifyCertificate(blob, { type: 'user', caKeys, principal: user, sourceAddress: c.remoteAddress });
+          if (!v.ok) return { type: 'reject', reason: `certificate: ${v.message}` };
+          if (check.kind === 'publickey' && v.forceCommand !== null) forced.set(c, v.forceCommand);
+          return { type: 'accept' };
         }
         return authorized.some((a) => bytesEqual(a, blob)) ? { type: 'accept' } : { type: 'reject', reason: 'key not authorized' };
       }
@@ -89,7 +96,7 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
     }
   };
 
-  const runSession = (ch: SshChannel) => {
+  const runSession = (conn: ServerConnection, ch: SshChannel) => {
     let pty: { cols: number; rows: number } | null = null;
     const env: Record<string, string> = {};
     ch.requestHandler = (req) => {
@@ -106,7 +113,8 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
           ch.write(`\r\n[window ${req.cols}x${req.rows}]\r\n`);
           return true;
         case 'exec': {
-          const child = spawn('/bin/sh', ['-c', req.command], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+          const command = forced.get(conn) ?? req.command;
+          const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
           attach(ch, child);
           return true;
         }
@@ -128,16 +136,14 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
                 const cmd = line.trim();
                 line = '';
                 if (cmd === 'exit') {
-                  ch.sendExitStatus(0);
-                  ch.end();
+                  ch.exit({ status: 0 });
                   return;
                 }
                 if (cmd === 'size') ch.write(`size ${size()}\r\n`);
                 else if (cmd !== '') ch.write(`echo: ${cmd}\r\n`);
                 ch.write('$ ');
               } else if (c === '\x04') {
-                ch.sendExitStatus(0);
-                ch.end();
+                ch.exit({ status: 0 });
                 return;
               } else {
                 line += c;
@@ -171,9 +177,7 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
     const finish = () => {
       if (!outDone || !errDone || exit === null) return;
-      if (exit.signal !== null) ch.sendExitSignal(exit.signal.replace(/^SIG/, ''));
-      else ch.sendExitStatus(exit.code ?? 255);
-      ch.end();
+      ch.exit(exit.signal !== null ? { signal: exit.signal.replace(/^SIG/, '') } : { status: exit.code ?? 255 });
     };
     stdout.on('end', () => {
       outDone = true;
@@ -200,10 +204,10 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
     hostKeys,
     hooks: {
       authenticate,
-      channelOpen: (_c, open) => {
+      channelOpen: (c, open) => {
         switch (open.type) {
           case 'session':
-            return { type: 'accept', onOpen: runSession };
+            return { type: 'accept', onOpen: (ch) => runSession(c, ch) };
           case 'direct-tcpip':
             if (open.host !== '127.0.0.1' && open.host !== 'localhost') {
               return { type: 'reject', reason: ChannelOpenFailure.ADMINISTRATIVELY_PROHIBITED, description: 'only loopback' };

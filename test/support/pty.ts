@@ -28,6 +28,8 @@ export interface PtyHandle {
  * Starts `command` (a shell command line) in a detached tmux session of the given size.
  * env entries are exported into the command's environment.
  */
+const EXIT_MARKER = '[gatehouse-pty-exit';
+
 export async function startPty(
   command: string,
   opts: { columns?: number; rows?: number; env?: Readonly<Record<string, string>> } = {},
@@ -46,11 +48,11 @@ export async function startPty(
     String(opts.columns ?? 80),
     '-y',
     String(opts.rows ?? 24),
-    envPrefix === '' ? command : `env ${envPrefix} ${command}`,
+    // The pane outlives the command (so its last output stays readable) and prints its exit
+    // status as a marker line; remain-on-exit would race with a command that exits at once.
+    `${envPrefix === '' ? '' : `env ${envPrefix} `}${command}; printf '\\n${EXIT_MARKER} %d]\\n' $?; exec sleep 86400`,
   ]);
   if (r.code !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`);
-  // Keep the pane after the command exits so its last output and exit status can be read.
-  await tmux(['set-option', '-t', 'main', 'remain-on-exit', 'on']);
   const handle: PtyHandle = {
     async sendKeys(keys, literal = false) {
       await tmux(['send-keys', '-t', 'main', ...(literal ? ['-l'] : []), ...keys]);
@@ -84,13 +86,11 @@ export async function startPty(
       await tmux(['resize-window', '-t', 'main', '-x', String(columns), '-y', String(rows)]);
     },
     async isDead() {
-      const c = await tmux(['display-message', '-p', '-t', 'main', '#{pane_dead}']);
-      return c.stdout.trim() === '1';
+      return (await handle.exitStatus()) !== null;
     },
     async exitStatus() {
-      const c = await tmux(['display-message', '-p', '-t', 'main', '#{pane_dead}:#{pane_dead_status}']);
-      const [dead, status] = c.stdout.trim().split(':');
-      return dead === '1' && status !== undefined && status !== '' ? Number(status) : null;
+      const m = new RegExp(`${EXIT_MARKER.replace('[', '\\[')} (\\d+)\\]`).exec(await handle.capture(1000));
+      return m?.[1] === undefined ? null : Number(m[1]);
     },
     async stop() {
       await tmux(['kill-server']);

@@ -53,7 +53,10 @@ export function sshArgs(args: readonly string[], opts: SshClientOptions = {}): {
   const dir = makeTempDir('gatehouse-ssh-');
   const knownHostsPath = join(dir, 'known_hosts');
   writeFileSync(knownHostsPath, opts.knownHosts ?? '');
-  const o = [
+  // ssh keeps the FIRST value it sees for an option, so the caller's -o options go first.
+  const o: string[] = [];
+  for (const opt of opts.options ?? []) o.push('-o', opt);
+  o.push(
     '-F',
     '/dev/null',
     '-o',
@@ -70,14 +73,13 @@ export function sshArgs(args: readonly string[], opts: SshClientOptions = {}): {
     'ConnectTimeout=10',
     '-o',
     'LogLevel=ERROR',
-  ];
+  );
   if (opts.interactive !== true) o.push('-o', 'BatchMode=yes');
   // IdentitiesOnly would also hide agent keys that have no matching -i file.
   if (opts.agentSocket === undefined) o.push('-o', 'IdentityAgent=none', '-o', 'IdentitiesOnly=yes');
   const identities = opts.identity === undefined ? [] : typeof opts.identity === 'string' ? [opts.identity] : opts.identity;
   if (identities.length === 0) o.push('-o', 'IdentityFile=/dev/null');
   for (const i of identities) o.push('-i', i);
-  for (const opt of opts.options ?? []) o.push('-o', opt);
   if (opts.port !== undefined) o.push(tool === 'ssh' ? '-p' : '-P', String(opts.port));
   return { program: binary(tool, opts.version), argv: [...o, ...args] };
 }
