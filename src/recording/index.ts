@@ -1,5 +1,6 @@
 export * from './asciicast.js';
 export * from './cast-reader.js';
+export * from './catalog.js';
 export * from './chained-log.js';
 export * from './channel-recorder.js';
 export * from './failures.js';
