@@ -122,6 +122,22 @@ describe.skipIf(req.skip)(`certificates and ssh-keygen${req.reason}`, () => {
     expect(v.ok).toBe(true);
   });
 
+  it('an ECDSA CA and an RSA CA signing with rsa-sha2-256 verify; a SHA-1 ssh-rsa CA signature only with the legacy option', async () => {
+    const eca = await generateKey(dir, 'eca', 'ecdsa-521');
+    const rca = await generateKey(dir, 'rca2', 'rsa-2048');
+    const user = await generateKey(dir, 'u-ca-kinds', 'ed25519');
+    const ecaKey = parsePrivateKey(eca.privatePem).publicKeyBlob;
+    const rcaKey = parsePrivateKey(rca.privatePem).publicKeyBlob;
+    const opts = { type: 'user' as const, principal: 'alice' };
+    const l1 = await keygenSign(eca.privatePath, user.publicPath, { identity: 'e', principals: ['alice'] });
+    expect(verifyCertificate(parsePublicKeyLine(l1).blob, { ...opts, caKeys: [ecaKey] }).ok).toBe(true);
+    const l2 = await keygenSign(rca.privatePath, user.publicPath, { identity: 'r', principals: ['alice'], signatureAlgorithm: 'rsa-sha2-256' });
+    expect(verifyCertificate(parsePublicKeyLine(l2).blob, { ...opts, caKeys: [rcaKey] }).ok).toBe(true);
+    const l3 = await keygenSign(rca.privatePath, user.publicPath, { identity: 'r', principals: ['alice'], signatureAlgorithm: 'ssh-rsa' });
+    expect(verifyCertificate(parsePublicKeyLine(l3).blob, { ...opts, caKeys: [rcaKey] })).toMatchObject({ ok: false, reason: 'bad-signature' });
+    expect(verifyCertificate(parsePublicKeyLine(l3).blob, { ...opts, caKeys: [rcaKey], signature: { allowSha1Rsa: true } }).ok).toBe(true);
+  });
+
   it('an unknown critical option from ssh-keygen -O critical: is refused', async () => {
     const user = await generateKey(dir, 'u-crit', 'ed25519');
     const line = await keygenSign(ca.privatePath, user.publicPath, { identity: 'id', principals: ['alice'], options: ['critical:foo=bar'] });
