@@ -87,30 +87,36 @@ export class DeviceFlowMachine {
 
   /**
    * The keyboard-interactive round to send. OpenSSH shows the instruction only together with a
-   * prompt, so there is exactly one prompt; the answer carries no meaning.
+   * prompt, so there is exactly one prompt; the answer carries no meaning. OpenSSH also prints
+   * name and instruction through its log (sshconnect2.c), so `ssh -q` or LogLevel=ERROR hide
+   * them: the prompt, which is always shown, repeats the URL and the session tag.
    */
   round(): KeyboardInteractiveRound {
     const a = this.#opts.authorization;
     const code = printable(a.userCode, 64);
+    const tag = printable(this.#opts.sessionTag, 32);
     const lines = ['Sign in with your organisation account to continue.', ''];
+    let where: string;
     if (a.verificationUriComplete !== undefined) {
-      lines.push(`  Open:   ${printable(a.verificationUriComplete)}`);
+      where = printable(a.verificationUriComplete);
+      lines.push(`  Open:   ${where}`);
       lines.push(`  Check that the page shows the code ${code}`);
     } else {
+      where = `${printable(a.verificationUri)} (code ${code})`;
       lines.push(`  Open:   ${printable(a.verificationUri)}`);
       lines.push(`  Enter:  ${code}`);
     }
     const minutes = Math.max(1, Math.round((this.#deadlineMs - this.#opts.nowMs) / 60_000));
     lines.push(
       '',
-      `This request comes from ${printable(this.#opts.clientAddress, 64)}, session ${printable(this.#opts.sessionTag, 32)}.`,
+      `This request comes from ${printable(this.#opts.clientAddress, 64)}, session ${tag}.`,
       'If you did not just start an SSH login from there, do not sign in: someone may be',
       'trying to use your account. The code expires in ' + `${minutes} minute${minutes === 1 ? '' : 's'}.`,
     );
     return {
       name: 'Gatehouse single sign-on',
       instruction: `${lines.join('\n')}\n`,
-      prompts: [{ prompt: 'Press Enter after signing in: ', echo: false }],
+      prompts: [{ prompt: `[session ${tag}] Sign in at ${where}, then press Enter: `, echo: false }],
     };
   }
 

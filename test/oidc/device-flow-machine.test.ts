@@ -41,7 +41,8 @@ describe('DeviceFlowMachine round', () => {
     expect(r.instruction).toContain('K7QX2M');
     expect(r.instruction).toMatch(/did not just start an SSH login/);
     expect(r.prompts).toHaveLength(1);
-    expect(r.prompts[0]?.prompt).toMatch(/Press Enter after signing in/);
+    // The prompt alone (all that `ssh -q` shows) still carries the URL and the session tag.
+    expect(r.prompts[0]?.prompt).toBe('[session K7QX2M] Sign in at https://idp.example/device?user_code=WDJB-MJHT, then press Enter: ');
     expect(r.prompts[0]?.echo).toBe(false);
   });
 
@@ -49,6 +50,7 @@ describe('DeviceFlowMachine round', () => {
     const r = machine({ verificationUriComplete: undefined }).round();
     expect(r.instruction).toContain('Open:   https://idp.example/device\n');
     expect(r.instruction).toContain('Enter:  WDJB-MJHT');
+    expect(r.prompts[0]?.prompt).toContain('https://idp.example/device (code WDJB-MJHT)');
   });
 
   it('strips terminal escape sequences a hostile provider could send', () => {

@@ -63,6 +63,7 @@ describe('device flow against oidc-provider', () => {
     const tag = newSessionTag();
     const login = await service.begin('198.51.100.7', tag);
     expect(login.prompts).toHaveLength(1);
+    expect(login.prompts[0]?.prompt).toContain(`${provider.issuer}/device?user_code=${login.userCode}`);
     expect(login.instruction).toContain(`${provider.issuer}/device?user_code=${login.userCode}`);
     expect(login.instruction).toContain('198.51.100.7');
     expect(login.instruction).toContain(tag);
