@@ -8,8 +8,8 @@
  * consumed(), so a reader that stops costs at most one window of memory, on its channel only.
  */
 import { DisconnectReason, SshProtocolError, Msg } from '../wire/index.js';
-import { type ChannelOpen, ChannelOpenFailure, type ChannelOpenFailureCode, channelTypeName } from './channel-opens.js';
-import { type ChannelRequest, channelRequestName, SESSION_REQUEST_TYPES } from './channel-requests.js';
+import { type ChannelOpen, ChannelOpenFailure, type ChannelOpenFailureCode } from './channel-opens.js';
+import { type ChannelRequest, channelRequestName } from './channel-requests.js';
 import {
   type ChannelId,
   type ChannelInfo,
@@ -26,43 +26,11 @@ import {
   encodeChannelExtendedData,
   encodeConnectionMessage,
 } from './messages.js';
+import { type Channel, channelSnapshot, createChannel } from './channel-state.js';
 import { ReplyQueue } from './reply-queue.js';
+import { channelRequestRefusal, globalRequestAction, openRefusal } from './request-policy.js';
 
 const MAX_WINDOW = 0xffffffff;
-
-/** Channel types each role accepts from its peer (RFC 4254 §6.1, §6.3.2, §7.2; PROTOCOL.agent). */
-const ACCEPTED_OPENS: Readonly<Record<'client' | 'server', ReadonlySet<string>>> = {
-  server: new Set(['session', 'direct-tcpip', 'direct-streamlocal@openssh.com']),
-  client: new Set(['forwarded-tcpip', 'forwarded-streamlocal@openssh.com', 'x11', 'auth-agent@openssh.com']),
-};
-
-/** Global requests the server hands to its driver; everything else is answered by the machine. */
-const SERVER_GLOBAL_REQUESTS: ReadonlySet<string> = new Set([
-  'tcpip-forward',
-  'cancel-tcpip-forward',
-  'streamlocal-forward@openssh.com',
-  'cancel-streamlocal-forward@openssh.com',
-]);
-
-interface Channel {
-  readonly id: ChannelId;
-  readonly open: ChannelOpen;
-  readonly initiatedBy: 'us' | 'peer';
-  state: 'opening' | 'pending' | 'open';
-  remoteId: number;
-  remoteWindow: number;
-  remoteMaxPacket: number;
-  localWindow: number;
-  unconsumed: number;
-  credit: number;
-  eofSent: boolean;
-  eofReceived: boolean;
-  closeSent: boolean;
-  /** close() was called while opening: CLOSE goes out as soon as the confirmation comes. */
-  abandoned: boolean;
-  readonly replies: ReplyQueue<boolean>;
-  readonly sentRequests: ChannelRequest[];
-}
 
 interface GlobalAnswer {
   readonly ok: boolean;
@@ -248,16 +216,9 @@ export class SshConnection {
       events.push({ type: 'open-refused', open: m.open, reason, description });
     };
     if (m.maxPacket === 0) throw protocolError('channel open with maximum packet size 0');
-    if (m.open.type === 'unknown') {
-      refuse(ChannelOpenFailure.UNKNOWN_CHANNEL_TYPE, `unknown channel type ${m.open.channelType}`);
-      return;
-    }
-    if (!ACCEPTED_OPENS[this.role].has(m.open.type)) {
-      refuse(ChannelOpenFailure.ADMINISTRATIVELY_PROHIBITED, `a ${this.role} does not accept ${m.open.type} channels`);
-      return;
-    }
-    if (m.open.type === 'session' && this.sessionsForbidden) {
-      refuse(ChannelOpenFailure.ADMINISTRATIVELY_PROHIBITED, 'no more sessions (no-more-sessions@openssh.com)');
+    const refusal = openRefusal(this.role, m.open, this.sessionsForbidden);
+    if (refusal !== undefined) {
+      refuse(refusal.reason, refusal.description);
       return;
     }
     const id = this.allocate();
@@ -277,14 +238,9 @@ export class SshConnection {
     if (ch.closeSent) return;
     const token = wantReply ? this.issueToken(ch.id, null) : null;
     if (token !== null) ch.replies.push(token);
-    const name = channelRequestName(request);
-    let refusal: string | undefined;
-    if (request.type === 'unknown') refusal = 'unknown channel request';
-    else if (SESSION_REQUEST_TYPES.has(request.type) && ch.open.type !== 'session') {
-      refusal = `${name} on a ${channelTypeName(ch.open)} channel`;
-    }
+    const refusal = channelRequestRefusal(request, ch.open);
     if (refusal !== undefined) {
-      events.push({ type: 'request-refused', scope: 'channel', channel: ch.id, name, reason: refusal });
+      events.push({ type: 'request-refused', scope: 'channel', channel: ch.id, name: channelRequestName(request), reason: refusal });
       if (token !== null) this.replyRequest(token, false);
       return;
     }
@@ -294,48 +250,26 @@ export class SshConnection {
   private onGlobalRequest(request: GlobalRequest, wantReply: boolean, events: ConnectionEvent[]): void {
     const token = wantReply ? this.issueToken(null, request) : null;
     if (token !== null) this.globalReplies.push(token);
-    const name = globalRequestName(request);
-    const refuse = (reason: string, log = true) => {
-      if (log) events.push({ type: 'request-refused', scope: 'global', channel: undefined, name, reason });
-      if (token !== null) this.replyGlobalRequest(token, false);
-    };
-    switch (request.type) {
-      case 'no-more-sessions@openssh.com':
-        if (this.role !== 'server') {
-          refuse('no-more-sessions sent to a client');
-          return;
-        }
+    const decision = globalRequestAction(this.role, request);
+    switch (decision.action) {
+      case 'driver':
+        events.push({ type: 'global-request', request, token });
+        return;
+      case 'no-more-sessions':
         this.sessionsForbidden = true;
         events.push({ type: 'no-more-sessions' });
         if (token !== null) this.replyGlobalRequest(token, true);
         return;
-      case 'keepalive@openssh.com':
-        // OpenSSH's keepalive wants any reply; failure is the conventional one.
-        refuse('keepalive', false);
-        return;
-      case 'hostkeys-00@openssh.com':
-        // Host key rotation (OpenSSH PROTOCOL §2.5) is not taken up; ignoring it is the polite answer.
-        refuse('host key rotation not supported', false);
-        return;
-      case 'hostkeys-prove-00@openssh.com':
-        refuse('host key proofs not supported');
-        return;
-      case 'tcpip-forward':
-      case 'cancel-tcpip-forward':
-      case 'streamlocal-forward@openssh.com':
-      case 'cancel-streamlocal-forward@openssh.com':
-        if (this.role !== 'server' || !SERVER_GLOBAL_REQUESTS.has(request.type)) {
-          refuse(`${name} sent to a client`);
-          return;
+      case 'refuse':
+        if (decision.log) {
+          const name = globalRequestName(request);
+          events.push({ type: 'request-refused', scope: 'global', channel: undefined, name, reason: decision.reason });
         }
-        events.push({ type: 'global-request', request, token });
-        return;
-      case 'unknown':
-        refuse('unknown global request');
+        if (token !== null) this.replyGlobalRequest(token, false);
         return;
       default: {
-        const never: never = request;
-        throw new Error(`unhandled global request ${String(never)}`);
+        const never: never = decision;
+        throw new Error(`unhandled global request action ${String(never)}`);
       }
     }
   }
@@ -355,24 +289,7 @@ export class SshConnection {
   }
 
   private newChannel(id: ChannelId, open: ChannelOpen, initiatedBy: 'us' | 'peer', state: Channel['state']): Channel {
-    const ch: Channel = {
-      id,
-      open,
-      initiatedBy,
-      state,
-      remoteId: 0,
-      remoteWindow: 0,
-      remoteMaxPacket: 0,
-      localWindow: this.windowSize,
-      unconsumed: 0,
-      credit: 0,
-      eofSent: false,
-      eofReceived: false,
-      closeSent: false,
-      abandoned: false,
-      replies: new ReplyQueue(this.maxPending, 'channel'),
-      sentRequests: [],
-    };
+    const ch = createChannel(id, open, initiatedBy, state, this.windowSize, this.maxPending);
     this.channels.set(id, ch);
     return ch;
   }
@@ -596,19 +513,7 @@ export class SshConnection {
   channelInfo(channel: ChannelId): ChannelInfo | undefined {
     const ch = this.channels.get(channel);
     if (ch === undefined) return undefined;
-    return {
-      channel: ch.id,
-      open: ch.open,
-      initiatedBy: ch.initiatedBy,
-      state: ch.state,
-      remoteWindow: ch.remoteWindow,
-      remoteMaxPacket: ch.remoteMaxPacket,
-      localWindow: ch.localWindow,
-      unconsumed: ch.unconsumed,
-      eofSent: ch.eofSent,
-      eofReceived: ch.eofReceived,
-      closeSent: ch.closeSent,
-    };
+    return channelSnapshot(ch);
   }
 
   /** Ids of all channels in the table. */

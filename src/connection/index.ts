@@ -5,3 +5,4 @@ export * from './connection-types.js';
 export * from './global-requests.js';
 export * from './messages.js';
 export * from './terminal-modes.js';
+export * from './request-policy.js';
