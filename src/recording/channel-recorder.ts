@@ -63,6 +63,11 @@ export class ChannelRecorder {
     return this.init.writer.stats;
   }
 
+  /** Writes what is queued now (normally the periodic flush does this). Never rejects. */
+  flush(): Promise<void> {
+    return this.init.writer.flush();
+  }
+
   /** Resolves when the recording queue is below its high-water mark (see ChainedLineWriter). */
   whenDrained(): Promise<void> {
     return this.init.writer.whenDrained();
