@@ -17,6 +17,7 @@ export interface CommandRow {
 export const COMMANDS: readonly CommandRow[] = [
   { name: 'serve', summary: 'run the gateway (SSH listener, admin/metrics listener, policy reload)', run: async (a) => (await import('./cli/serve.js')).run(a) },
   { name: 'policy', summary: 'policy check [DIR] | policy explain --user U --target T --login L [--action A]', run: async (a) => (await import('./cli/policy.js')).run(a) },
+  { name: 'ca', summary: 'ca host|user [--state-dir DIR]: print a CA public key as one OpenSSH line', run: async (a) => (await import('./cli/ca.js')).run(a) },
   { name: 'replay', summary: 'replay FILE|SESSION-ID: play a recording in this terminal', run: async (a) => (await import('./cli/replay.js')).runReplay(a) },
   { name: 'verify', summary: 'verify PATH: check recording hash chains and signatures', run: async (a) => (await import('./cli/verify.js')).runVerify(a) },
   { name: 'recordings', summary: 'recordings prune --older-than 90d: delete old recordings', run: async (a) => (await import('./cli/recordings.js')).runRecordings(a) },

@@ -99,10 +99,27 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     io.stderr.write(`gatehouse serve: unknown argument ${JSON.stringify(rest[0])}\n${SERVE_USAGE}`);
     return 2;
   }
-  let handle: ServeHandle;
+  // Handlers go in before anything starts: SIGHUP's default action would end the process, and
+  // a signal may arrive as soon as the admin listener announces itself.
+  let handle: ServeHandle | undefined;
+  let stopRequested: NodeJS.Signals | undefined;
+  let stop: (signal: NodeJS.Signals) => void = (signal) => {
+    stopRequested = signal;
+  };
+  const onHup = () => handle?.policy.reloadFromSignal();
+  const onStop = (signal: NodeJS.Signals) => stop(signal);
+  process.on('SIGHUP', onHup);
+  process.once('SIGINT', onStop);
+  process.once('SIGTERM', onStop);
+  const cleanup = () => {
+    process.off('SIGHUP', onHup);
+    process.off('SIGINT', onStop);
+    process.off('SIGTERM', onStop);
+  };
   try {
     handle = await startServe(config);
   } catch (e) {
+    cleanup();
     if (e instanceof PolicyLoadError) {
       io.stderr.write(`gatehouse serve: the policy in ${config.policies} is not valid:\n`);
       for (const i of e.issues) io.stderr.write(`${formatIssue(i)}\n`);
@@ -110,13 +127,11 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     }
     throw e;
   }
-  const onHup = () => handle.policy.reloadFromSignal();
-  process.on('SIGHUP', onHup);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    if (stopRequested) resolve(stopRequested);
+    else stop = resolve;
   });
-  process.off('SIGHUP', onHup);
+  cleanup();
   handle.logger.info({ signal }, 'shutting down');
   await handle.close();
   return 0;

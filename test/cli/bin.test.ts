@@ -42,7 +42,7 @@ describe('gatehouse binary', () => {
     expect(execFileSync('head', ['-1', BIN], { encoding: 'utf8' })).toBe('#!/usr/bin/env node\n');
     const r = gatehouse(['--help']);
     expect(r.status).toBe(0);
-    for (const c of ['serve', 'policy', 'replay', 'verify', 'recordings', 'sessions', 'login', 'oidc']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['serve', 'policy', 'ca', 'replay', 'verify', 'recordings', 'sessions', 'login', 'oidc']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     const sub = gatehouse(['sessions', 'toString']);
     expect(sub.status).toBe(2);
     expect(sub.stderr).toContain('subcommands: revoke-key');
@@ -91,12 +91,27 @@ describe('gatehouse binary', () => {
         w.resolve(l);
       }
     });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += String(d);
+    });
+    const died = new Promise<never>((_res, rej) =>
+      child.once('exit', (code, signal) => rej(new Error(`serve exited early (${code ?? signal}): ${stderr}`))),
+    );
+    died.catch(() => {});
     const waitFor = (test: (l: Record<string, unknown>) => boolean) =>
-      new Promise<Record<string, unknown>>((res) => {
-        const found = lines.find(test);
-        if (found) res(found);
-        else waiters.push({ test, resolve: res });
-      });
+      Promise.race([
+        died,
+        new Promise<never>((_res, rej) => {
+          // A deadline so a missing log line fails with the log, not a bare test timeout.
+          setTimeout(() => rej(new Error(`no matching log line; log so far:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`)), 20_000).unref();
+        }),
+        new Promise<Record<string, unknown>>((res) => {
+          const found = lines.find(test);
+          if (found) res(found);
+          else waiters.push({ test, resolve: res });
+        }),
+      ]);
 
     const ready = await waitFor((l) => typeof l['url'] === 'string');
     const base = String(ready['url']);
@@ -111,8 +126,8 @@ describe('gatehouse binary', () => {
     expect(String((rejected['errors'] as string[])[0])).toMatch(/main\.yaml:\d+:\d+: /);
     expect(await (await fetch(`${base}/healthz`)).json()).toMatchObject({ policyVersion: 1 });
 
-    // Valid edit + SIGHUP (the watcher may also fire): applied.
-    writeFileSync(join(policies, 'main.yaml'), basePolicy());
+    // Valid (changed) edit + SIGHUP (the watcher may also fire): applied.
+    writeFileSync(join(policies, 'main.yaml'), basePolicy().replace('logins: [deploy]', 'logins: [deploy, www]'));
     child.kill('SIGHUP');
     await waitFor((l) => l['audit'] === 'policy.reload' && l['result'] === 'applied' && l['trigger'] !== 'start');
     const health = (await (await fetch(`${base}/healthz`)).json()) as { policyVersion: number };
@@ -132,6 +147,13 @@ describe('gatehouse binary', () => {
     const r = gatehouse(['serve', '--admin', '127.0.0.1:0', '--state-dir', join(root, 'state'), '--policies', root], root);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`${join(root, 'p.yaml')}:2:5: target "x": "address" is required`);
+  });
+
+  it('ca prints one OpenSSH line', () => {
+    const state = join(mkdtempSync(join(tmpdir(), 'gh-bin-ca-')), 'state');
+    const r = gatehouse(['ca', 'host', '--state-dir', state]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ssh-ed25519 \S+( \S+)?\n$/);
   });
 
   it('serve reports configuration errors with exit 2', () => {
