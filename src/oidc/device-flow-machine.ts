@@ -58,6 +58,19 @@ export function printable(text: string, max = 512): string {
   return text.replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '').slice(0, max);
 }
 
+/**
+ * A last keyboard-interactive round that tells the user why sign-in failed before the server
+ * refuses: a plain USERAUTH_FAILURE carries no text, and OpenSSH would only say "Permission
+ * denied". The message is in the prompt because ssh -q hides the instruction.
+ */
+export function failureRound(error: OidcLoginError): KeyboardInteractiveRound {
+  return {
+    name: 'Gatehouse single sign-on',
+    instruction: `${printable(error.userMessage)}\n`,
+    prompts: [{ prompt: `${printable(error.userMessage)} Press Enter to close: `, echo: false }],
+  };
+}
+
 type State = { readonly type: 'polling'; readonly intervalS: number; readonly transportErrors: number } | { readonly type: 'done'; readonly step: DeviceFlowStep };
 
 export class DeviceFlowMachine {

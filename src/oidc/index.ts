@@ -9,6 +9,7 @@
 //   const login = await oidc.deviceLogins.begin(clientAddress, newSessionTag());
 //   //   INFO_REQUEST(login.round.name, login.instruction, login.prompts); on the reply:
 //   const r = await login.result;  // { ok: true, identity } | { ok: false, error.userMessage }
+//   //   on failure: one more round, failureRound(r.error), then refuse (the user sees why)
 //   //   policy identity: policyIdentityFromDeviceLogin(r.identity)
 //   // 3. bind the key proven earlier in this connection (never a key merely offered). OpenSSH
 //   //    signs only with keys the server accepts, so to get a proof for an unknown key answer
@@ -32,7 +33,7 @@ export { loadClientSecret, OIDC_DEFAULTS, parseOidcConfig, Secret } from './conf
 export type { DeviceLogin, DeviceLoginResult, DeviceLoginServiceOptions } from './device-flow.js';
 export { DeviceLoginService, newSessionTag } from './device-flow.js';
 export type { DeviceAuthorization, DeviceFlowStep, KeyboardInteractiveRound, PollOutcome } from './device-flow-machine.js';
-export { DeviceFlowMachine } from './device-flow-machine.js';
+export { DeviceFlowMachine, failureRound } from './device-flow-machine.js';
 export type { IdTokenRejection, OidcFailureKind } from './errors.js';
 export { IdTokenError, KeyBindingStoreError, OidcConfigError, OidcLoginError } from './errors.js';
 export type { KeyBinding, KeyBindingStoreOptions } from './key-binding-store.js';

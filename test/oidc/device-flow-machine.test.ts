@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OidcIdentity } from '../../src/oidc/claims.js';
-import { type DeviceAuthorization, DeviceFlowMachine, type DeviceFlowStep, printable } from '../../src/oidc/device-flow-machine.js';
+import { type DeviceAuthorization, DeviceFlowMachine, type DeviceFlowStep, failureRound, printable } from '../../src/oidc/device-flow-machine.js';
 import { OidcLoginError } from '../../src/oidc/errors.js';
 
 const T0 = 1_800_000_000_000;
@@ -57,6 +57,14 @@ describe('DeviceFlowMachine round', () => {
     const r = machine({ verificationUriComplete: 'https://evil\x1b]0;owned\x07/x\r\nfake', userCode: 'AB\x1b[2JCD' }).round();
     expect(r.instruction).not.toMatch(/[\x1b\x07\r]/);
     expect(printable('a\u202eb\x9bc')).toBe('abc');
+  });
+});
+
+describe('failureRound', () => {
+  it('puts the reason in the one prompt, stripped of control characters', () => {
+    const r = failureRound(new OidcLoginError('access-denied', 'Sign-in was declined.\x1b[2J', 'detail'));
+    expect(r.prompts).toEqual([{ prompt: 'Sign-in was declined.[2J Press Enter to close: ', echo: false }]);
+    expect(r.instruction).not.toContain('detail');
   });
 });
 

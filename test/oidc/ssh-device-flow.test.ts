@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthAnswer, AuthCheck } from '../../src/auth/auth-types.js';
 import { ChannelOpenFailure } from '../../src/connection/channel-opens.js';
 import { generatePrivateKey } from '../../src/keys/private-key.js';
+import { parsePublicKeyLine } from '../../src/keys/public-key.js';
 import type { ServerConnection } from '../../src/net/server-connection.js';
 import { SshServer } from '../../src/net/server.js';
-import { createOidcSignIn, type DeviceLogin, newSessionTag, type OidcIdentity, type OidcSignIn } from '../../src/oidc/index.js';
+import { createOidcSignIn, type DeviceLogin, failureRound, newSessionTag, type OidcIdentity, type OidcSignIn } from '../../src/oidc/index.js';
 import { generateKey, openssh10, requireBinaries, runSsh, shellQuote, startPty, waitFor } from '../support/index.js';
 import { approveDeviceCode, startTestProvider, type TestProvider } from './support/test-provider.js';
 
@@ -24,6 +25,7 @@ describe.skipIf(need.skip)(`OpenSSH keyboard-interactive device flow${need.reaso
   let port = 0;
   const dir = mkdtempSync(join(tmpdir(), 'gh-ssh-oidc-'));
   const deviceLogins: string[] = [];
+  const started: DeviceLogin[] = [];
 
   beforeAll(async () => {
     provider = await startTestProvider();
@@ -35,6 +37,7 @@ describe.skipIf(need.skip)(`OpenSSH keyboard-interactive device flow${need.reaso
     const proven = new WeakMap<ServerConnection, Uint8Array>();
     const logins = new WeakMap<ServerConnection, DeviceLogin>();
     const identities = new WeakMap<ServerConnection, OidcIdentity>();
+    const failed = new WeakSet<ServerConnection>();
     const authenticate = async (c: ServerConnection, _user: string, check: AuthCheck): Promise<AuthAnswer> => {
       switch (check.kind) {
         case 'publickey-query':
@@ -52,15 +55,22 @@ describe.skipIf(need.skip)(`OpenSSH keyboard-interactive device flow${need.reaso
         }
         case 'keyboard-interactive': {
           const login = await oidc.deviceLogins.begin(c.remoteAddress, newSessionTag());
+          // The gateway hook cancels on disconnect; the test cancels whatever is left in afterAll.
+          started.push(login);
           deviceLogins.push(login.userCode);
           logins.set(c, login);
           return { type: 'prompt', name: login.round.name, instruction: login.instruction, prompts: login.prompts };
         }
         case 'keyboard-interactive-answers': {
+          if (failed.has(c)) return { type: 'reject', reason: 'sign-in failed' };
           const login = logins.get(c);
           if (login === undefined) return { type: 'reject', reason: 'no sign-in in progress' };
           const r = await login.result;
-          if (!r.ok) return { type: 'reject', reason: r.error.userMessage };
+          if (!r.ok) {
+            failed.add(c);
+            const round = failureRound(r.error);
+            return { type: 'prompt', name: round.name, instruction: round.instruction, prompts: round.prompts };
+          }
           const key = proven.get(c);
           if (key !== undefined) await oidc.bindProvenKey(key, r.identity);
           identities.set(c, r.identity);
@@ -102,12 +112,13 @@ describe.skipIf(need.skip)(`OpenSSH keyboard-interactive device flow${need.reaso
   });
 
   afterAll(async () => {
+    for (const login of started) login.cancel('test finished');
     await server?.close();
     await provider?.close();
   });
 
   /** ssh through a pty: wait for the prompt, sign in in the "browser", press Enter; returns the screen at the prompt. */
-  async function signInThroughPty(program: string, keyPath: string, extra: readonly string[]): Promise<string> {
+  async function signInThroughPty(program: string, keyPath: string, extra: readonly string[], opts: { deny?: boolean } = {}): Promise<string> {
     const ssh = [
       shellQuote(program),
       '-F /dev/null',
@@ -127,8 +138,9 @@ describe.skipIf(need.skip)(`OpenSSH keyboard-interactive device flow${need.reaso
       // The URL is in the prompt line itself, which ssh shows even when it hides the instruction.
       const url = /Sign in at (\S+), then press Enter:/.exec(screen)?.[1] ?? '';
       expect(url).toContain('/device?user_code=');
-      expect(await approveDeviceCode(url, 'alice')).toContain('Sign-in Success');
+      await approveDeviceCode(url, 'alice', opts);
       await pty.sendKeys(['Enter']);
+      if (opts.deny === true) return await pty.waitForText('Press Enter to close:');
       await pty.waitForText('hello alice@example.com groups=ops,dba');
       await waitFor(async () => ((await pty.isDead()) ? true : undefined), 'ssh to exit', 10_000);
       expect(await pty.exitStatus()).toBe(0);
@@ -150,6 +162,13 @@ describe.skipIf(need.skip)(`OpenSSH keyboard-interactive device flow${need.reaso
     const again = await runSsh(['-p', String(port), 'alice@127.0.0.1', 'whoami'], { identity: key.privatePath });
     expect(again.stdout).toBe('hello alice@example.com groups=ops,dba\n');
     expect(deviceLogins).toHaveLength(before + 1);
+  });
+
+  it('tells the user why when consent is denied, and binds nothing', async () => {
+    const key = await generateKey(dir, 'id_denied', 'ed25519');
+    const screen = await signInThroughPty('ssh', key.privatePath, [], { deny: true });
+    expect(screen).toContain('Sign-in was declined at the identity provider. Access denied. Press Enter to close:');
+    expect(await oidc.bindingForProvenKey(parsePublicKeyLine(key.publicLine).blob)).toBeUndefined();
   });
 
   // Checked by hand on 2026-11-23: OpenSSH 9.2 and 10.0 with -q print neither name nor instruction.
