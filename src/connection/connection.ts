@@ -37,6 +37,14 @@ interface GlobalAnswer {
   readonly data: Uint8Array;
 }
 
+/** The relay hot path: CHANNEL_DATA read in place, without the general decoder's reader. */
+function decodeData(payload: Uint8Array): ConnectionMessage | undefined {
+  if (payload[0] !== Msg.CHANNEL_DATA || payload.length < 9) return undefined;
+  const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (v.getUint32(5) !== payload.length - 9) return undefined; // the general decoder says why
+  return { type: 'channel-data', recipientChannel: v.getUint32(1), data: payload.subarray(9) };
+}
+
 function protocolError(message: string): SshProtocolError {
   return new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, message);
 }
@@ -85,9 +93,8 @@ export class SshConnection {
 
   /** Handles one connection-protocol payload (ids 80–127). Throws SshProtocolError on violations. */
   handle(payload: Uint8Array): ConnectionEvent[] {
-    const m = decodeConnectionMessage(payload);
     const events: ConnectionEvent[] = [];
-    this.dispatch(m, events);
+    this.dispatch(decodeData(payload) ?? decodeConnectionMessage(payload), events);
     return events;
   }
 

@@ -400,3 +400,17 @@ describe('closing early', () => {
     expect(ch).toBe(0);
   });
 });
+
+describe('data fast path', () => {
+  it('agrees with the general decoder and refuses inconsistent lengths', async () => {
+    const { WireError } = await import('../../src/wire/index.js');
+    const pair = new ConnectionPair();
+    openSession(pair);
+    const sch = serverChannel(pair);
+    const good = encodeConnectionMessage({ type: 'channel-data', recipientChannel: sch, data: Uint8Array.of(7, 8, 9) });
+    expect(pair.server.handle(good)).toEqual([{ type: 'data', channel: sch, data: Uint8Array.of(7, 8, 9) }]);
+    expect(() => pair.server.handle(good.subarray(0, good.length - 1))).toThrow(WireError);
+    expect(() => pair.server.handle(Uint8Array.of(...good, 0))).toThrow(WireError);
+    expect(() => pair.server.handle(good.subarray(0, 8))).toThrow(WireError);
+  });
+});
