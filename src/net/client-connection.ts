@@ -143,6 +143,7 @@ export class ClientConnection extends ConnectionCore {
       credentials: this.options.auth.map(toCredential),
     });
     this.authMachine.start();
+    this.authPhase = this.authMachine.phase;
   }
 
   protected override onExtInfo(extensions: ReadonlyMap<string, Uint8Array>): void {
@@ -152,7 +153,9 @@ export class ClientConnection extends ConnectionCore {
   protected onAuthPayload(payload: Uint8Array): void {
     const m = this.authMachine;
     if (m === null) throw new Error('userauth message before the key exchange finished');
-    this.onAuthEvents(m.handle(payload));
+    const events = m.handle(payload);
+    if (this.authPhase !== 'connection') this.authPhase = m.phase;
+    this.onAuthEvents(events);
   }
 
   private onAuthEvents(events: readonly AuthClientEvent[]): void {
