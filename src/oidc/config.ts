@@ -53,6 +53,11 @@ export interface OidcConfig {
   readonly allowHmacIdTokens: boolean;
   /** Allow http:// for a loopback issuer (tests, local development). Never for other hosts. */
   readonly allowInsecureHttp: boolean;
+  /**
+   * The admin listener as browsers reach it (e.g. https://gatehouse.example.com:9122), for the
+   * web sign-in; `<webLoginBaseUrl>/login/callback` must be a redirect URI of the client.
+   */
+  readonly webLoginBaseUrl: URL | undefined;
 }
 
 export const OIDC_DEFAULTS = {
@@ -170,8 +175,22 @@ export function parseOidcConfig(input: unknown): OidcConfig {
     obj[key] === undefined ? fallback : parseDuration(obj[key], prefix + key);
   const clockSkewSeconds = raw['clockSkew'] === undefined ? OIDC_DEFAULTS.clockSkewSeconds : parseDuration(raw['clockSkew'], 'clockSkew');
 
+  let webLoginBaseUrl: URL | undefined;
+  if (raw['webLoginBaseUrl'] !== undefined) {
+    try {
+      webLoginBaseUrl = new URL(str(raw, 'webLoginBaseUrl'));
+    } catch (err) {
+      if (err instanceof OidcConfigError) throw err;
+      throw new OidcConfigError('oidc.webLoginBaseUrl: not a valid URL');
+    }
+    if (webLoginBaseUrl.protocol !== 'https:' && !(webLoginBaseUrl.protocol === 'http:' && isLoopbackHost(webLoginBaseUrl.hostname))) {
+      throw new OidcConfigError('oidc.webLoginBaseUrl: must be https:// (http:// only on loopback)');
+    }
+  }
+
   return {
     issuer,
+    webLoginBaseUrl,
     clientId: str(raw, 'clientId'),
     clientSecretSource,
     scopes,

@@ -20,6 +20,7 @@
 //   //    await oidc.keyBindings.revokeWhere((id) => !stillAdmitted(id))
 import type { OidcIdentity } from './claims.js';
 import { loadClientSecret, type OidcConfig, parseOidcConfig, type Secret } from './config.js';
+import { OidcConfigError } from './errors.js';
 import { DeviceLoginService, type DeviceLoginServiceOptions } from './device-flow.js';
 import { type KeyBinding, KeyBindingStore } from './key-binding-store.js';
 import { OidcClient } from './provider-client.js';
@@ -55,7 +56,8 @@ export interface OidcSignIn {
   /** Bind a key whose signature was verified in this connection to the identity that just signed in. */
   bindProvenKey(keyBlob: Uint8Array, identity: OidcIdentity): Promise<KeyBinding>;
   /** The admin listener's /login routes, signing with the gateway user CA. */
-  webLogin(opts: { issueCertificate: UserCertificateIssuer; publicBaseUrl: URL } & Partial<Pick<WebLoginOptions, 'onIssued' | 'onFailed'>>): WebLogin;
+  /** `publicBaseUrl` defaults to oidc.webLoginBaseUrl. Throws OidcConfigError when neither is set. */
+  webLogin(opts: { issueCertificate: UserCertificateIssuer; publicBaseUrl?: URL } & Partial<Pick<WebLoginOptions, 'onIssued' | 'onFailed'>>): WebLogin;
 }
 
 export interface CreateOidcSignInOptions {
@@ -83,14 +85,17 @@ export async function createOidcSignIn(opts: CreateOidcSignInOptions): Promise<O
     keyBindings,
     bindingForProvenKey: (blob) => keyBindings.lookup(sha256Fingerprint(blob)),
     bindProvenKey: (blob, identity) => keyBindings.bind(sha256Fingerprint(blob), identity),
-    webLogin: (w) =>
-      new WebLogin({
+    webLogin: (w) => {
+      const publicBaseUrl = w.publicBaseUrl ?? config.webLoginBaseUrl;
+      if (publicBaseUrl === undefined) throw new OidcConfigError('oidc.webLoginBaseUrl: needed for the web sign-in (/login)');
+      return new WebLogin({
         client,
         issueCertificate: w.issueCertificate,
-        publicBaseUrl: w.publicBaseUrl,
+        publicBaseUrl,
         certificateTtlSeconds: config.certificateTtlSeconds,
         ...(w.onIssued === undefined ? {} : { onIssued: w.onIssued }),
         ...(w.onFailed === undefined ? {} : { onFailed: w.onFailed }),
-      }),
+      });
+    },
   };
 }

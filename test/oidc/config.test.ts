@@ -68,6 +68,8 @@ describe('parseOidcConfig', () => {
     expect(parseOidcConfig({ issuer: 'http://127.0.0.1:8080', clientId: 'x', allowInsecureHttp: true }).issuer.href).toBe('http://127.0.0.1:8080/');
     expect(() => parseOidcConfig({ issuer: 'https://idp.example', clientId: 'x', keyBindingTtl: '8 hours' })).toThrow(/keyBindingTtl/);
     expect(() => parseDuration(-1, 'x')).toThrow(OidcConfigError);
+    expect(() => parseOidcConfig({ issuer: 'https://idp.example', clientId: 'x', webLoginBaseUrl: 'http://gate.example:9122' })).toThrow(/webLoginBaseUrl/);
+    expect(parseOidcConfig({ issuer: 'https://idp.example', clientId: 'x', webLoginBaseUrl: 'https://gate.example:9122' }).webLoginBaseUrl?.href).toBe('https://gate.example:9122/');
     expect(parseDuration('1d', 'x')).toBe(86400);
   });
 });
