@@ -65,3 +65,21 @@ describe('retention', () => {
     }
   });
 });
+
+describe('gatehouse recordings list', () => {
+  it('prints one line per session, newest first', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    try {
+      const { openTestSession } = await import('./helpers.js');
+      const { rec } = await openTestSession(root, { sessionId: 'listme' });
+      await rec.finish();
+      let out = '';
+      const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } };
+      expect(await runRecordings(['list', '--recordings', root], io)).toBe(0);
+      expect(out).toMatch(/^listme\t\S+\talice@example\.com -> root@db1:22\tclosed, signed\t\n$/);
+      expect(await runRecordings(['list', '--limit', 'x', '--recordings', root], io)).toBe(2);
+    } finally {
+      await cleanup();
+    }
+  });
+});

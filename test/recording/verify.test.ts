@@ -46,6 +46,19 @@ describe('verify', () => {
     expect(r.sessions[0]?.sealed).toBe(true);
   });
 
+  it('verifies every session of a recordings tree and reports JSON', async () => {
+    const a = await makeSession();
+    const { key, stateDir } = await testKey();
+    const root = join(a, '..', '..', '..', '..');
+    const r = await verify(root, key);
+    expect(r.sessions.length).toBe(1);
+    expect(r.ok).toBe(true);
+    let out = '';
+    const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } };
+    expect(await runVerify([root, '--state-dir', stateDir, '--json'], io)).toBe(0);
+    expect((JSON.parse(out) as { ok: boolean }).ok).toBe(true);
+  });
+
   it('names the line after a one-byte edit', async () => {
     const dir = await makeSession();
     const file = join(dir, 'channel-0.cast');
