@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
-import { LOG_LEVELS, type LogLevel } from './obs/logger.js';
+import { LOG_LEVELS, type LogLevel } from './obs/log-levels.js';
 
 export interface HostPort {
   readonly host: string;

@@ -4,10 +4,10 @@
  */
 import { format } from 'node:util';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import type { LogLevel } from './log-levels.js';
 import { scrub, scrubString } from './redact.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 
 export interface LoggerConfig {
   readonly level?: LogLevel;
