@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SshdHandle, requireBinaries, requireOpenssh10 } from '../support/index.js';
-import { clientHandshake, runClientMatrix, startMatrixSshd } from './support/client-vs-sshd.js';
+import { clientHandshake, rekeyRoundTrips, runClientMatrix, startMatrixSshd, testUserKey } from './support/client-vs-sshd.js';
 import { matrix } from './support/interop-matrix.js';
 
 const req = requireBinaries('ssh-keygen');
@@ -12,8 +12,10 @@ const o10 = requireOpenssh10();
 
 describe.skipIf(req.skip || o10.skip)(`our client against sshd 10.0${req.reason}${o10.reason}`, () => {
   let sshd: SshdHandle;
+  const userKey = testUserKey();
   beforeAll(async () => {
-    sshd = await startMatrixSshd('10.0');
+    // a small RekeyLimit so sshd starts rekeys of its own
+    sshd = await startMatrixSshd('10.0', ['RekeyLimit 6K'], [userKey.authorizedKey]);
   }, 30_000);
   afterAll(async () => {
     await sshd?.stop();
@@ -25,6 +27,16 @@ describe.skipIf(req.skip || o10.skip)(`our client against sshd 10.0${req.reason}
     expect(r.algorithms?.kex).toBe('mlkem768x25519-sha256');
     expect(r.strict).toBe(true);
   });
+
+  it('rekeys started by us and by sshd keep messages flowing both ways', async () => {
+    const ours = await rekeyRoundTrips(sshd.port, userKey, 4, true);
+    expect(ours.replies).toBe(4);
+    expect(ours.kexCount).toBeGreaterThanOrEqual(3);
+    // without rekey() calls, only sshd's RekeyLimit can start the second exchange
+    const theirs = await rekeyRoundTrips(sshd.port, userKey, 4, false);
+    expect(theirs.replies).toBe(4);
+    expect(theirs.kexCount).toBeGreaterThanOrEqual(2);
+  }, 30_000);
 
   it('every KEX × cipher × MAC × host key combination reaches SERVICE_ACCEPT', async () => {
     await runClientMatrix(sshd, matrix('10.0'));

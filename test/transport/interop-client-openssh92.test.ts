@@ -4,15 +4,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SshdHandle, requireBinaries } from '../support/index.js';
-import { clientHandshake, runClientMatrix, startMatrixSshd } from './support/client-vs-sshd.js';
+import { clientHandshake, rekeyRoundTrips, runClientMatrix, startMatrixSshd, testUserKey } from './support/client-vs-sshd.js';
 import { matrix } from './support/interop-matrix.js';
 
 const req = requireBinaries('sshd', 'ssh-keygen');
 
 describe.skipIf(req.skip)(`our client against sshd 9.2${req.reason}`, () => {
   let sshd: SshdHandle;
+  const userKey = testUserKey();
   beforeAll(async () => {
-    sshd = await startMatrixSshd('9.2');
+    // a small RekeyLimit so sshd starts rekeys of its own
+    sshd = await startMatrixSshd('9.2', ['RekeyLimit 6K'], [userKey.authorizedKey]);
   }, 30_000);
   afterAll(async () => {
     await sshd?.stop();
@@ -24,6 +26,16 @@ describe.skipIf(req.skip)(`our client against sshd 9.2${req.reason}`, () => {
     expect(r.algorithms?.kex).toBe('curve25519-sha256');
     expect(r.strict).toBe(true);
   });
+
+  it('rekeys started by us and by sshd keep messages flowing both ways', async () => {
+    const ours = await rekeyRoundTrips(sshd.port, userKey, 4, true);
+    expect(ours.replies).toBe(4);
+    expect(ours.kexCount).toBeGreaterThanOrEqual(3);
+    // without rekey() calls, only sshd's RekeyLimit can start the second exchange
+    const theirs = await rekeyRoundTrips(sshd.port, userKey, 4, false);
+    expect(theirs.replies).toBe(4);
+    expect(theirs.kexCount).toBeGreaterThanOrEqual(2);
+  }, 30_000);
 
   it('every KEX × cipher × MAC × host key combination reaches SERVICE_ACCEPT', async () => {
     await runClientMatrix(sshd, matrix('9.2'));

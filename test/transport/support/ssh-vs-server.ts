@@ -7,7 +7,9 @@
 import { expect } from 'vitest';
 import type { HostKeySigner } from '../../../src/transport/host-key.js';
 import { supportedAlgorithms } from '../../../src/transport/algorithms.js';
+import type { Transport } from '../../../src/transport/transport.js';
 import type { TransportEvent, TransportOptions } from '../../../src/transport/transport-types.js';
+import { Msg, SshReader, SshWriter } from '../../../src/wire/index.js';
 import { run } from '../../support/index.js';
 import { type Combo, comboName, mapLimit } from './interop-matrix.js';
 import { listenTransport } from './tcp-driver.js';
@@ -41,11 +43,49 @@ export interface SshRunResult {
   readonly serverEvents: TransportEvent[];
 }
 
+/** Our server's reaction to events; the default ends the connection at the first payload. */
+export type ServerHook = (ev: TransportEvent, t: Transport) => void;
+
+const endAtFirstPayload: ServerHook = (ev, t) => {
+  if (ev.type === 'payload') t.disconnect(11, 'interop test done');
+};
+
+/**
+ * Server-started rekey with a real ssh. OpenSSH refuses KEXINIT during authentication, so our
+ * server accepts the "none" method, rekeys right after USERAUTH_SUCCESS, and answers ssh's
+ * CHANNEL_OPEN with CHANNEL_OPEN_FAILURE: ssh can only print that reason after reading our
+ * packet under the second keys.
+ */
+export const authThenRekey: ServerHook = (ev, t) => {
+  if (ev.type !== 'payload') return;
+  const r = new SshReader(ev.payload);
+  switch (r.byte()) {
+    case Msg.SERVICE_REQUEST:
+      t.send(new SshWriter().byte(Msg.SERVICE_ACCEPT).string('ssh-userauth').finish());
+      return;
+    case Msg.USERAUTH_REQUEST:
+      t.send(Uint8Array.of(Msg.USERAUTH_SUCCESS));
+      t.rekey();
+      return;
+    case Msg.CHANNEL_OPEN: {
+      r.string();
+      const sender = r.uint32();
+      t.send(new SshWriter().byte(Msg.CHANNEL_OPEN_FAILURE).uint32(sender).uint32(1).string('rekeyed interop test').string('').finish());
+      return;
+    }
+    default:
+      return;
+  }
+};
+
 /** Runs `ssh` once against a fresh listener with `server` options and the given -o options. */
-export async function sshAgainstServer(sshPath: string, server: () => TransportOptions, opts: readonly string[]): Promise<SshRunResult> {
-  const l = await listenTransport(server, (ev, d) => {
-    if (ev.type === 'payload') d.transport.disconnect(11, 'interop test done');
-  });
+export async function sshAgainstServer(
+  sshPath: string,
+  server: () => TransportOptions,
+  opts: readonly string[],
+  hook: ServerHook = endAtFirstPayload,
+): Promise<SshRunResult> {
+  const l = await listenTransport(server, (ev, d) => hook(ev, d.transport));
   try {
     const r = await run(
       sshPath,
