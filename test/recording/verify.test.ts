@@ -145,6 +145,33 @@ describe('verify', () => {
     expect(r.sessions[0]?.problems[0]?.message).toContain('not by the recording key');
   });
 
+  it('detects a single-byte change anywhere (index.json: outside its insignificant whitespace), never throwing (fuzz)', async () => {
+    const dir = await makeSession();
+    const { key } = await testKey();
+    const { readdir } = await import('node:fs/promises');
+    const files = (await readdir(dir)).sort();
+    expect(files).toEqual(['audit.jsonl', 'audit.jsonl.chain', 'channel-0.cast', 'channel-0.cast.chain', 'index.json']);
+    let seed = 11;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    for (let iter = 0; iter < 40; iter++) {
+      const f = join(dir, files[rnd(files.length)] ?? '');
+      const original = await readFile(f);
+      const mutated = Buffer.from(original);
+      let at = rnd(mutated.length);
+      // the signature covers the index's canonical JSON; its pretty-printing whitespace carries no meaning
+      while (f.endsWith('index.json') && (mutated[at] === 0x20 || mutated[at] === 0x0a)) at = rnd(mutated.length);
+      mutated[at] = ((mutated[at] ?? 0) + 1 + rnd(255)) & 0xff;
+      await writeFile(f, mutated);
+      const r = await verify(dir, key);
+      expect(r.ok, `${f} byte ${at}`).toBe(false);
+      await writeFile(f, original);
+    }
+    expect((await verify(dir, key)).ok).toBe(true);
+  });
+
   it('fails an unsigned (unsealed) session', async () => {
     const { dir, cleanup } = await tempDir();
     cleanups.push(cleanup);
