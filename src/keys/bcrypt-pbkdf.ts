@@ -58,23 +58,23 @@ class Blowfish {
   expand(key: Uint32Array, data: Uint32Array | null): void {
     const p = this.p;
     const s = this.s;
-    for (let i = 0; i < 18; i++) p[i] = ((p[i] ?? 0) ^ (key[i & 15] ?? 0)) >>> 0;
+    for (let i = 0; i < 18; i++) p[i] = ((p[i] as number) ^ (key[i & 15] ?? 0)) >>> 0;
     let l = 0;
     let r = 0;
     let d = 0;
     for (let i = 0; i < 18 + 1024; i += 2) {
       if (data !== null) {
-        l ^= data[d & 15] ?? 0;
-        r ^= data[(d + 1) & 15] ?? 0;
+        l ^= data[d & 15] as number;
+        r ^= data[(d + 1) & 15] as number;
         d += 2;
       }
       // 16 Feistel rounds, inlined: this loop is the whole cost of the KDF
-      l ^= p[0] ?? 0;
+      l ^= p[0] as number;
       for (let k = 1; k <= 16; k += 2) {
-        r ^= ((((s[l >>> 24] ?? 0) + (s[256 | ((l >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((l >>> 8) & 0xff)] ?? 0)) + (s[768 | (l & 0xff)] ?? 0)) ^ (p[k] ?? 0);
-        l ^= ((((s[r >>> 24] ?? 0) + (s[256 | ((r >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((r >>> 8) & 0xff)] ?? 0)) + (s[768 | (r & 0xff)] ?? 0)) ^ (p[k + 1] ?? 0);
+        r ^= ((((s[l >>> 24] as number) + (s[256 | ((l >>> 16) & 0xff)] as number)) ^ (s[512 | ((l >>> 8) & 0xff)] as number)) + (s[768 | (l & 0xff)] as number)) ^ (p[k] as number);
+        l ^= ((((s[r >>> 24] as number) + (s[256 | ((r >>> 16) & 0xff)] as number)) ^ (s[512 | ((r >>> 8) & 0xff)] as number)) + (s[768 | (r & 0xff)] as number)) ^ (p[k + 1] as number);
       }
-      const t = (r ^ (p[17] ?? 0)) >>> 0;
+      const t = (r ^ (p[17] as number)) >>> 0;
       r = l >>> 0;
       l = t;
       if (i < 18) {
@@ -91,14 +91,14 @@ class Blowfish {
     const p = this.p;
     const s = this.s;
     for (let i = 0; i < words.length; i += 2) {
-      let l = words[i] ?? 0;
-      let r = words[i + 1] ?? 0;
-      l ^= p[0] ?? 0;
+      let l = words[i] as number;
+      let r = words[i + 1] as number;
+      l ^= p[0] as number;
       for (let k = 1; k <= 16; k += 2) {
-        r ^= ((((s[l >>> 24] ?? 0) + (s[256 | ((l >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((l >>> 8) & 0xff)] ?? 0)) + (s[768 | (l & 0xff)] ?? 0)) ^ (p[k] ?? 0);
-        l ^= ((((s[r >>> 24] ?? 0) + (s[256 | ((r >>> 16) & 0xff)] ?? 0)) ^ (s[512 | ((r >>> 8) & 0xff)] ?? 0)) + (s[768 | (r & 0xff)] ?? 0)) ^ (p[k + 1] ?? 0);
+        r ^= ((((s[l >>> 24] as number) + (s[256 | ((l >>> 16) & 0xff)] as number)) ^ (s[512 | ((l >>> 8) & 0xff)] as number)) + (s[768 | (l & 0xff)] as number)) ^ (p[k] as number);
+        l ^= ((((s[r >>> 24] as number) + (s[256 | ((r >>> 16) & 0xff)] as number)) ^ (s[512 | ((r >>> 8) & 0xff)] as number)) + (s[768 | (r & 0xff)] as number)) ^ (p[k + 1] as number);
       }
-      words[i] = (r ^ (p[17] ?? 0)) >>> 0;
+      words[i] = (r ^ (p[17] as number)) >>> 0;
       words[i + 1] = l >>> 0;
     }
   }
