@@ -3,12 +3,14 @@
  * [--action A]`. The policy directory defaults to the configured one (--policies,
  * GATEHOUSE_POLICIES, the config file, ./policies).
  */
+import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config.js';
 import { formatIssue, type PolicyIssue } from '../policy/errors.js';
 import { allowedActions, evaluate, type Identity, type IdentitySource } from '../policy/evaluate.js';
 import { checkPolicyPath } from '../policy/loader.js';
+import { selectorMatches } from '../policy/targets.js';
 import { ACTIONS, isAction, type Policy, type SourceLocation } from '../policy/types.js';
 import { type CliIo, processIo } from './io.js';
 
@@ -74,7 +76,24 @@ function check(argv: string[], io: CliIo): number {
     `ok: ${shown(dir)}: ${n(policy.files.length, 'file')}, ${n(policy.users.length, 'user')}, ` +
       `${n(policy.targets.length, 'target')}, ${n(policy.rules.length, 'rule')}\n`,
   );
+  for (const w of warnings(policy)) io.stderr.write(`warning: ${w}\n`);
   return 0;
+}
+
+/** Things that are valid policy but will refuse connections until fixed (files not there yet). */
+export function warnings(policy: Policy): string[] {
+  const out: string[] = [];
+  for (const t of policy.targets) {
+    const at = where(t.at);
+    if (t.hostVerification.kind === 'known-hosts' && !existsSync(t.hostVerification.file)) {
+      out.push(`${at}: target ${t.name}: knownHosts file ${shown(t.hostVerification.file)} does not exist; connections to it will be refused`);
+    }
+    if (t.auth.kind === 'key' && !existsSync(t.auth.file)) {
+      out.push(`${at}: target ${t.name}: key file ${shown(t.auth.file)} does not exist`);
+    }
+    if (!policy.rules.some((r) => selectorMatches(r.targets, t))) out.push(`${at}: target ${t.name}: no rule covers it`);
+  }
+  return out;
 }
 
 function explain(argv: string[], io: CliIo): number {

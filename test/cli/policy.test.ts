@@ -28,6 +28,25 @@ describe('gatehouse policy check', () => {
     expect(c.out()).toMatch(/^ok: policies: 1 file, 1 user, 1 target, 1 rule\n$/);
   });
 
+  it('warns about files a valid policy refers to that are missing, and targets no rule covers', async () => {
+    const dir = policyDir({ 'main.yaml': basePolicy() });
+    const c = io();
+    expect(await run(['check', dir], c.io)).toBe(0);
+    expect(c.err()).toContain(`target web2: knownHosts file ${join(dir, 'known_hosts')} does not exist; connections to it will be refused`);
+    expect(c.err()).not.toContain('no rule covers');
+    writeFileSync(join(dir, 'known_hosts'), '');
+    writeFileSync(join(dir, 'main.yaml'), basePolicy().replace('targets: { names: [web1, WEB2] }', 'targets: { names: [web1] }'));
+    const d = io();
+    expect(await run(['check', dir], d.io)).toBe(0);
+    expect(d.err()).not.toContain('does not exist');
+    expect(d.err()).toBe('');
+    const lonely = policyDir({ 'main.yaml': basePolicy().split('rules:')[0] ?? '' });
+    writeFileSync(join(lonely, 'known_hosts'), '');
+    const e = io();
+    expect(await run(['check', lonely], e.io)).toBe(0);
+    expect(e.err()).toContain('target db1: no rule covers it');
+  });
+
   it('prints each error as file:line:col and exits 1', async () => {
     const dir = policyDir({
       'a.yaml': basePolicy(),
