@@ -81,9 +81,6 @@ export async function runClientMatrix(sshd: SshdHandle, combos: readonly Combo[]
   expect(results.every((r) => r.strict === true)).toBe(true);
 }
 
-const userauthNone = (): Uint8Array =>
-  new SshWriter().byte(Msg.USERAUTH_REQUEST).string('root').string('ssh-connection').string('none').finish();
-
 /** An ed25519 user key on the backend, with its authorized_keys line (sshd only rekeys after authentication). */
 export function testUserKey(): { seed: Uint8Array; blob: Uint8Array; authorizedKey: string } {
   const seed = defaultBackend.randomBytes(32);

@@ -1,0 +1,40 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createOpener, createSealer } from '../../../src/transport/ciphers/index.js';
+import { allCombos, keysFor, receive } from './helpers.js';
+
+describe('sealInto: several packets sealed into one buffer', () => {
+  for (const c of allCombos()) {
+    it(c.label, () => {
+      const keys = keysFor(c);
+      const mac = c.mac?.name ?? null;
+      const sealer = createSealer(c.cipher.name, mac, keys);
+      const payloads = Array.from({ length: 12 }, (_, i) => new Uint8Array(randomBytes(i === 0 ? 0 : randomInt(0, 5000))));
+      const lead = randomInt(0, 9);
+      const total = lead + payloads.reduce((n, p) => n + sealer.sealedLength(p.length), 0);
+      const batch = new Uint8Array(total + 3).fill(0xee);
+      let offset = lead;
+      payloads.forEach((p, seq) => {
+        const n = sealer.sealInto(seq, p, batch, offset);
+        expect(n).toBe(sealer.sealedLength(p.length));
+        offset += n;
+      });
+      // nothing written outside the packets
+      expect(batch.subarray(0, lead).every((b) => b === 0xee)).toBe(true);
+      expect(batch.subarray(total).every((b) => b === 0xee)).toBe(true);
+      const opener = createOpener(c.cipher.name, mac, keys);
+      let at = lead;
+      payloads.forEach((p, seq) => {
+        const rest = batch.subarray(at, total);
+        const len = 4 + opener.packetLength(seq, rest.subarray(0, opener.headerLength)) + opener.trailerLength;
+        expect(Buffer.from(opener.open(seq, rest.subarray(0, len)))).toEqual(Buffer.from(p));
+        at += len;
+      });
+      expect(at).toBe(total);
+      // seal() and sealInto() interleave on one stream (CTR and GCM state carries across)
+      const next = sealer.seal(payloads.length, new Uint8Array([1, 2, 3]));
+      expect(next.length).toBe(sealer.sealedLength(3));
+      expect(Array.from(receive(opener, payloads.length, next))).toEqual([1, 2, 3]);
+    });
+  }
+});
