@@ -327,7 +327,7 @@ export class AuthServer {
         this.steps.push(step);
         this.kbd = null;
         this.allowed = [...answer.methods];
-        this.send({ type: 'userauth-failure', methods: this.allowed, partialSuccess: true });
+        this.send({ type: 'userauth-failure', methods: this.listedMethods(), partialSuccess: true });
         events.push({ type: 'partial', user: p.user, step, methods: this.allowed });
         return;
       case 'reject':
@@ -381,6 +381,11 @@ export class AuthServer {
     }
   }
 
+  /** The methods a FAILURE names: "none" is never listed (RFC 4252 §5.2). */
+  private listedMethods(): AuthMethodName[] {
+    return this.allowed.filter((m) => m !== 'none');
+  }
+
   private fail(user: string, method: string, reason: string, counted: boolean, events: AuthServerEvent[]): void {
     if (counted) this.failures += 1;
     events.push({ type: 'failure', user, method, reason, attempts: this.failures });
@@ -388,6 +393,6 @@ export class AuthServer {
       events.push(this.close(DisconnectReason.NO_MORE_AUTH_METHODS_AVAILABLE, 'too many authentication failures'));
       return;
     }
-    this.send({ type: 'userauth-failure', methods: this.allowed, partialSuccess: false });
+    this.send({ type: 'userauth-failure', methods: this.listedMethods(), partialSuccess: false });
   }
 }

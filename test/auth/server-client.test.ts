@@ -468,3 +468,10 @@ describe('server machine fuzz', () => {
     }
   });
 });
+
+describe('method lists', () => {
+  it('never lists "none" in USERAUTH_FAILURE (RFC 4252 §5.2)', () => {
+    const p = new AuthPair({ methods: ['none', 'keyboard-interactive'] }, { credentials: [] }, () => reject).start();
+    expect(p.clientEventsOf('methods')[0]?.methods).toEqual(['keyboard-interactive']);
+  });
+});
