@@ -5,7 +5,6 @@
  * then offers the connection protocol: channels, global requests, and incoming channel opens
  * (forwarded-tcpip, auth-agent) decided by hooks.
  */
-import type { Socket } from 'node:net';
 import type { AuthClientEvent, ClientCredential, KbdPrompt } from '../auth/index.js';
 import { AuthClient, serverAuthExtensionsFromExtInfo } from '../auth/index.js';
 import { type ChannelOpen, ChannelOpenFailure, type ChannelOpenFailureCode } from '../connection/channel-opens.js';
@@ -15,6 +14,7 @@ import { defaultSignatureVerifier } from '../keys/signature.js';
 import type { TransportOptions } from '../transport/transport-types.js';
 import { DisconnectReason } from '../wire/index.js';
 import type { SshChannel } from './channel-stream.js';
+import type { ByteStream } from './socket-edge.js';
 import { ConnectionCore, type CoreOptions } from './connection-core.js';
 import type { CloseInfo } from './errors.js';
 
@@ -93,7 +93,7 @@ export class ClientConnection extends ConnectionCore {
   private hostKeyFailure: string | undefined;
 
   constructor(
-    socket: Socket,
+    socket: ByteStream,
     private readonly options: ClientConnectionOptions,
   ) {
     super(socket, { verifySignature: defaultSignatureVerifier, ...(options.transport ?? {}), role: 'client' }, options);

@@ -11,7 +11,6 @@
  * ended, every channel closed with the error, then one 'close' event with the reason.
  */
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import { routeMessage, type AuthPhase } from '../auth/dispatch.js';
 import type { ChannelOpen, ChannelOpenFailureCode } from '../connection/channel-opens.js';
 import type { ChannelRequest } from '../connection/channel-requests.js';
@@ -23,7 +22,7 @@ import type { NegotiatedAlgorithms, TransportEvent, TransportOptions } from '../
 import { DisconnectReason, disconnectReasonOf } from '../wire/index.js';
 import { type ChannelPort, SshChannel } from './channel-stream.js';
 import { ChannelOpenError, type CloseInfo, SshConnectionClosedError } from './errors.js';
-import { SocketEdge } from './socket-edge.js';
+import { type ByteStream, SocketEdge } from './socket-edge.js';
 
 /** Timers and limits every connection has. */
 export interface CoreOptions {
@@ -74,7 +73,7 @@ export abstract class ConnectionCore extends EventEmitter {
   private inputPaused = false;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: ByteStream,
     transportOptions: TransportOptions,
     protected readonly coreOptions: CoreOptions,
   ) {

@@ -3,7 +3,6 @@
  * async hooks, then hands channel opens, channel requests and global requests to them.
  * Every refusal is also emitted as a 'denied' event with its reason, for the logs.
  */
-import type { Socket } from 'node:net';
 import type { AuthAnswer, AuthCheck, AuthMethodName, AuthResult, AuthServerEvent } from '../auth/auth-types.js';
 import { AuthServer } from '../auth/server.js';
 import { type ChannelOpen, ChannelOpenFailure, type ChannelOpenFailureCode } from '../connection/channel-opens.js';
@@ -13,6 +12,7 @@ import type { HostKeySigner, SignatureVerifier } from '../transport/host-key.js'
 import type { TransportOptions } from '../transport/transport-types.js';
 import { DisconnectReason } from '../wire/index.js';
 import type { SshChannel } from './channel-stream.js';
+import type { ByteStream } from './socket-edge.js';
 import { ConnectionCore, type CoreOptions } from './connection-core.js';
 import type { CloseInfo } from './errors.js';
 
@@ -72,7 +72,7 @@ export class ServerConnection extends ConnectionCore {
   private readonly startedAt = Date.now();
 
   constructor(
-    socket: Socket,
+    socket: ByteStream,
     private readonly options: ServerConnectionOptions,
   ) {
     super(socket, { ...(options.transport ?? {}), role: 'server', hostKeys: options.hostKeys }, options);

@@ -8,7 +8,17 @@
  *  - socket backpressure is visible (`canWrite`) so channel streams stop producing while the
  *    kernel buffer is full, and `onDrain` tells them when to go on.
  */
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/**
+ * What a connection runs over: a TCP socket, or any byte stream — the gateway runs an inner SSH
+ * server over an SSH channel for ProxyJump. Socket-only knobs are optional.
+ */
+export type ByteStream = Duplex & {
+  setNoDelay?: (noDelay?: boolean) => unknown;
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+};
 
 export interface SocketEdgeEvents {
   /** Bytes read from the socket. */
@@ -30,10 +40,10 @@ export class SocketEdge {
   bytesIn = 0;
 
   constructor(
-    readonly socket: Socket,
+    readonly socket: ByteStream,
     private readonly events: SocketEdgeEvents,
   ) {
-    socket.setNoDelay(true);
+    socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => {
       this.bytesIn += chunk.length;
       this.events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
