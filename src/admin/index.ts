@@ -1,4 +1,5 @@
 export { HttpError, readJsonBody, sendJson, sendText } from './http.js';
+export { registerPolicyRoutes } from './policy-routes.js';
 export {
   type AdminRoute,
   AdminServer,

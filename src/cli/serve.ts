@@ -4,6 +4,7 @@
  * (src/gateway/start.ts → startGateway). Runs until SIGINT or SIGTERM.
  */
 import type { DestinationStream } from 'pino';
+import { registerPolicyRoutes } from '../admin/policy-routes.js';
 import { AdminServer } from '../admin/server.js';
 import { loadOrCreateAdminToken } from '../admin/token.js';
 import { configHelp, type GatehouseConfig, loadConfig } from '../config.js';
@@ -52,6 +53,7 @@ export async function startServe(config: GatehouseConfig, options: ServeOptions 
     health: () => ({ policyVersion: policy.current.version }),
     onError: (err, req) => logger.error({ err, path: req.url }, 'admin route failed'),
   });
+  registerPolicyRoutes(admin, policy);
   try {
     await admin.listen(config.admin.host, config.admin.port);
   } catch (e) {
