@@ -2,7 +2,7 @@
  * The openssh-key-v1 private key format (OpenSSH PROTOCOL.key): read and write, unencrypted or
  * encrypted with bcrypt_pbkdf + aes256-ctr (also aes128/192-ctr on read), as ssh-keygen does.
  */
-import { ctr } from '@noble/ciphers/aes.js';
+import { ctr, gcm } from '@noble/ciphers/aes.js';
 import { defaultBackend } from '../crypto/index.js';
 import { SshReader, SshWriter } from '../wire/index.js';
 import { DEFAULT_MAX_BCRYPT_ROUNDS, bcryptPbkdf } from './bcrypt-pbkdf.js';
@@ -15,10 +15,12 @@ import { MAX_KEY_BLOB } from './public-key.js';
 const MAGIC = new TextEncoder().encode('openssh-key-v1\0');
 export const OPENSSH_PEM_LABEL = 'OPENSSH PRIVATE KEY';
 
-const CIPHERS: Readonly<Record<string, { keyLen: number; ivLen: number }>> = {
-  'aes128-ctr': { keyLen: 16, ivLen: 16 },
-  'aes192-ctr': { keyLen: 24, ivLen: 16 },
-  'aes256-ctr': { keyLen: 32, ivLen: 16 },
+const CIPHERS: Readonly<Record<string, { keyLen: number; ivLen: number; tagLen: number }>> = {
+  'aes128-ctr': { keyLen: 16, ivLen: 16, tagLen: 0 },
+  'aes192-ctr': { keyLen: 24, ivLen: 16, tagLen: 0 },
+  'aes256-ctr': { keyLen: 32, ivLen: 16, tagLen: 0 },
+  // ssh-keygen -Z aes256-gcm@openssh.com: 12-byte nonce, no AAD, the tag follows the section string
+  'aes256-gcm@openssh.com': { keyLen: 32, ivLen: 12, tagLen: 16 },
 };
 
 export interface ParseKeyOptions {
@@ -101,7 +103,8 @@ export function parseOpenSshKeyBytes(data: Uint8Array, passphrase?: string, opts
     if (count !== 1) throw new KeyFormatError(`key file holds ${count} keys; exactly one is supported`);
     const publicBlob = r.bytes(MAX_KEY_BLOB);
     let section = r.bytes(64 * 1024);
-    if (!r.done) throw new KeyFormatError(`trailing data after the private section (cipher ${cipherName} is not supported)`);
+    const tag = r.raw(CIPHERS[cipherName]?.tagLen ?? 0);
+    r.expectEnd('openssh-key-v1 key');
 
     let blockSize = 8;
     const encrypted = cipherName !== 'none';
@@ -119,7 +122,19 @@ export function parseOpenSshKeyBytes(data: Uint8Array, passphrase?: string, opts
       blockSize = 16;
       if (section.length % blockSize !== 0) throw new KeyFormatError('encrypted section is not a whole number of blocks');
       const km = bcryptPbkdf(new TextEncoder().encode(passphrase), salt, rounds, cipher.keyLen + cipher.ivLen, opts.maxKdfRounds ?? DEFAULT_MAX_BCRYPT_ROUNDS);
-      section = ctr(km.subarray(0, cipher.keyLen), km.subarray(cipher.keyLen)).decrypt(section);
+      const key = km.subarray(0, cipher.keyLen);
+      const iv = km.subarray(cipher.keyLen);
+      if (cipher.tagLen === 0) section = ctr(key, iv).decrypt(section);
+      else {
+        const sealed = new Uint8Array(section.length + tag.length);
+        sealed.set(section);
+        sealed.set(tag, section.length);
+        try {
+          section = gcm(key, iv).decrypt(sealed);
+        } catch {
+          throw new KeyPassphraseError('wrong passphrase (authentication tag mismatch)');
+        }
+      }
     }
     if (section.length % blockSize !== 0) throw new KeyFormatError('private section is not padded to the block size');
     const pr = new SshReader(section);

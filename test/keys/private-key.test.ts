@@ -97,3 +97,17 @@ describe.skipIf(req.skip)(`private keys and ssh-keygen${req.reason}`, () => {
     expect(parsePublicKeyLine(readFileSync(p, 'utf8')).comment).toBe('fp');
   });
 });
+
+describe.skipIf(req.skip)(`aes256-gcm@openssh.com private keys${req.reason}`, () => {
+  const dir = makeTempDir();
+  afterAll(() => removeTempDir(dir));
+  it('reads a key ssh-keygen -Z aes256-gcm@openssh.com encrypted; a wrong passphrase fails the tag', async () => {
+    const p = join(dir, 'gcm');
+    const g = await run('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', 'gcm pass', '-Z', 'aes256-gcm@openssh.com', '-f', p]);
+    expect(g.code, g.stderr).toBe(0);
+    const text = readFileSync(p, 'utf8');
+    const k = parsePrivateKey(text, 'gcm pass');
+    expect(formatPublicKeyLine(k.publicKeyBlob)).toBe(keyLineOnly(readFileSync(`${p}.pub`, 'utf8')));
+    expect(() => parsePrivateKey(text, 'wrong')).toThrow(KeyPassphraseError);
+  });
+});
