@@ -20,7 +20,7 @@ async function audit(options: TransportOptions): Promise<{ flagged: string[]; ou
   const l = await listenTransport(() => options);
   try {
     const r = await run(sshAudit, ['-l', 'warn', '-p', String(l.port), '127.0.0.1'], { timeoutMs: 30_000 });
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping ANSI colour codes
+    // strip ANSI colour codes
     const output = r.stdout.replace(/\x1b\[[0-9;]*m/g, '');
     const flagged = output
       .split('\n')
