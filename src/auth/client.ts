@@ -38,6 +38,8 @@ type Attempt =
       readonly id: AuthClientRequestId;
       readonly cred: PublickeyCredential;
       readonly algorithm: string;
+      /** Fixed when the data to sign was made, so a late EXT_INFO cannot split request and signature. */
+      readonly hostbound: boolean;
     }
   | { readonly kind: 'publickey-signed' }
   | { readonly kind: 'password' }
@@ -173,7 +175,7 @@ export class AuthClient {
       return events;
     }
     this.attempt = { kind: 'publickey-signed' };
-    this.request(this.publickeyRequest(a.cred, a.algorithm, signature));
+    this.request(this.publickeyRequest(a.cred, a.algorithm, signature, a.hostbound));
     return events;
   }
 
@@ -229,8 +231,13 @@ export class AuthClient {
     return this.ext.publickeyHostbound === true;
   }
 
-  private publickeyRequest(cred: PublickeyCredential, algorithm: string, signature: Uint8Array | undefined): AuthMethodRequest {
-    if (this.hostbound) {
+  private publickeyRequest(
+    cred: PublickeyCredential,
+    algorithm: string,
+    signature: Uint8Array | undefined,
+    hostbound = this.hostbound,
+  ): AuthMethodRequest {
+    if (hostbound) {
       return {
         method: HOSTBOUND_METHOD,
         algorithm,
@@ -244,14 +251,15 @@ export class AuthClient {
 
   private askSignature(cred: PublickeyCredential, algorithm: string, events: AuthClientEvent[]): void {
     const id = this.nextId++ as AuthClientRequestId;
-    this.attempt = { kind: 'publickey-sign', id, cred, algorithm };
+    const hostbound = this.hostbound;
+    this.attempt = { kind: 'publickey-sign', id, cred, algorithm, hostbound };
     const data = publickeySignedData({
       sessionId: this.opts.sessionId,
       user: this.opts.user,
       service: SERVICE,
       algorithm,
       publicKey: cred.publicKeyBlob,
-      hostKey: this.hostbound ? this.opts.hostKeyBlob : undefined,
+      hostKey: hostbound ? this.opts.hostKeyBlob : undefined,
     });
     events.push({ type: 'sign', id, algorithm, publicKeyBlob: cred.publicKeyBlob, data });
   }

@@ -475,3 +475,24 @@ describe('method lists', () => {
     expect(p.clientEventsOf('methods')[0]?.methods).toEqual(['keyboard-interactive']);
   });
 });
+
+describe('late EXT_INFO', () => {
+  it('a hostbound announcement between the sign event and the signature does not split request and signature', () => {
+    const key = ed25519Key();
+    const pending: { id: Parameters<AuthPair['client']['signed']>[0]; data: Uint8Array }[] = [];
+    const p = new AuthPair({}, { credentials: [pk(key)] }, () => accept);
+    // hold signatures like a slow agent would
+    const realOnClient = p.onClient.bind(p);
+    p.onClient = (events) => {
+      for (const e of events) if (e.type === 'sign') pending.push({ id: e.id, data: e.data });
+      realOnClient(events.filter((e) => e.type !== 'sign'));
+    };
+    p.start();
+    const s = pending[0];
+    if (s === undefined) throw new Error('no sign event');
+    p.client.setServerExtensions({ publickeyHostbound: true });
+    p.onClient(p.client.signed(s.id, key.sign(s.data)));
+    p.pump();
+    expect(p.server.result).toBeDefined();
+  });
+});
