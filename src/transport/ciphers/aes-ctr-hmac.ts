@@ -11,7 +11,8 @@
  * giving one contiguous plaintext buffer.
  */
 import type { AesCtrStream, HmacKey, SymmetricBackend } from '../../crypto/symmetric.js';
-import type { DirectionKeys, PacketOpener, PacketSealer } from '../packet-protection.js';
+import type { DirectionKeys, PacketOpener } from '../packet-protection.js';
+import type { BatchSealer } from './batch-sealer.js';
 import {
   OpenerOrderError,
   checkPacketLength,
@@ -40,7 +41,7 @@ function macFor(spec: MacSpec, keys: DirectionKeys, backend: SymmetricBackend): 
   return backend.hmac(spec.hash, keys.macKey.subarray(0, spec.keyLength));
 }
 
-export class AesCtrSealer implements PacketSealer {
+export class AesCtrSealer implements BatchSealer {
   readonly cipherName: string;
   readonly macName: string;
   private readonly stream: AesCtrStream;
@@ -58,20 +59,30 @@ export class AesCtrSealer implements PacketSealer {
     this.etm = macSpec.etm;
   }
 
+  sealedLength(payloadLength: number): number {
+    return 5 + payloadLength + paddingFor(payloadLength, BLOCK, !this.etm) + this.macLength;
+  }
+
   seal(seq: number, payload: Uint8Array): Uint8Array {
+    const out = Buffer.allocUnsafe(this.sealedLength(payload.length));
+    this.sealInto(seq, payload, out, 0);
+    return out;
+  }
+
+  sealInto(seq: number, payload: Uint8Array, out: Uint8Array, offset: number): number {
     const pad = paddingFor(payload.length, BLOCK, !this.etm);
     const len = 1 + payload.length + pad;
-    const out = Buffer.allocUnsafe(4 + len + this.macLength);
-    writePlainPacket(out, 0, payload, pad);
+    const o = offset;
+    writePlainPacket(out, o, payload, pad);
     const s = seqBytes(seq, this.seq);
     if (this.etm) {
-      out.set(this.stream.update(out.subarray(4, 4 + len)), 4);
-      out.set(this.mac.mac(s, out.subarray(0, 4 + len)), 4 + len);
+      out.set(this.stream.update(out.subarray(o + 4, o + 4 + len)), o + 4);
+      out.set(this.mac.mac(s, out.subarray(o, o + 4 + len)), o + 4 + len);
     } else {
-      out.set(this.mac.mac(s, out.subarray(0, 4 + len)), 4 + len);
-      out.set(this.stream.update(out.subarray(0, 4 + len)), 0);
+      out.set(this.mac.mac(s, out.subarray(o, o + 4 + len)), o + 4 + len);
+      out.set(this.stream.update(out.subarray(o, o + 4 + len)), o);
     }
-    return out;
+    return 4 + len + this.macLength;
   }
 }
 

@@ -6,7 +6,8 @@
  * excluding the length field.
  */
 import type { AesGcmKey, SymmetricBackend } from '../../crypto/symmetric.js';
-import type { DirectionKeys, PacketOpener, PacketSealer } from '../packet-protection.js';
+import type { DirectionKeys, PacketOpener } from '../packet-protection.js';
+import type { BatchSealer } from './batch-sealer.js';
 import {
   OpenerOrderError,
   checkPacketLength,
@@ -44,7 +45,7 @@ class GcmState {
   }
 }
 
-export class AesGcmSealer implements PacketSealer {
+export class AesGcmSealer implements BatchSealer {
   readonly cipherName: string;
   readonly macName = null;
   private readonly s: GcmState;
@@ -54,14 +55,24 @@ export class AesGcmSealer implements PacketSealer {
     this.s = new GcmState(spec, keys, backend);
   }
 
-  seal(_seq: number, payload: Uint8Array): Uint8Array {
+  sealedLength(payloadLength: number): number {
+    return 5 + payloadLength + paddingFor(payloadLength, BLOCK, false) + TAG;
+  }
+
+  seal(seq: number, payload: Uint8Array): Uint8Array {
+    const out = Buffer.allocUnsafe(this.sealedLength(payload.length));
+    this.sealInto(seq, payload, out, 0);
+    return out;
+  }
+
+  sealInto(_seq: number, payload: Uint8Array, out: Uint8Array, offset: number): number {
     const pad = paddingFor(payload.length, BLOCK, false);
     const len = 1 + payload.length + pad;
-    const out = Buffer.allocUnsafe(4 + len + TAG);
-    writePlainPacket(out, 0, payload, pad);
-    this.s.key.sealInto(this.s.iv, out.subarray(0, 4), out.subarray(4, 4 + len), out, 4);
+    writePlainPacket(out, offset, payload, pad);
+    const aad = out.subarray(offset, offset + 4);
+    this.s.key.sealInto(this.s.iv, aad, out.subarray(offset + 4, offset + 4 + len), out, offset + 4);
     this.s.nextIv();
-    return out;
+    return 4 + len + TAG;
   }
 }
 

@@ -9,7 +9,8 @@
  * The ChaCha20 and Poly1305 primitives come from a SymmetricBackend (crypto/symmetric.ts).
  */
 import type { ChaChaKey, SymmetricBackend } from '../../crypto/symmetric.js';
-import type { DirectionKeys, PacketOpener, PacketSealer } from '../packet-protection.js';
+import type { DirectionKeys, PacketOpener } from '../packet-protection.js';
+import type { BatchSealer } from './batch-sealer.js';
 import {
   OpenerOrderError,
   checkPacketLength,
@@ -42,7 +43,7 @@ class ChachaKeys {
   }
 }
 
-export class ChachaPolySealer implements PacketSealer {
+export class ChachaPolySealer implements BatchSealer {
   readonly cipherName = CHACHA_NAME;
   readonly macName = null;
   private readonly k: ChachaKeys;
@@ -51,16 +52,25 @@ export class ChachaPolySealer implements PacketSealer {
     this.k = new ChachaKeys(keys, backend);
   }
 
+  sealedLength(payloadLength: number): number {
+    return 5 + payloadLength + paddingFor(payloadLength, BLOCK, false) + TAG;
+  }
+
   seal(seq: number, payload: Uint8Array): Uint8Array {
+    const out = Buffer.allocUnsafe(this.sealedLength(payload.length));
+    this.sealInto(seq, payload, out, 0);
+    return out;
+  }
+
+  sealInto(seq: number, payload: Uint8Array, out: Uint8Array, offset: number): number {
     const pad = paddingFor(payload.length, BLOCK, false);
     const len = 1 + payload.length + pad;
-    const out = Buffer.allocUnsafe(4 + len + TAG);
-    writePlainPacket(out, 0, payload, pad);
+    writePlainPacket(out, offset, payload, pad);
     const stream = this.k.main.packetStream(seq);
-    out.set(stream.xor(out.subarray(4, 4 + len)), 4);
-    out.set(this.k.header.lengthXor(seq, out.subarray(0, 4)), 0);
-    out.set(this.k.backend.poly1305(stream.polyKey, out.subarray(0, 4 + len)), 4 + len);
-    return out;
+    out.set(stream.xor(out.subarray(offset + 4, offset + 4 + len)), offset + 4);
+    out.set(this.k.header.lengthXor(seq, out.subarray(offset, offset + 4)), offset);
+    out.set(this.k.backend.poly1305(stream.polyKey, out.subarray(offset, offset + 4 + len)), offset + 4 + len);
+    return 4 + len + TAG;
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import { defaultSymmetric } from '../../crypto/index.js';
 import type { SymmetricBackend } from '../../crypto/symmetric.js';
-import type { DirectionKeys, PacketOpener, PacketSealer } from '../packet-protection.js';
+import type { DirectionKeys, PacketOpener } from '../packet-protection.js';
+import type { BatchSealer } from './batch-sealer.js';
 import { AesCtrOpener, AesCtrSealer } from './aes-ctr-hmac.js';
 import { AesGcmOpener, AesGcmSealer } from './aes-gcm.js';
 import { ChachaPolyOpener, ChachaPolySealer } from './chacha20-poly1305.js';
@@ -13,6 +14,7 @@ import { NoneOpener, NoneSealer } from './none-cipher.js';
 import { type CipherSpec, type MacSpec, findCipher, findMac } from './registry.js';
 
 export * from './registry.js';
+export type { BatchSealer } from './batch-sealer.js';
 export { OpenerOrderError } from './packet-layout.js';
 
 export class UnknownAlgorithmError extends Error {
@@ -40,7 +42,7 @@ export function createSealer(
   mac: string | null,
   keys: DirectionKeys,
   backend: SymmetricBackend = defaultSymmetric,
-): PacketSealer {
+): BatchSealer {
   const { spec, macSpec } = lookup(cipher, mac);
   switch (spec.kind) {
     case 'none':

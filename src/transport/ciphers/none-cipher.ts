@@ -2,20 +2,30 @@
  * The initial "none" protection (RFC 4253 §6: before the first NEWKEYS there is no cipher and
  * no MAC; block size 8, the length counts toward alignment).
  */
-import type { PacketOpener, PacketSealer } from '../packet-protection.js';
+import type { PacketOpener } from '../packet-protection.js';
+import type { BatchSealer } from './batch-sealer.js';
 import { OpenerOrderError, checkPacketLength, paddingFor, payloadOf, readU32, writePlainPacket, wrongPacketSize } from './packet-layout.js';
 
 const BLOCK = 8;
 
-export class NoneSealer implements PacketSealer {
+export class NoneSealer implements BatchSealer {
   readonly cipherName = 'none';
   readonly macName = null;
 
-  seal(_seq: number, payload: Uint8Array): Uint8Array {
-    const pad = paddingFor(payload.length, BLOCK, true);
-    const out = new Uint8Array(5 + payload.length + pad);
-    writePlainPacket(out, 0, payload, pad);
+  sealedLength(payloadLength: number): number {
+    return 5 + payloadLength + paddingFor(payloadLength, BLOCK, true);
+  }
+
+  seal(seq: number, payload: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.sealedLength(payload.length));
+    this.sealInto(seq, payload, out, 0);
     return out;
+  }
+
+  sealInto(_seq: number, payload: Uint8Array, out: Uint8Array, offset: number): number {
+    const pad = paddingFor(payload.length, BLOCK, true);
+    writePlainPacket(out, offset, payload, pad);
+    return 5 + payload.length + pad;
   }
 }
 
