@@ -54,7 +54,8 @@ export async function runVerify(argv: readonly string[], io: VerifyIo = { stdout
     if (report.sessions.length === 0) io.stdout.write(`no sessions found under ${path}\n`);
     for (const s of report.sessions) {
       const lines = s.files.map((f) => `${f.file} (${f.lines} lines)`).join(', ');
-      if (s.problems.length === 0) io.stdout.write(`OK ${s.sessionId}: signed by ${key.keyId}; ${lines}\n`);
+      const note = s.state === 'interrupted' ? ' (gateway stopped mid-session; sealed at recovery)' : '';
+      if (s.problems.length === 0) io.stdout.write(`OK ${s.sessionId}: signed by ${key.keyId}${note}; ${lines}\n`);
       else {
         io.stdout.write(`FAILED ${s.sessionId} (${s.dir}):\n`);
         for (const p of s.problems) io.stdout.write(`  ${p.kind}: ${p.message}\n`);

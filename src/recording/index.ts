@@ -9,6 +9,7 @@ export * from './line-chain.js';
 export * from './live.js';
 export * from './player.js';
 export * from './recording-key.js';
+export * from './recovery.js';
 export * from './retention.js';
 export * from './session-index.js';
 export * from './session-recorder.js';

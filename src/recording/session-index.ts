@@ -71,7 +71,8 @@ export interface IndexSignature {
 export interface SessionIndex {
   readonly format: typeof INDEX_FORMAT;
   readonly sessionId: string;
-  readonly state: 'open' | 'closed';
+  /** open: live or crashed; closed: ended and signed; interrupted: sealed after a crash by recovery. */
+  readonly state: 'open' | 'closed' | 'interrupted';
   readonly who: SessionWho;
   readonly target: SessionTarget;
   readonly start: string;
@@ -82,6 +83,8 @@ export interface SessionIndex {
   readonly forwards: readonly ForwardEntry[];
   readonly audit?: FileSeal;
   readonly failures: readonly { kind: string; file: string; code?: string; message: string; lostLines: number; lostBytes: number }[];
+  /** Set when the session was sealed by recovery after the gateway stopped mid-session. */
+  readonly recovery?: { readonly at: string; readonly truncated: readonly { readonly file: string; readonly bytes: number }[] };
   readonly signature?: IndexSignature;
 }
 

@@ -41,6 +41,8 @@ export interface SessionVerifyResult {
   readonly dir: string;
   readonly sessionId: string;
   readonly sealed: boolean;
+  /** The index state: `interrupted` sessions were sealed by recovery after a crash. */
+  readonly state?: SessionIndex['state'];
   readonly files: readonly { file: string; lines: number }[];
   readonly problems: readonly VerifyProblem[];
 }
@@ -196,7 +198,7 @@ export async function verifySessionDir(dir: string, key: RecordingVerifyKey): Pr
     files.push({ file, lines: r.lines });
     problems.push(...r.problems);
   }
-  return { dir, sessionId, sealed, files, problems };
+  return { dir, sessionId, sealed, ...(index ? { state: index.state } : {}), files, problems };
 }
 
 /** Verifies a session directory, an index.json or recording file in one, or a whole recordings tree. */

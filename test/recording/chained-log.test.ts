@@ -253,5 +253,25 @@ for (;;) {
     const kinds = report.sessions[0]?.problems.map((p) => p.kind) ?? [];
     expect(kinds).toContain('unsealed');
     expect(kinds.every((k) => k === 'unsealed' || k === 'unchained' || k === 'truncated')).toBe(true);
+
+    // Recovery at the next start seals what is on disk; from then on changes are detected.
+    const { sealInterruptedSessions } = await import('../../src/recording/recovery.js');
+    const { key } = await testKey();
+    const raw = await readFile(join(dir ?? '', 'channel-0.cast'));
+    const tailBytes = raw.length - (raw.lastIndexOf(0x0a) + 1);
+    const rec = await sealInterruptedSessions(root, key);
+    expect(rec).toEqual({ sealed: [dir], failed: [] });
+    const after = await verify(dir ?? '', key);
+    expect(after.sessions[0]?.problems).toEqual([]);
+    expect(after.sessions[0]?.state).toBe('interrupted');
+    const index = JSON.parse(await readFile(join(dir ?? '', 'index.json'), 'utf8')) as import('../../src/recording/session-index.js').SessionIndex;
+    expect(index.channels[0]?.recording?.lines).toBe(cast.events.length + 1);
+    expect(index.recovery?.truncated.find((t) => t.file === 'channel-0.cast')?.bytes ?? 0).toBe(tailBytes);
+    expect((await sealInterruptedSessions(root, key)).sealed).toEqual([]); // idempotent
+    const castPath = join(dir ?? '', 'channel-0.cast');
+    const lines = (await readFile(castPath, 'utf8')).split('\n');
+    lines[5] = (lines[5] ?? '').replace('output line', 'OUTPUT LINE');
+    await writeFile(castPath, lines.join('\n'));
+    expect((await verify(dir ?? '', key)).sessions[0]?.problems[0]).toMatchObject({ kind: 'changed', line: 6 });
   });
 });
