@@ -54,7 +54,9 @@ process.exit(code);
     );
   }, 60_000);
   afterAll(async () => {
+    const path = spawnSync('tmux', ['-L', socket, 'display-message', '-p', '#{socket_path}'], { encoding: 'utf8' }).stdout.trim();
     spawnSync('tmux', ['-L', socket, 'kill-server']);
+    if (path.includes(socket)) await rm(path, { force: true });
     await rm(build, { recursive: true, force: true });
     await work.cleanup();
   });
