@@ -5,7 +5,7 @@
  * key, and exec with output, exit-status, EOF and CLOSE through a small window.
  */
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AuthClient,
@@ -67,7 +67,9 @@ class TestClient {
     this.socket = connect({ host: '127.0.0.1', port });
     this.transport = new Transport(
       {
-        write: (b) => this.socket.write(b),
+        write: (b) => {
+          if (!this.socket.destroyed) this.socket.write(b);
+        },
         event: (e) => {
           switch (e.type) {
             case 'host-key':
@@ -113,6 +115,9 @@ class TestClient {
         this.socket.destroy();
       }
       this.wake();
+    });
+    this.socket.on('error', (err) => {
+      this.ended ??= String(err);
     });
     this.socket.on('close', () => {
       this.ended ??= 'socket closed';
@@ -284,6 +289,54 @@ for (const { version, skip } of versions) {
         expect((await c.authenticated()).type).toBe('success');
       } finally {
         c.close();
+      }
+    });
+
+    it('tcpip-forward with port 0 gets the bound port; forwarded-tcpip and direct-tcpip carry data; keepalive gets a reply', async () => {
+      const echo: Server = createServer((s) => {
+        s.on('error', () => {});
+        s.pipe(s);
+      });
+      await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+      const echoPort = (echo.address() as { port: number }).port;
+      const c = new TestClient(sshd.port, [{ type: 'publickey', publicKeyBlob: ed.blob, algorithms: ['ssh-ed25519'] }], ed25519Signer(ed));
+      try {
+        expect((await c.authenticated()).type).toBe('success');
+        const conn = c.conn;
+        if (conn === undefined) throw new Error('no connection machine');
+        conn.sendGlobalRequest({ type: 'keepalive@openssh.com' }, true);
+        conn.sendGlobalRequest({ type: 'tcpip-forward', address: '127.0.0.1', port: 0 }, true);
+        const replies = await c.until('global replies', () => {
+          const r = c.connEvents.filter((e) => e.type === 'global-reply');
+          return r.length === 2 ? r : undefined;
+        });
+        expect(replies.map((r) => (r.type === 'global-reply' ? r.request.type : ''))).toEqual(['keepalive@openssh.com', 'tcpip-forward']);
+        const fwd = replies[1];
+        if (fwd?.type !== 'global-reply' || fwd.boundPort === undefined) throw new Error('no bound port');
+        expect(fwd.ok).toBe(true);
+        // a connection to the bound port comes back to us as forwarded-tcpip
+        const outside = connect({ host: '127.0.0.1', port: fwd.boundPort });
+        outside.on('error', () => {});
+        outside.write('ping');
+        const open = await c.until('forwarded-tcpip', () => c.connEvents.find((e) => e.type === 'open-request'));
+        if (open.type !== 'open-request') throw new Error('unreachable');
+        expect(open.open).toMatchObject({ type: 'forwarded-tcpip', connectedHost: '127.0.0.1', connectedPort: fwd.boundPort, originHost: '127.0.0.1' });
+        conn.acceptChannel(open.channel);
+        const data = await c.until('forwarded data', () => c.connEvents.find((e) => e.type === 'data' && e.channel === open.channel));
+        if (data.type !== 'data') throw new Error('unreachable');
+        expect(new TextDecoder().decode(data.data)).toBe('ping');
+        conn.consumed(open.channel, data.data.length);
+        outside.destroy();
+        // direct-tcpip through sshd to a local echo server
+        const ch = conn.openChannel({ type: 'direct-tcpip', host: '127.0.0.1', port: echoPort, originHost: '127.0.0.1', originPort: 1 });
+        await c.until('direct-tcpip open', () => c.connEvents.find((e) => e.type === 'open-confirmed' && e.channel === ch));
+        expect(conn.send(ch, new TextEncoder().encode('echo me'))).toBe(7);
+        const back = await c.until('echo', () => c.connEvents.find((e) => e.type === 'data' && e.channel === ch));
+        if (back.type !== 'data') throw new Error('unreachable');
+        expect(new TextDecoder().decode(back.data)).toBe('echo me');
+      } finally {
+        c.close();
+        echo.close();
       }
     });
 
