@@ -9,7 +9,7 @@ import { decodeBase64, encodeBase64 } from './base64.js';
 import { verifyCertificate } from './certificate.js';
 import { KeyFormatError } from './errors.js';
 import { type PlainPublicKey, type PublicKey, isCertificateKey } from './key-types.js';
-import { MAX_KEY_LINE, encodePublicKeyBlob, parsePublicKeyBlob, parsePublicKeyLine } from './public-key.js';
+import { MAX_KEY_LINE, encodePublicKeyBlob, formatPublicKeyLine, parsePublicKeyBlob, parsePublicKeyLine } from './public-key.js';
 
 export type KnownHostMarker = 'cert-authority' | 'revoked' | null;
 
@@ -43,6 +43,28 @@ export function knownHostName(host: string, port = 22): string {
 export function hashKnownHostName(name: string, salt: Uint8Array = defaultBackend.randomBytes(20)): string {
   const mac = defaultBackend.hmac('sha1', salt, new TextEncoder().encode(name));
   return `|1|${encodeBase64(salt)}|${encodeBase64(mac)}`;
+}
+
+/**
+ * Formats a known_hosts line: `[@marker] hosts key [comment]`. With `hash`, a single name is
+ * written hashed (patterns and lists cannot be hashed, as ssh-keygen -H also leaves them).
+ */
+export function formatKnownHostsLine(
+  names: readonly string[] | string,
+  key: Uint8Array | PlainPublicKey,
+  opts: { readonly marker?: KnownHostMarker; readonly hash?: boolean; readonly comment?: string } = {},
+): string {
+  const list = typeof names === 'string' ? [names] : [...names];
+  if (list.length === 0 || list.some((n) => n === '' || /[\s,]/.test(n))) throw new KeyFormatError('known_hosts names must be non-empty and contain no spaces or commas');
+  let hosts = list.map((n) => n.toLowerCase()).join(',');
+  if (opts.hash === true) {
+    const only = list[0];
+    if (list.length !== 1 || only === undefined || /[*?!]/.test(only)) throw new KeyFormatError('only a single literal name can be hashed');
+    hosts = hashKnownHostName(only.toLowerCase());
+  }
+  const marker = opts.marker === undefined || opts.marker === null ? '' : `@${opts.marker} `;
+  const keyLine = formatPublicKeyLine(key instanceof Uint8Array ? key : encodePublicKeyBlob(key), opts.comment ?? '');
+  return `${marker}${hosts} ${keyLine}`;
 }
 
 function bytesEq(a: Uint8Array, b: Uint8Array): boolean {

@@ -108,3 +108,22 @@ describe.skipIf(req.skip)(`known_hosts and ssh-keygen${req.reason}`, () => {
     expect(c.stdout).toBe('');
   });
 });
+
+describe('formatting known_hosts lines', () => {
+  it('writes plain, port, hashed and @cert-authority lines that look up again', async () => {
+    const { formatKnownHostsLine } = await import('../../src/keys/known-hosts.js');
+    const text = [
+      formatKnownHostsLine(['db1', '10.0.0.5'], k1.publicKeyBlob),
+      formatKnownHostsLine(knownHostName('db2', 2222), k2.publicKey, { hash: true }),
+      formatKnownHostsLine('*.corp', ca.publicKeyBlob, { marker: 'cert-authority', comment: 'gatehouse-host-ca' }),
+    ].join('\n');
+    expect(text).toContain('@cert-authority *.corp ssh-ed25519 ');
+    const kh = KnownHosts.parse(text);
+    expect(kh.errors).toEqual([]);
+    expect(kh.lookup('10.0.0.5', 22, k1.publicKeyBlob)).toBe('match');
+    expect(kh.lookup('db2', 2222, k2.publicKeyBlob)).toBe('match');
+    expect(kh.lookup('a.corp', 22, hostCert(['a.corp']), now)).toBe('match');
+    expect(() => formatKnownHostsLine(['a', 'b'], k1.publicKeyBlob, { hash: true })).toThrow();
+    expect(() => formatKnownHostsLine('a b', k1.publicKeyBlob)).toThrow();
+  });
+});
