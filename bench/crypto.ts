@@ -52,7 +52,7 @@ function keysFor(c: CipherCase): DirectionKeys {
 }
 
 /** MB/s of seal and open for one cipher on one backend. */
-function benchCipher(c: CipherCase, backend: SymmetricBackend): { seal: number; open: number } {
+function benchCipher(c: CipherCase, backend: SymmetricBackend): { seal: number; batch: number; open: number } {
   const keys = keysFor(c);
   const payload = new Uint8Array(randomBytes(PAYLOAD));
   const sealer = createSealer(c.cipher, c.mac, keys, backend);
@@ -60,6 +60,16 @@ function benchCipher(c: CipherCase, backend: SymmetricBackend): { seal: number; 
   const seal = measure(() => {
     sealer.seal(seq++, payload);
   }, BUDGET_MS);
+  // a batching writer: 8 packets sealed into one buffer for one socket write
+  const batchOf = 8;
+  const batchRate =
+    backend === nodeSymmetric
+      ? measure(() => {
+          const out = Buffer.allocUnsafe(sealer.sealedLength(PAYLOAD) * batchOf);
+          let at = 0;
+          for (let i = 0; i < batchOf; i++) at += sealer.sealInto(seq++, payload, out, at);
+        }, BUDGET_MS).perSecond * batchOf
+      : 0;
 
   // Openers follow the sealer's stream state, so open a pre-sealed batch with fresh openers.
   const batchSealer = createSealer(c.cipher, c.mac, keys, backend);
@@ -76,8 +86,19 @@ function benchCipher(c: CipherCase, backend: SymmetricBackend): { seal: number; 
   }, BUDGET_MS);
   return {
     seal: (seal.perSecond * PAYLOAD) / 1e6,
+    batch: (batchRate * PAYLOAD) / 1e6,
     open: (open.perSecond * batchSize * PAYLOAD) / 1e6,
   };
+}
+
+/** Packets per second sealing small (64-byte) payloads: the per-packet cost interactive sessions pay. */
+function benchSmallPackets(c: CipherCase): number {
+  const sealer = createSealer(c.cipher, c.mac, keysFor(c), nodeSymmetric);
+  const payload = new Uint8Array(randomBytes(64));
+  let seq = 0;
+  return measure(() => {
+    sealer.seal(seq++, payload);
+  }, BUDGET_MS / 2).perSecond;
 }
 
 type OpensslPrimitive = '-evp aes-128-gcm' | '-evp aes-256-gcm' | '-evp chacha20-poly1305' | '-evp aes-128-ctr' | '-evp aes-256-ctr' | '-hmac sha256' | '-hmac sha512';
@@ -92,9 +113,10 @@ const OPENSSL_FOR: Record<CipherCase['openssl'], OpensslPrimitive[]> = {
 };
 
 /**
- * OpenSSL's MB/s for the primitive(s) behind a cipher, measured lazily just before the cipher's
- * own figures so both see the same machine load. CTR+HMAC combines the two rates serially
- * (encrypting and MACing the same bytes one after the other: 1/(1/a + 1/b)).
+ * OpenSSL's MB/s for the primitive(s) behind a cipher, all measured before ours: this process
+ * idles while openssl runs, and V8 shrinks an idle heap, which would slow the next few hundred
+ * milliseconds of 32 KiB allocations. CTR+HMAC combines the two rates serially (encrypting and
+ * MACing the same bytes one after the other: 1/(1/a + 1/b)).
  */
 class OpensslReference {
   private readonly measured = new Map<OpensslPrimitive, number | null>();
@@ -125,18 +147,21 @@ class OpensslReference {
 function printCiphers(): void {
   const openssl = new OpensslReference();
   if (!openssl.available) console.log('openssl not found (Debian package openssl): ratios omitted\n');
+  for (const c of CASES) openssl.rate(c.openssl);
+  warmUpProcess(quick ? 500 : 1500);
   console.log(`Packet protection, ${PAYLOAD / 1024} KiB payloads (MB/s; ratio = ours / openssl speed of the same primitive):`);
   console.log(
-    `  ${pad('cipher + mac', 52)}${padLeft('openssl', 8)}${padLeft('node seal', 11)}${padLeft('ratio', 7)}${padLeft('node open', 11)}${padLeft('ratio', 7)}${padLeft('noble seal', 12)}${padLeft('noble open', 12)}`,
+    `  ${pad('cipher + mac', 52)}${padLeft('openssl', 8)}${padLeft('node seal', 11)}${padLeft('ratio', 7)}${padLeft('sealInto x8', 13)}${padLeft('ratio', 7)}${padLeft('node open', 11)}${padLeft('ratio', 7)}${padLeft('noble seal', 12)}${padLeft('noble open', 12)}${padLeft('node 64 B seals/s', 19)}`,
   );
   for (const c of CASES) {
     const ref = openssl.rate(c.openssl);
     const node = benchCipher(c, nodeSymmetric);
     const noble = benchCipher(c, nobleSymmetric);
+    const small = benchSmallPackets(c);
     const ratio = (v: number): string => (ref === null ? '-' : `${fmt(v / ref, 2)}`);
     const label = c.mac === null ? c.cipher : `${c.cipher} + ${c.mac}`;
     console.log(
-      `  ${pad(label, 52)}${padLeft(ref === null ? '-' : fmt(ref), 8)}${padLeft(fmt(node.seal), 11)}${padLeft(ratio(node.seal), 7)}${padLeft(fmt(node.open), 11)}${padLeft(ratio(node.open), 7)}${padLeft(fmt(noble.seal), 12)}${padLeft(fmt(noble.open), 12)}`,
+      `  ${pad(label, 52)}${padLeft(ref === null ? '-' : fmt(ref), 8)}${padLeft(fmt(node.seal), 11)}${padLeft(ratio(node.seal), 7)}${padLeft(fmt(node.batch), 13)}${padLeft(ratio(node.batch), 7)}${padLeft(fmt(node.open), 11)}${padLeft(ratio(node.open), 7)}${padLeft(fmt(noble.seal), 12)}${padLeft(fmt(noble.open), 12)}${padLeft(fmt(small), 19)}`,
     );
   }
   console.log('  (openssl column for CTR+HMAC: the aes-ctr and hmac rates combined serially, 1/(1/a+1/b))\n');
@@ -253,12 +278,11 @@ function warmUpProcess(ms: number): void {
 }
 
 const started = performance.now();
-warmUpProcess(quick ? 500 : 1500);
 console.log(
   `gatehouse crypto benchmark: node ${process.version} (OpenSSL ${process.versions.openssl}), ${cpus().length} CPUs, ` +
     `load average ${loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')}; best of 4 rounds per figure\n`,
+      .join(' ')}.\nFigures are per CPU second of this process (as openssl speed reports them), best of 4 rounds.\n`,
 );
 printCiphers();
 printPublicKey();
