@@ -124,16 +124,17 @@ export class SshChannel extends Duplex {
     this.channelClosed = true;
     this.port = null;
     this.onEof();
-    const err = error ?? new Error('channel closed by peer');
-    for (const p of this.pending.splice(0)) p.callback(err);
     if (error !== undefined) {
+      // Connection lost. No 'error' event: it would crash a process for every channel whose
+      // owner did not listen for one. The stream is destroyed (readers see a premature close),
+      // pending write callbacks fail quietly, and the reason stays in closeError.
       this.closeError = error;
-      // Emitting 'error' with nobody listening would crash the process for every channel of a
-      // dropped connection; without a listener the stream is destroyed quietly (readers then
-      // see a premature close) and the reason stays in closeError.
-      this.destroy(this.listenerCount('error') > 0 ? error : undefined);
+      this.destroy();
       return;
     }
+    // The peer closed: what it sent stays readable. Writes still queued can never be delivered;
+    // they are dropped, as a socket drops writes after the peer reset.
+    for (const p of this.pending.splice(0)) p.callback();
     if (!this.writableEnded) this.end();
     if (!this.stderrOut.writableEnded) this.stderrOut.end();
   }

@@ -152,13 +152,17 @@ describe('SshChannel', () => {
     expect(port.events).not.toContain('close');
   });
 
-  it('fails pending writes when the connection dies', async () => {
+  it('fails pending writes quietly when the connection dies and keeps the reason', async () => {
     const port = new FakePort();
     const ch = new SshChannel(0, port);
+    const errors: Error[] = [];
+    ch.on('error', (e) => errors.push(e));
     const err = new Promise<Error | null | undefined>((r) => ch.write(new Uint8Array(10), (e) => r(e)));
-    ch.on('error', () => {});
     ch.onClose(new Error('connection lost'));
-    expect((await err)?.message).toBe('connection lost');
+    expect(await err).toBeInstanceOf(Error);
     expect(ch.destroyed).toBe(true);
+    expect(ch.closeError?.message).toBe('connection lost');
+    await tick();
+    expect(errors).toEqual([]);
   });
 });
