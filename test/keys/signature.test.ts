@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultBackend } from '../../src/crypto/index.js';
 import { decodePem, encodePem } from '../../src/keys/pem.js';
-import { generatePrivateKey, parsePrivateKey } from '../../src/keys/private-key.js';
+import { generatePrivateKey, parsePrivateKey, privateKeyFromMaterial } from '../../src/keys/private-key.js';
 import { formatPublicKeyLine } from '../../src/keys/public-key.js';
 import { parseSignatureBlob, signatureAlgorithmsFor, verifySignature } from '../../src/keys/signature.js';
 import { SshReader, SshWriter } from '../../src/wire/index.js';
@@ -28,6 +28,14 @@ describe('signature algorithms per key', () => {
     expect(signatureAlgorithmsFor(rsa.publicKey)).toEqual(['rsa-sha2-512', 'rsa-sha2-256']);
     expect(signatureAlgorithmsFor(rsa.publicKey, { allowSha1Rsa: true })).toContain('ssh-rsa');
     expect(signatureAlgorithmsFor(generatePrivateKey('ecdsa-sha2-nistp521').publicKey)).toEqual(['ecdsa-sha2-nistp521']);
+  });
+  it('refuses RSA keys under 2048 bits unless allowSmallRsa', () => {
+    const small = privateKeyFromMaterial({ type: 'ssh-rsa', rsa: defaultBackend.rsaGenerate(1024) });
+    const data = new Uint8Array([7]);
+    const sig = small.sign('rsa-sha2-256', data);
+    expect(verifySignature('rsa-sha2-256', small.publicKeyBlob, sig, data)).toBe(false);
+    expect(verifySignature('rsa-sha2-256', small.publicKeyBlob, sig, data, { allowSmallRsa: true })).toBe(true);
+    expect(() => generatePrivateKey('ssh-rsa', 1024)).toThrow(/outside 2048/);
   });
   it('never throws on garbage', () => {
     expect(verifySignature('ssh-ed25519', new Uint8Array(3), new Uint8Array(5), new Uint8Array(0))).toBe(false);
