@@ -340,6 +340,44 @@ for (const { version, skip } of versions) {
       }
     });
 
+    it('agent forwarding: auth-agent-req, then sshd opens auth-agent@openssh.com channels to us', async () => {
+      const c = new TestClient(sshd.port, [{ type: 'publickey', publicKeyBlob: ed.blob, algorithms: ['ssh-ed25519'] }], ed25519Signer(ed));
+      try {
+        expect((await c.authenticated()).type).toBe('success');
+        const conn = c.conn;
+        if (conn === undefined) throw new Error('no connection machine');
+        const ch = conn.openChannel({ type: 'session' });
+        await c.until('open', () => c.connEvents.find((e) => e.type === 'open-confirmed'));
+        conn.sendRequest(ch, { type: 'auth-agent-req@openssh.com' }, false);
+        conn.sendRequest(ch, execRequest('ssh-add -l; echo "rc=$?"'), true);
+        // Play a tiny agent with no keys: SSH_AGENTC_REQUEST_IDENTITIES (11) -> IDENTITIES_ANSWER (12), 0 keys.
+        let seen = 0;
+        let out = '';
+        await c.until('session close', () => {
+          for (const e of c.connEvents.slice(seen)) {
+            if (e.type === 'open-request' && e.open.type === 'auth-agent@openssh.com') conn.acceptChannel(e.channel);
+            if (e.type === 'data' && e.channel !== ch) {
+              conn.consumed(e.channel, e.data.length);
+              if (e.data[4] === 11) conn.send(e.channel, Uint8Array.of(0, 0, 0, 5, 12, 0, 0, 0, 0));
+            }
+            if (e.type === 'eof' && e.channel !== ch) conn.close(e.channel);
+            if (e.type === 'data' && e.channel === ch) {
+              out += new TextDecoder().decode(e.data);
+              conn.consumed(ch, e.data.length);
+            }
+            if (e.type === 'eof' && e.channel === ch) conn.close(ch);
+          }
+          seen = c.connEvents.length;
+          return c.connEvents.find((e) => e.type === 'close' && e.channel === ch);
+        });
+        expect(out).toContain('The agent has no identities.');
+        expect(out).toContain('rc=1');
+        expect(c.connEvents.some((e) => e.type === 'open-request' && e.open.type === 'auth-agent@openssh.com')).toBe(true);
+      } finally {
+        c.close();
+      }
+    });
+
     it('a key sshd does not know: the query fails, nothing is signed, methods are reported', async () => {
       const c = new TestClient(sshd.port, [{ type: 'publickey', publicKeyBlob: stranger.blob, algorithms: ['ssh-ed25519'] }], ed25519Signer(stranger));
       try {
