@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { loadClientSecret, parseOidcConfig, type Secret } from '../oidc/config.js';
 import { OidcConfigError, OidcLoginError } from '../oidc/errors.js';
 import { OidcClient } from '../oidc/provider-client.js';
+import { CALLBACK_PATH } from '../oidc/web-login.js';
 
 export const OIDC_USAGE = 'usage: gatehouse oidc check [--config FILE]';
 
@@ -62,6 +63,7 @@ export async function runOidc(argv: readonly string[], io: OidcCliIo = { stdout:
     line('web sign-in', r.authorizationEndpoint === undefined ? 'NOT OFFERED' : `${r.authorizationEndpoint}${r.supportsPkceS256 ? ' (PKCE S256)' : ' (PKCE S256 not advertised)'}`);
     line('signing keys', r.jwksKeys > 0 ? `${r.jwksKeys} key(s) in the JWKS` : 'NONE in the JWKS');
     line('client credentials', `${r.credentials === 'accepted' ? 'accepted' : r.credentials === 'rejected' ? 'REJECTED' : 'UNKNOWN'} (${r.credentialsDetail})`);
+    line('web sign-in URL', config.webLoginBaseUrl === undefined ? 'not set (oidc.webLoginBaseUrl; gatehouse login needs it)' : `${new URL(CALLBACK_PATH, config.webLoginBaseUrl).href} must be a redirect URI of the client`);
     line('claims', `user name from "${config.usernameClaim}", groups from "${config.groupsClaim}", scopes ${config.scopes.join(' ')}`);
     ok = r.deviceAuthorizationEndpoint !== undefined && r.jwksKeys > 0 && r.credentials === 'accepted';
   } catch (e) {

@@ -25,7 +25,10 @@ function capture() {
 function configFile(secretEnv: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'gh-oidc-cli-'));
   const file = join(dir, 'gatehouse.yaml');
-  writeFileSync(file, `oidc:\n  issuer: ${provider.issuer}\n  clientId: ${provider.clientId}\n  clientSecretEnv: ${secretEnv}\n  scopes: [openid, email]\n`);
+  writeFileSync(
+    file,
+    `oidc:\n  issuer: ${provider.issuer}\n  clientId: ${provider.clientId}\n  clientSecretEnv: ${secretEnv}\n  scopes: [openid, email]\n  webLoginBaseUrl: https://gate.example:9122\n`,
+  );
   return file;
 }
 
@@ -36,6 +39,7 @@ describe('gatehouse oidc check', () => {
     expect(c.all()).toContain('client credentials  accepted');
     expect(c.all()).toContain(`${provider.issuer}/device/auth`);
     expect(c.all()).toMatch(/signing keys +1 key/);
+    expect(c.all()).toContain('https://gate.example:9122/login/callback must be a redirect URI of the client');
     expect(c.all()).toContain('OIDC configuration OK');
     expect(code).toBe(0);
     expect(c.all()).not.toContain(provider.clientSecret);
