@@ -10,7 +10,23 @@ import { fingerprintSha256, isCertificateKey, parsePublicKeyLine } from '../keys
 import { KeyLineError } from './errors.js';
 import type { PolicyKey } from './types.js';
 
+/**
+ * Parsed lines by text. Reloads parse the same keys again and ed25519/ECDSA point checks cost
+ * about a millisecond each; bounded so hostile policies cannot grow it.
+ */
+const cache = new Map<string, PolicyKey>();
+const CACHE_MAX = 4096;
+
 export function parseKeyLine(line: string): PolicyKey {
+  const hit = cache.get(line);
+  if (hit) return hit;
+  const key = parseUncached(line);
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(line, key);
+  return key;
+}
+
+function parseUncached(line: string): PolicyKey {
   let parsed: ReturnType<typeof parsePublicKeyLine>;
   try {
     parsed = parsePublicKeyLine(line);
@@ -19,7 +35,8 @@ export function parseKeyLine(line: string): PolicyKey {
     throw e;
   }
   if (isCertificateKey(parsed.key)) throw new KeyLineError(`${parsed.key.type} is a certificate; list the key or the CA instead`);
-  return { type: parsed.key.type, blob: parsed.blob, comment: parsed.comment, fingerprint: fingerprintSha256(parsed.blob) };
+  const blob = Uint8Array.from(parsed.blob);
+  return Object.freeze({ type: parsed.key.type, blob, comment: parsed.comment, fingerprint: fingerprintSha256(blob) });
 }
 
 /** The SHA-256 fingerprint in the form ssh-keygen -l prints (unpadded base64). */

@@ -41,7 +41,7 @@ describe('policy loader fuzz', () => {
     const next = rng(0x6a7e);
     const base = basePolicy();
     let rejected = 0;
-    for (let i = 0; i < 1500; i++) {
+    for (let i = 0; i < 500; i++) {
       const text = mutate(base, next);
       let result: ReturnType<typeof checkPolicySources>;
       try {
@@ -64,7 +64,7 @@ describe('policy loader fuzz', () => {
         expect(new PolicyLoadError(result.issues).message.length).toBeGreaterThan(0);
       }
     }
-    expect(rejected).toBeGreaterThan(100);
+    expect(rejected).toBeGreaterThan(50);
   });
 
   it('random byte strings are handled', () => {
