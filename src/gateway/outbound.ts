@@ -17,7 +17,7 @@ import {
   verifyCertificate,
 } from '../keys/index.js';
 import { SshClient, signerFromPrivateKey } from '../net/client.js';
-import type { ClientConnection } from '../net/client-connection.js';
+import type { ClientConnection, ClientSigner } from '../net/client-connection.js';
 import type { Action, PolicyTarget } from '../policy/index.js';
 
 export class TargetDialError extends Error {
@@ -91,7 +91,7 @@ export function extensionsFor(allowed: readonly Action[]): string[] {
 
 export async function dialTarget(req: DialRequest): Promise<ClientConnection> {
   const { target } = req;
-  let auth;
+  let auth: ClientSigner;
   try {
     auth = await credentialFor(req);
   } catch (e) {
@@ -113,7 +113,7 @@ export async function dialTarget(req: DialRequest): Promise<ClientConnection> {
   }
 }
 
-async function credentialFor(req: DialRequest) {
+async function credentialFor(req: DialRequest): Promise<ClientSigner> {
   const auth = req.target.auth;
   switch (auth.kind) {
     case 'certificate': {
