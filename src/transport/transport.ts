@@ -10,12 +10,12 @@
 import type { CryptoBackend } from '../crypto/backend.js';
 import { defaultBackend, defaultSymmetric } from '../crypto/index.js';
 import type { SymmetricBackend } from '../crypto/symmetric.js';
-import { DisconnectReason, Msg, SshProtocolError, concatBytes, disconnectReasonOf } from '../wire/index.js';
-import { createOpener, createSealer } from './ciphers/index.js';
+import { DisconnectReason, Msg, SshProtocolError, disconnectReasonOf } from '../wire/index.js';
+import { type BatchSealer, createOpener, createSealer } from './ciphers/index.js';
 import { parseExtInfo } from './ext-info.js';
 import { encodeDisconnect, encodeUnimplemented, parseDisconnect } from './kex-messages.js';
 import { KexRound, type KexRoundHost, resolveOffer, type TransportOffer } from './kex-round.js';
-import type { DirectionKeys, PacketSealer } from './packet-protection.js';
+import type { DirectionKeys } from './packet-protection.js';
 import { PacketReader, type ReceivedPacket } from './packet-framing.js';
 import type { NegotiatedAlgorithms, TransportEvent, TransportOptions, TransportSink } from './transport-types.js';
 import { VersionReader, versionLine } from './version.js';
@@ -29,6 +29,9 @@ const DEFAULT_REKEY_INTERVAL_MS = 60 * 60 * 1000;
 const MAX_PAUSED_INPUT = 4 * 1024 * 1024;
 
 type Phase = 'new' | 'version' | 'packets' | 'closed';
+
+/** Raw bytes (the version line), or a packet to seal with the sealer and sequence number it was queued under. */
+type Outgoing = Uint8Array | { readonly sealer: BatchSealer; readonly seq: number; readonly payload: Uint8Array; readonly length: number };
 
 export class Transport {
   readonly role: 'client' | 'server';
@@ -46,9 +49,10 @@ export class Transport {
   private peerVersion = '';
 
   private readonly reader: PacketReader;
-  private sealer: PacketSealer;
+  private sealer: BatchSealer;
   private sendSeq = 0;
-  private out: Uint8Array[] = [];
+  /** Bytes and packets for the next sink.write, sealed at flush straight into one buffer. */
+  private out: Outgoing[] = [];
 
   private round: KexRound | null = null;
   private completedKex = 0;
@@ -151,6 +155,11 @@ export class Transport {
 
   /** A higher-layer message (id >= 5 outside 20–49, or IGNORE/DEBUG). Held during a key exchange. */
   send(payload: Uint8Array): void {
+    this.queueHigherLayer(payload);
+    this.flush();
+  }
+
+  private queueHigherLayer(payload: Uint8Array): void {
     const id = payload[0];
     if (id === undefined || id === Msg.DISCONNECT || (id >= Msg.KEXINIT && id <= Msg.KEX_METHOD_LAST)) {
       throw new RangeError(`send() takes higher-layer messages, not message ${id ?? 'empty'}`);
@@ -165,7 +174,6 @@ export class Transport {
       this.sendPacket(payload);
       this.checkRekey();
     });
-    this.flush();
   }
 
   /** Client: the host key from the 'host-key' event is trusted; the exchange goes on. */
@@ -364,14 +372,19 @@ export class Transport {
     return this.round;
   }
 
+  /**
+   * Queues one packet under the current sealer and sequence number; flush() seals it. The
+   * payload must stay unchanged until then, which holds because every public method flushes
+   * before it returns.
+   */
   private sendPacket(payload: Uint8Array): void {
-    const bytes = this.sealer.seal(this.sendSeq, payload);
+    const length = this.sealer.sealedLength(payload.length);
+    this.out.push({ sealer: this.sealer, seq: this.sendSeq, payload, length });
     this.sendSeq = (this.sendSeq + 1) >>> 0;
     if (this.sendSeq === 0 && this.strict && this.completedKex === 0) {
       throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, 'sequence number wrapped during initial key exchange');
     }
-    this.out.push(bytes);
-    this.bytesOut += bytes.length;
+    this.bytesOut += length;
     this.packetsOut++;
   }
 
@@ -389,11 +402,35 @@ export class Transport {
     this.sink.event(ev);
   }
 
+  /** One sink.write for everything queued: packets sealed in order straight into one buffer. */
   private flush(): void {
     const out = this.out;
     if (out.length === 0) return;
     this.out = [];
-    this.sink.write(out.length === 1 ? (out[0] as Uint8Array) : concatBytes(...out));
+    const only = out[0];
+    if (out.length === 1 && only !== undefined) {
+      this.sink.write(only instanceof Uint8Array ? only : only.sealer.seal(only.seq, only.payload));
+      return;
+    }
+    let total = 0;
+    for (const o of out) total += o.length;
+    const buf = new Uint8Array(total);
+    let offset = 0;
+    for (const o of out) {
+      if (o instanceof Uint8Array) {
+        buf.set(o, offset);
+        offset += o.length;
+      } else {
+        offset += o.sealer.sealInto(o.seq, o.payload, buf, offset);
+      }
+    }
+    this.sink.write(offset === total ? buf : buf.subarray(0, offset));
+  }
+
+  /** Several higher-layer messages sealed into one sink.write (held, like send(), during a key exchange). */
+  sendBatch(payloads: readonly Uint8Array[]): void {
+    for (const p of payloads) this.queueHigherLayer(p);
+    this.flush();
   }
 
   /** Runs a step; any error ends the connection through the one teardown path. */

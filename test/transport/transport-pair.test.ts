@@ -106,3 +106,22 @@ describe('in-memory pairs', () => {
     expect(() => p.client.t.send(new Uint8Array(0))).toThrow(RangeError);
   });
 });
+
+describe('sendBatch', () => {
+  it('seals several payloads into one write, in order, and holds them like send() during a key exchange', () => {
+    const algorithms = { cipher: ['aes256-ctr'], mac: ['hmac-sha2-512'] };
+    const p = makePair({ client: { algorithms }, server: { algorithms } });
+    p.client.t.start();
+    p.server.t.start();
+    p.pump();
+    const batch = [1, 2, 3, 4].map((i) => new Uint8Array(1000 * i).fill(i).map((v, j) => (j === 0 ? Msg.CHANNEL_DATA : v)));
+    p.client.t.sendBatch(batch);
+    expect(p.client.outbox).toHaveLength(1);
+    p.client.t.rekey();
+    p.client.t.sendBatch(batch.slice(0, 2));
+    expect(p.client.t.pendingBytes).toBe(3000);
+    p.pump();
+    expect(p.server.payloads.map((x) => x.length)).toEqual([1000, 2000, 3000, 4000, 1000, 2000]);
+    expect(p.server.payloads[3]?.[5]).toBe(4);
+  });
+});
