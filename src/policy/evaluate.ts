@@ -23,6 +23,12 @@ export interface Identity {
    * the gateway after a web login) or a key bound to an OIDC sign-in.
    */
   readonly sso?: boolean;
+  /**
+   * For certificate identities: the fingerprint of the CA that signed the certificate. When set
+   * (and the identity is not SSO-issued by the gateway's own CA), a reload that drops that CA
+   * from userCAs ends the session.
+   */
+  readonly certificateAuthority?: string;
 }
 
 export interface AccessRequest {
@@ -119,6 +125,11 @@ function subjectOf(policy: Policy, identity: Identity): Subject | Denial {
   if (identity.source === 'key' && entry && identity.keyFingerprint !== undefined && !identity.sso) {
     if (!entry.keys.some((k) => k.fingerprint === identity.keyFingerprint)) {
       return deny('unknown-user', DEFAULT_DENY, `key ${identity.keyFingerprint} is no longer listed for user ${identity.user}`);
+    }
+  }
+  if (identity.source === 'certificate' && identity.certificateAuthority !== undefined && !identity.sso) {
+    if (!policy.userCAs.some((k) => k.fingerprint === identity.certificateAuthority)) {
+      return deny('unknown-user', DEFAULT_DENY, `certificate authority ${identity.certificateAuthority} is not trusted by the policy`);
     }
   }
   if (entry?.requireSso && !isSso) {

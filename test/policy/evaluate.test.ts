@@ -11,7 +11,8 @@ import {
 import { checkPolicySources } from '../../src/policy/loader.js';
 import { resolveTarget } from '../../src/policy/targets.js';
 import type { Action, Policy } from '../../src/policy/types.js';
-import { ALICE_KEY, basePolicy } from './helpers.js';
+import { ALICE_KEY, basePolicy, HOST_KEY } from './helpers.js';
+import { parseKeyLine } from '../../src/policy/key-line.js';
 
 function load(text = basePolicy()): Policy {
   const { policy, issues } = checkPolicySources([{ file: 'p.yaml', text }]);
@@ -82,6 +83,19 @@ describe('policy evaluation', () => {
     expect(decide(key('alice', { keyFingerprint: 'SHA256:nope' }), 'db1', 'root', 'shell').allowed).toBe(false);
     const fp = policy.users[0]?.keys[0]?.fingerprint ?? '';
     expect(decide(key('alice', { keyFingerprint: fp }), 'db1', 'root', 'shell').allowed).toBe(true);
+  });
+
+  it('a certificate from a CA the policy no longer trusts is denied', () => {
+    const ca = parseKeyLine(HOST_KEY);
+    const withCa = load(`${basePolicy()}userCAs: ["${HOST_KEY}"]\n`);
+    const cert = key('alice', { source: 'certificate', certificateAuthority: ca.fingerprint });
+    expect(evaluate(withCa, { identity: cert, target: 'db1', login: 'root', action: 'shell' }).allowed).toBe(true);
+    const d = evaluate(policy, { identity: cert, target: 'db1', login: 'root', action: 'shell' });
+    expect(d).toMatchObject({ allowed: false, code: 'unknown-user' });
+    // certificates from the gateway's own CA (web sign-in) are SSO identities, not policy CAs
+    const web = oidc('carol@example.com', []);
+    const webCert: Identity = { ...web, source: 'certificate', sso: true, certificateAuthority: 'SHA256:gateway-user-ca' };
+    expect(evaluate(policy, { identity: webCert, target: 'web1', login: 'carol', action: 'exec' }).allowed).toBe(true);
   });
 
   it('requireSso users pass with an SSO identity', () => {
