@@ -4,202 +4,15 @@
  * announces it), RSA with rsa-sha2-512, an OpenSSH certificate, a refused
  * key, and exec with output, exit-status, EOF and CLOSE through a small window.
  */
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AuthClient,
-  type AuthClientEvent,
-  type ClientCredential,
-  routeMessage,
-  serverAuthExtensionsFromExtInfo,
-  type ServerAuthExtensions,
-} from '../../src/auth/index.js';
-import { type ChannelId, type ConnectionEvent, execRequest, SshConnection } from '../../src/connection/index.js';
-import { encodeBase64 } from '../../src/keys/base64.js';
-import { defaultSignatureVerifier } from '../../src/keys/signature.js';
-import { Transport } from '../../src/transport/transport.js';
-import { bytesEqual, SshWriter } from '../../src/wire/index.js';
+import { type ChannelId, execRequest } from '../../src/connection/index.js';
+import { bytesEqual } from '../../src/wire/index.js';
 import { requireBinaries, requireOpenssh10, type SshdHandle, startSshd } from '../support/index.js';
-import { ed25519Cert, ed25519Key, type TestKey } from './auth-pair.js';
+import { ed25519Cert, ed25519Key } from './auth-pair.js';
+import { ed25519Signer, line, rsaKey, rsaSigner, TestClient } from './sshd-test-client.js';
 
 const req = requireBinaries('/usr/sbin/sshd');
-
-interface RsaKey {
-  blob: Uint8Array;
-  privateKey: KeyObject;
-}
-
-function rsaKey(): RsaKey {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
-  const jwk = publicKey.export({ format: 'jwk' });
-  const mp = (b64: string | undefined) => {
-    const b = new Uint8Array(Buffer.from(String(b64), 'base64url'));
-    return new SshWriter().mpintFromBytes(b).finish();
-  };
-  const blob = new SshWriter().string('ssh-rsa').raw(mp(jwk.e)).raw(mp(jwk.n)).finish();
-  return { blob, privateKey };
-}
-
-function line(blob: Uint8Array, type: string): string {
-  return `${type} ${encodeBase64(blob)} test`;
-}
-
-/** One client connection: transport + userauth + connection machines over a socket. */
-class TestClient {
-  readonly authEvents: AuthClientEvent[] = [];
-  readonly connEvents: ConnectionEvent[] = [];
-  readonly signedWith: string[] = [];
-  conn: SshConnection | undefined;
-  private auth: AuthClient | undefined;
-  private ext: ServerAuthExtensions = {};
-  private hostKey: Uint8Array = new Uint8Array(0);
-  private readonly socket: Socket;
-  private readonly transport: Transport;
-  private waiters: (() => void)[] = [];
-  ended: string | undefined;
-
-  constructor(
-    port: number,
-    private readonly credentials: ClientCredential[],
-    private readonly signer: (blob: Uint8Array, algorithm: string, data: Uint8Array) => Uint8Array | null,
-  ) {
-    this.socket = connect({ host: '127.0.0.1', port });
-    this.transport = new Transport(
-      {
-        write: (b) => {
-          if (!this.socket.destroyed) this.socket.write(b);
-        },
-        event: (e) => {
-          switch (e.type) {
-            case 'host-key':
-              this.hostKey = e.publicKey;
-              this.transport.acceptHostKey();
-              break;
-            case 'kex-complete':
-              if (e.initial) {
-                this.auth = new AuthClient({
-                  sink: (p) => this.transport.send(p),
-                  user: 'root',
-                  sessionId: e.sessionId,
-                  hostKeyBlob: this.hostKey,
-                  credentials: this.credentials,
-                });
-                this.auth.setServerExtensions(this.ext);
-                this.auth.start();
-              }
-              break;
-            case 'ext-info':
-              this.ext = serverAuthExtensionsFromExtInfo(e.extensions);
-              this.auth?.setServerExtensions(this.ext);
-              break;
-            case 'payload':
-              this.onPayload(e.payload);
-              break;
-            case 'disconnect':
-              this.ended = e.description;
-              break;
-            default:
-              break;
-          }
-          this.wake();
-        },
-      },
-      { role: 'client', verifySignature: defaultSignatureVerifier },
-    );
-    this.socket.on('data', (d) => {
-      try {
-        this.transport.receive(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-      } catch (err) {
-        this.ended = String(err);
-        this.socket.destroy();
-      }
-      this.wake();
-    });
-    this.socket.on('error', (err) => {
-      this.ended ??= String(err);
-    });
-    this.socket.on('close', () => {
-      this.ended ??= 'socket closed';
-      this.wake();
-    });
-    this.socket.on('connect', () => this.transport.start());
-  }
-
-  private onPayload(payload: Uint8Array): void {
-    const auth = this.auth;
-    if (auth === undefined) throw new Error('payload before key exchange');
-    const route = routeMessage(payload, 'client', auth.phase);
-    switch (route.route) {
-      case 'auth':
-        this.onAuth(auth.handle(payload));
-        return;
-      case 'connection':
-        this.connEvents.push(...(this.conn?.handle(payload) ?? []));
-        return;
-      case 'disconnect':
-        throw new Error(route.message);
-      default:
-        return;
-    }
-  }
-
-  private onAuth(events: AuthClientEvent[]): void {
-    const auth = this.auth;
-    if (auth === undefined) return;
-    for (const e of events) {
-      this.authEvents.push(e);
-      if (e.type === 'sign') {
-        this.signedWith.push(e.algorithm);
-        // answer later, as an agent would
-        setImmediate(() => {
-          this.onAuth(auth.signed(e.id, this.signer(e.publicKeyBlob, e.algorithm, e.data)));
-          this.wake();
-        });
-      }
-      if (e.type === 'success') this.conn = new SshConnection({ role: 'client', sink: (p) => this.transport.send(p), windowSize: 64 * 1024 });
-    }
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  async until<T>(what: string, probe: () => T | undefined, ms = 15_000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = probe();
-      if (v !== undefined) return v;
-      if (this.ended !== undefined) throw new Error(`connection ended (${this.ended}) waiting for ${what}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        setTimeout(resolve, 200);
-      });
-    }
-  }
-
-  authenticated(): Promise<AuthClientEvent> {
-    return this.until('authentication', () => this.authEvents.find((e) => e.type === 'success' || e.type === 'exhausted'));
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-function ed25519Signer(key: TestKey) {
-  return (_blob: Uint8Array, _alg: string, data: Uint8Array) => key.sign(data);
-}
-
-function rsaSigner(key: RsaKey) {
-  return (_blob: Uint8Array, alg: string, data: Uint8Array) => {
-    const hash = alg === 'rsa-sha2-512' ? 'sha512' : 'sha256';
-    return new SshWriter().string(alg).string(new Uint8Array(sign(hash, data, key.privateKey))).finish();
-  };
-}
 
 const versions: { version: '9.2' | '10.0'; skip: boolean }[] = [
   { version: '9.2', skip: req.skip },
@@ -394,6 +207,44 @@ for (const { version, skip } of versions) {
           c.connEvents.find((e) => e.type === 'channel-request' && e.request.type === 'exit-signal'),
         );
         expect(exit).toMatchObject({ request: { type: 'exit-signal', signal: 'TERM', coreDumped: false } });
+      } finally {
+        c.close();
+      }
+    });
+
+    it('pty-req with terminal modes is honoured by the remote tty', async () => {
+      const c = new TestClient(sshd.port, [{ type: 'publickey', publicKeyBlob: ed.blob, algorithms: ['ssh-ed25519'] }], ed25519Signer(ed));
+      try {
+        expect((await c.authenticated()).type).toBe('success');
+        const conn = c.conn;
+        if (conn === undefined) throw new Error('no connection machine');
+        const ch = conn.openChannel({ type: 'session' });
+        await c.until('open', () => c.connEvents.find((e) => e.type === 'open-confirmed'));
+        const modes = [
+          { opcode: 3, name: 'VERASE', value: 0x08 },
+          { opcode: 53, name: 'ECHO', value: 0 },
+          { opcode: 128, name: 'TTY_OP_ISPEED', value: 38400 },
+          { opcode: 129, name: 'TTY_OP_OSPEED', value: 38400 },
+        ];
+        conn.sendRequest(ch, { type: 'pty-req', term: 'xterm', cols: 101, rows: 33, widthPx: 0, heightPx: 0, modes }, true);
+        conn.sendRequest(ch, execRequest('stty -a; echo; stty size'), true);
+        let out = '';
+        let seen = 0;
+        await c.until('close', () => {
+          for (const e of c.connEvents.slice(seen)) {
+            if (e.type === 'data') {
+              out += new TextDecoder().decode(e.data);
+              conn.consumed(ch, e.data.length);
+            }
+            if (e.type === 'eof') conn.close(ch);
+          }
+          seen = c.connEvents.length;
+          return c.connEvents.find((e) => e.type === 'close');
+        });
+        expect(c.connEvents.filter((e) => e.type === 'channel-reply').map((e) => (e.type === 'channel-reply' ? e.ok : null))).toEqual([true, true]);
+        expect(out).toContain('erase = ^H');
+        expect(out).toMatch(/-echo\b/);
+        expect(out).toContain('33 101');
       } finally {
         c.close();
       }
