@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readAdminToken } from '../admin/token.js';
 import { loadConfig } from '../config.js';
 import { formatIssue, type PolicyIssue } from '../policy/errors.js';
 import { allowedActions, evaluate, type Identity, type IdentitySource } from '../policy/evaluate.js';
@@ -16,6 +17,7 @@ import { type CliIo, processIo } from './io.js';
 
 export const POLICY_USAGE = `usage:
   gatehouse policy check [DIR]
+  gatehouse policy reload [--admin HOST:PORT] [--state-dir DIR]   (asks the running gateway)
   gatehouse policy explain --user U --target T --login L [--action ACTION] [--port N]
                            [--source key|certificate|oidc] [--oidc-groups G1,G2] [--policies DIR]
 actions: ${ACTIONS.join(', ')}
@@ -28,6 +30,8 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
       return check(rest, io);
     case 'explain':
       return explain(rest, io);
+    case 'reload':
+      return reload(rest, io);
     case '--help':
     case '-h':
       io.stdout.write(POLICY_USAGE);
@@ -168,6 +172,41 @@ function explain(argv: string[], io: CliIo): number {
   io.stdout.write(`  rule:   ${decision.rule}${rule ? ` (${where(rule.at)})` : ''}\n`);
   io.stdout.write(`  reason: ${decision.reason} [${decision.code}]\n`);
   return 1;
+}
+
+/** POST /api/policy/reload on the running gateway's admin listener, with the admin token. */
+async function reload(argv: string[], io: CliIo): Promise<number> {
+  const { config, rest } = loadConfig({ argv });
+  if (rest.length > 0) {
+    io.stderr.write(POLICY_USAGE);
+    return 2;
+  }
+  const token = readAdminToken(config.stateDir);
+  if (!token) {
+    io.stderr.write(`no admin token in ${shown(config.stateDir)} (is --state-dir the gateway's?)\n`);
+    return 1;
+  }
+  const host = config.admin.host.includes(':') ? `[${config.admin.host}]` : config.admin.host;
+  const url = `http://${host}:${config.admin.port}/api/policy/reload`;
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  } catch (e) {
+    io.stderr.write(`cannot reach the gateway at ${url}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+  const body = (await res.json().catch(() => ({}))) as { result?: string; version?: number; errors?: string[]; error?: string };
+  if (res.status === 422 && body.result === 'rejected') {
+    for (const e of body.errors ?? []) io.stdout.write(`${e}\n`);
+    io.stderr.write(`rejected: the gateway keeps policy v${body.version}\n`);
+    return 1;
+  }
+  if (!res.ok || body.result === undefined) {
+    io.stderr.write(`the gateway answered ${res.status}: ${body.error ?? 'unexpected response'}\n`);
+    return 1;
+  }
+  io.stdout.write(`${body.result}: policy v${body.version}\n`);
+  return 0;
 }
 
 /** The identity source to explain for: given, or what the policy says the user is. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayServices } from '../../src/cli/gateway-entry.js';
+import { run as runPolicy } from '../../src/cli/policy.js';
 import { type ServeHandle, startServe } from '../../src/cli/serve.js';
 import { defaultConfig, type GatehouseConfig } from '../../src/config.js';
 import { PolicyLoadError } from '../../src/policy/errors.js';
@@ -79,6 +80,27 @@ describe('serve (in process)', () => {
     ]);
     await handle.close();
     expect(closed).toBe(true);
+  });
+
+  it('gatehouse policy reload asks the running gateway with the admin token', async () => {
+    const config = setup();
+    const handle = await startServe(config, { destination: logSink().stream, startGateway: null });
+    handles.push(handle);
+    const port = handle.admin.address().port;
+    let out = '';
+    let err = '';
+    const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } };
+    const args = ['reload', '--admin', `127.0.0.1:${port}`, '--state-dir', config.stateDir];
+    expect(await runPolicy(args, io)).toBe(0);
+    expect(out).toBe('unchanged: policy v1\n');
+    writeFileSync(join(config.policies, 'main.yaml'), 'users: [\n');
+    out = '';
+    expect(await runPolicy(args, io)).toBe(1);
+    expect(out).toMatch(/main\.yaml:\d+:\d+: YAML/);
+    expect(err).toContain('rejected: the gateway keeps policy v1');
+    err = '';
+    expect(await runPolicy(['reload', '--admin', `127.0.0.1:${port}`, '--state-dir', join(config.stateDir, 'other')], io)).toBe(1);
+    expect(err).toContain('no admin token');
   });
 
   it('says when no gateway module is present', async () => {
