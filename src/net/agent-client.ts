@@ -3,7 +3,8 @@
  * for signatures, one request at a time (the protocol has no request ids, replies come in
  * order). Used by SshClient for `auth: { type: 'agent' }`.
  */
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import {
   type AgentIdentity,
   AgentFrameReader,
@@ -20,7 +21,7 @@ export class AgentClient {
   private readonly waiting: { resolve(b: Uint8Array): void; reject(e: Error): void }[] = [];
   private closedError: Error | null = null;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(private readonly socket: Duplex) {
     socket.on('data', (chunk: Buffer) => {
       let bodies: Uint8Array[];
       try {
@@ -40,6 +41,14 @@ export class AgentClient {
     });
     socket.on('error', (e) => this.fail(e));
     socket.on('close', () => this.fail(new AgentProtocolError('agent connection closed')));
+  }
+
+  /**
+   * Speaks the agent protocol over any stream, e.g. an auth-agent@openssh.com channel the
+   * server opened towards a client that forwards its agent (ssh -A).
+   */
+  static overStream(stream: Duplex): AgentClient {
+    return new AgentClient(stream);
   }
 
   /** Connects to the agent at `path` (default: $SSH_AUTH_SOCK). */
