@@ -46,7 +46,6 @@ export async function startServe(config: GatehouseConfig, options: ServeOptions 
   const hub = new EventHub();
   observe(hub, logger, metrics);
   const policy = new PolicyStore(config.policies, { events: hub.emit });
-  policy.watch();
   const admin = new AdminServer({
     token: loadOrCreateAdminToken(config.stateDir),
     metrics: () => metrics.expose(),
@@ -54,19 +53,22 @@ export async function startServe(config: GatehouseConfig, options: ServeOptions 
     onError: (err, req) => logger.error({ err, path: req.url }, 'admin route failed'),
   });
   registerPolicyRoutes(admin, policy);
+  let gateway: GatewayHandle | undefined;
+  let start: StartGateway | undefined;
   try {
+    policy.watch();
     await admin.listen(config.admin.host, config.admin.port);
+    logger.info({ url: admin.url(), stateDir: config.stateDir }, 'admin listener ready (/metrics, /healthz)');
+    start = options.startGateway === undefined ? await loadStartGateway() : (options.startGateway ?? undefined);
+    const services: GatewayServices = { logger, events: hub.emit, metrics, policy, admin };
+    if (start) gateway = await start(config, services);
   } catch (e) {
+    // Whatever failed, leave nothing listening: the process must be able to exit.
     policy.close();
+    await admin.close();
     throw e;
   }
-  logger.info({ url: admin.url(), stateDir: config.stateDir }, 'admin listener ready (/metrics, /healthz)');
-
-  const start = options.startGateway === undefined ? await loadStartGateway() : (options.startGateway ?? undefined);
-  const services: GatewayServices = { logger, events: hub.emit, metrics, policy, admin };
-  let gateway: GatewayHandle | undefined;
-  if (start) {
-    gateway = await start(config, services);
+  if (gateway) {
     logger.info({ listen: gateway.address }, 'SSH listener ready');
   } else {
     logger.warn(

@@ -111,6 +111,22 @@ describe('serve (in process)', () => {
     expect(log.lines().some((l) => String(l['msg']).includes('provided by src/gateway'))).toBe(true);
   });
 
+  it('closes the admin listener when the gateway fails to start', async () => {
+    const config = setup();
+    let adminPort = 0;
+    await expect(
+      startServe(config, {
+        destination: logSink().stream,
+        startGateway: async (_c, services) => {
+          adminPort = services.admin.address().port;
+          throw new Error('EADDRINUSE 127.0.0.1:2222');
+        },
+      }),
+    ).rejects.toThrow('EADDRINUSE');
+    expect(adminPort).toBeGreaterThan(0);
+    await expect(fetch(`http://127.0.0.1:${adminPort}/healthz`)).rejects.toThrow();
+  });
+
   it('refuses to start on a broken policy', async () => {
     await expect(startServe(setup('users: nope\n'), { destination: logSink().stream, startGateway: null })).rejects.toBeInstanceOf(
       PolicyLoadError,
