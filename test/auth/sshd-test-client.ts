@@ -59,7 +59,7 @@ export class TestClient {
     this.transport = new Transport(
       {
         write: (b) => {
-          if (!this.socket.destroyed) this.socket.write(b);
+          if (!this.socket.destroyed && this.socket.writable) this.socket.write(b);
         },
         event: (e) => {
           switch (e.type) {
