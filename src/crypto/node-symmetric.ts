@@ -21,6 +21,12 @@ function aesName(keyLength: number, mode: 'ctr' | 'ecb'): `aes-${128 | 192 | 256
   }
 }
 
+/**
+ * Below this many bytes, ChaCha20 in TypeScript (~0.3 µs per 64-byte block) beats creating a
+ * node:crypto cipher (~3 µs, then ~2 GB/s); interactive traffic is mostly such packets.
+ */
+const SMALL_PAYLOAD = 512;
+
 function nodeChaCha(raw: Uint8Array): ChaChaKey {
   if (raw.length !== 32) throw new RangeError('chacha20 key must be 32 bytes');
   const key = createSecretKey(raw);
@@ -43,11 +49,16 @@ function nodeChaCha(raw: Uint8Array): ChaChaKey {
     },
     packetStream(seq) {
       const polyKey = blockKey.sshBlock0(seq, new Uint8Array(64)).subarray(0, 32);
-      // the payload starts at block 1
-      iv[0] = 1;
-      iv.writeUInt32BE(seq >>> 0, 12);
-      const c = createCipheriv('chacha20', key, iv);
-      return { polyKey, xor: (data) => c.update(data) };
+      return {
+        polyKey,
+        // the payload starts at block 1; short payloads skip the node:crypto context entirely
+        xor(data) {
+          if (data.length <= SMALL_PAYLOAD) return blockKey.sshXor(seq, 1, data);
+          iv[0] = 1;
+          iv.writeUInt32BE(seq >>> 0, 12);
+          return createCipheriv('chacha20', key, iv).update(data);
+        },
+      };
     },
   };
 }

@@ -15,7 +15,10 @@ export interface ChaChaKey {
   xor(iv16: Uint8Array, data: Uint8Array): Uint8Array;
   /** XOR with the key stream from block 0 (K_1, the packet length). */
   lengthXor(seq: number, data: Uint8Array): Uint8Array;
-  /** Poly1305 key from block 0, and a XOR that continues from block 1 (K_2, the payload). */
+  /**
+   * Poly1305 key from block 0, and the XOR of one packet's payload from block 1 on (K_2). Call
+   * xor once per packet: each call starts again at block 1.
+   */
   packetStream(seq: number): { readonly polyKey: Uint8Array; xor(data: Uint8Array): Uint8Array };
 }
 

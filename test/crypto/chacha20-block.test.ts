@@ -2,6 +2,7 @@ import { chacha20orig } from '@noble/ciphers/chacha.js';
 import { createCipheriv, randomBytes, randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ChaChaBlockKey } from '../../src/crypto/chacha20-block.js';
+import { nobleSymmetric, nodeSymmetric } from '../../src/crypto/index.js';
 import { hex, toHex } from './vectors/rfc8439.js';
 
 describe('ChaCha20 single block in TypeScript', () => {
@@ -26,6 +27,33 @@ describe('ChaCha20 single block in TypeScript', () => {
       const nonce = new Uint8Array(8);
       new DataView(nonce.buffer).setUint32(4, seq);
       expect(toHex(js)).toBe(toHex(chacha20orig(key, nonce, new Uint8Array(64))));
+    }
+  });
+
+  it('sshXor from block 1 matches node:crypto for every length 0..600', () => {
+    const key = randomBytes(32);
+    const k = new ChaChaBlockKey(key);
+    for (let len = 0; len <= 600; len++) {
+      const seq = randomInt(0, 2 ** 32);
+      const data = randomBytes(len);
+      const iv = Buffer.alloc(16);
+      iv[0] = 1;
+      iv.writeUInt32BE(seq, 12);
+      expect(toHex(k.sshXor(seq, 1, data))).toBe(toHex(createCipheriv('chacha20', key, iv).update(data)));
+    }
+  });
+
+  it('node and noble packet streams agree on both sides of the short-payload threshold', () => {
+    const key = randomBytes(32);
+    const a = nodeSymmetric.chacha20(key);
+    const b = nobleSymmetric.chacha20(key);
+    for (const len of [0, 1, 63, 64, 65, 200, 511, 512, 513, 1000, 5000]) {
+      const seq = randomInt(0, 2 ** 32);
+      const data = randomBytes(len);
+      const sa = a.packetStream(seq);
+      const sb = b.packetStream(seq);
+      expect(toHex(sa.polyKey)).toBe(toHex(sb.polyKey));
+      expect(toHex(sa.xor(data)), `length ${len}`).toBe(toHex(sb.xor(data)));
     }
   });
 
