@@ -136,7 +136,12 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     else stop = resolve;
   });
   cleanup();
-  handle.logger.info({ signal }, 'shutting down');
+  handle.logger.info({ signal }, 'shutting down (a second SIGINT or SIGTERM exits at once)');
+  const force = () => process.exit(130);
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
   await handle.close();
+  process.off('SIGINT', force);
+  process.off('SIGTERM', force);
   return 0;
 }
