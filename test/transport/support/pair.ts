@@ -4,7 +4,7 @@
  */
 import { Transport } from '../../../src/transport/transport.js';
 import type { TransportEvent, TransportOptions } from '../../../src/transport/transport-types.js';
-import { type TestKeyKind, testHostKey, testVerifier } from './test-host-keys.js';
+import { type TestKeyKind, rawHostKey, testHostKey, testVerifier } from './test-host-keys.js';
 
 export interface Side {
   readonly t: Transport;
@@ -25,6 +25,8 @@ export interface PairOptions {
   readonly client?: Partial<TransportOptions>;
   readonly server?: Partial<TransportOptions>;
   readonly hostKey?: TestKeyKind;
+  /** Use the independent backend-level host key instead of src/keys (cross-check). */
+  readonly rawHostKey?: boolean;
   /** Client: accept the host key from inside the event (default true). */
   readonly autoAccept?: boolean;
   /** Chop delivered chunks into pieces of at most this many bytes. */
@@ -68,7 +70,7 @@ function side(opts: TransportOptions, autoAccept: boolean): Side {
 }
 
 export function makePair(o: PairOptions = {}): Pair {
-  const hostKey = testHostKey(o.hostKey ?? 'ed25519');
+  const hostKey = o.rawHostKey === true ? rawHostKey(o.hostKey ?? 'ed25519') : testHostKey(o.hostKey ?? 'ed25519');
   const server = side({ role: 'server', hostKeys: [hostKey], random: seededRandom(1), ...o.server }, false);
   const client = side({ role: 'client', verifySignature: testVerifier(), random: seededRandom(2), ...o.client }, o.autoAccept ?? true);
   const deliver = (from: Side, to: Side, name: 'client' | 'server', tap?: (f: 'client' | 'server', c: Uint8Array) => Uint8Array | null): boolean => {

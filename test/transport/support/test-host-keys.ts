@@ -1,10 +1,14 @@
 /**
- * Minimal host keys for transport tests, built straight on the crypto backend (ed25519, ECDSA
- * P-256/384/521, RSA with rsa-sha2-256/512): HostKeySigner for the server and a
- * SignatureVerifier for the client. Encodings per RFC 8709 §4/§6, RFC 5656 §3.1, RFC 8332 §3.
+ * Host keys for transport tests. testHostKey() uses src/keys (generatePrivateKey +
+ * createHostKeySigner), the path production takes; rawHostKey() and testVerifier() are a
+ * minimal independent implementation straight on the crypto backend (encodings per RFC 8709
+ * §4/§6, RFC 5656 §3.1, RFC 8332 §3), so the transport tests also cross-check src/keys.
  */
 import type { CryptoBackend, EcCurve, HashAlgorithm, RsaPrivateComponents } from '../../../src/crypto/backend.js';
 import { defaultBackend } from '../../../src/crypto/index.js';
+import { createHostKeySigner } from '../../../src/keys/host-key-signer.js';
+import type { PlainKeyType } from '../../../src/keys/key-types.js';
+import { type PrivateKey, generatePrivateKey } from '../../../src/keys/private-key-core.js';
 import type { HostKeySigner, SignatureVerifier } from '../../../src/transport/host-key.js';
 import { SshReader, SshWriter } from '../../../src/wire/index.js';
 
@@ -25,7 +29,25 @@ function rsaKey(backend: CryptoBackend, bits: number): RsaPrivateComponents {
   return k;
 }
 
-export function testHostKey(kind: TestKeyKind, backend: CryptoBackend = defaultBackend): HostKeySigner {
+const PLAIN_TYPE: Record<TestKeyKind, PlainKeyType> = {
+  ed25519: 'ssh-ed25519',
+  'ecdsa-p256': 'ecdsa-sha2-nistp256',
+  'ecdsa-p384': 'ecdsa-sha2-nistp384',
+  'ecdsa-p521': 'ecdsa-sha2-nistp521',
+  rsa: 'ssh-rsa',
+};
+let rsaPrivate: PrivateKey | undefined;
+
+/** A host key through src/keys (RSA: one 3072-bit key per process, generation is slow). */
+export function testHostKey(kind: TestKeyKind): HostKeySigner {
+  if (kind === 'rsa') {
+    rsaPrivate ??= generatePrivateKey('ssh-rsa', 3072);
+    return createHostKeySigner(rsaPrivate);
+  }
+  return createHostKeySigner(generatePrivateKey(PLAIN_TYPE[kind]));
+}
+
+export function rawHostKey(kind: TestKeyKind, backend: CryptoBackend = defaultBackend): HostKeySigner {
   switch (kind) {
     case 'ed25519': {
       const seed = backend.randomBytes(32);
