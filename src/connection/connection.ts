@@ -437,8 +437,10 @@ export class SshConnection {
 
   /** Sends CHANNEL_EOF: no more data from us (requests such as exit-status may still follow). */
   eof(channel: ChannelId): void {
+    // Idempotent, and a no-op once the channel is closing or gone: an EOF racing a CLOSE is benign.
+    const existing = this.channels.get(channel);
+    if (existing === undefined || existing.closeSent || existing.eofSent) return;
     const ch = this.getOpen(channel, 'eof');
-    if (ch.eofSent) return;
     ch.eofSent = true;
     this.sink(encodeConnectionMessage({ type: 'channel-eof', recipientChannel: ch.remoteId }));
   }

@@ -414,3 +414,21 @@ describe('data fast path', () => {
     expect(() => pair.server.handle(good.subarray(0, 8))).toThrow(WireError);
   });
 });
+
+describe('benign races', () => {
+  it('eof() after the channel closed is a no-op; send() on a closed channel is a caller error', () => {
+    const pair = new ConnectionPair();
+    const ch = openSession(pair);
+    const sch = serverChannel(pair);
+    pair.server.close(sch);
+    pair.pump();
+    expect(ofType(pair.clientEvents, 'close')).toHaveLength(1);
+    const before = pair.toServer.length;
+    pair.client.eof(ch);
+    pair.client.close(ch);
+    pair.client.consumed(ch, 0);
+    expect(pair.toServer.length).toBe(before);
+    expect(pair.client.remoteWindow(ch)).toBe(0);
+    expect(() => pair.client.send(ch, Uint8Array.of(1))).toThrow(ChannelStateError);
+  });
+});
