@@ -56,6 +56,8 @@ export interface ChannelOpenRequest {
   readonly command?: string;
   /** Client channel id or any caller tag, kept out of the file name. */
   readonly env?: Readonly<Record<string, string>>;
+  /** Per-channel override of the session's recordInput (the rule that allowed this channel decides). */
+  readonly recordInput?: boolean;
 }
 
 export interface ForwardInfo {
@@ -194,7 +196,7 @@ export class SessionRecorder {
       pty: req.pty !== undefined,
       version,
       header,
-      recordInput: this.opts.recordInput ?? false,
+      recordInput: req.recordInput ?? this.opts.recordInput ?? false,
       writer,
       clock: this.clock,
       live: this.live,
