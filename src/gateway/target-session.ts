@@ -237,6 +237,7 @@ export class TargetSession {
               kind: req.kind,
               ...(req.pty ? { pty: req.pty } : {}),
               ...(req.command !== undefined ? { command: req.command } : {}),
+              recordInput: req.recordInput,
             }),
           openSftpAudit: () => this.recorder.openSftp(),
           relayed: (direction, bytes) => {

@@ -4,14 +4,15 @@
  * written from the test, and an ssh_config that plain OpenSSH uses for -J, routing names and
  * the menu. Everything lives in temp dirs removed at exit.
  */
-import { writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startServe, type ServeHandle } from '../../src/cli/serve.js';
 import { defaultConfig, type GatehouseConfig } from '../../src/config.js';
 import { loadGatewayState } from '../../src/gateway/state.js';
 import { startGateway } from '../../src/gateway/start.js';
-import { freePort, type GeneratedKey, generateKey, makeTempDir, run, type RunResult, type SshdHandle, startSshd } from '../support/index.js';
+import { freePort, type GeneratedKey, generateKey, makeTempDir, run, type RunResult, type SshdHandle, startSshd, track } from '../support/index.js';
 
 export interface TestGateway {
   readonly dir: string;
@@ -30,8 +31,47 @@ export interface TestGateway {
   sshConfig(identity: GeneratedKey, extra?: readonly string[]): string;
   /** Runs ssh (or scp/sftp) with that config. */
   ssh(args: readonly string[], opts?: { identity?: GeneratedKey; input?: string | Uint8Array; tool?: 'ssh' | 'scp' | 'sftp'; timeoutMs?: number; extra?: readonly string[] }): Promise<RunResult>;
+  /** Starts ssh with that config as a child (tracked: killed at exit if still running). */
+  spawnSsh(args: readonly string[], opts?: { identity?: GeneratedKey }): ChildProcess;
   writePolicy(yaml: string): void;
+  /** The policy the harness wrote at start (for edits that restore it). */
+  readonly policyYaml: string;
+  /** Session ids of session.start events logged since `from` (an index into logs). */
+  sessionIds(from?: number): string[];
+  /** The session directory (recordings/YYYY/MM/DD/<id>) of a session id. */
+  sessionDir(id: string): string;
+  /** The session's audit.jsonl, parsed. */
+  audit(id: string): Record<string, unknown>[];
   stop(): Promise<void>;
+}
+
+/** Lines of stderr that are not the test sshd's debug chatter. */
+export function userStderr(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('debug1:') && !l.startsWith('debug2:') && !l.startsWith('debug3:'));
+}
+
+function findSessionDir(root: string, id: string): string {
+  const walk = (dir: string, depth: number): string | undefined => {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return undefined;
+    }
+    for (const e of entries) {
+      const p = join(dir, e);
+      if (depth === 3) {
+        if (e === id) return p;
+        continue;
+      }
+      const hit = walk(p, depth + 1);
+      if (hit) return hit;
+    }
+    return undefined;
+  };
+  const hit = walk(root, 0);
+  if (!hit) throw new Error(`no recording directory for session ${id} under ${root}`);
+  return hit;
 }
 
 export function policyFor(t: { alice: GeneratedKey; bob: GeneratedKey; sshdPort: number; sshdHostKey: string }, rules?: string): string {
@@ -78,7 +118,8 @@ export async function startTestGateway(opts: { rules?: string; recordingsDir?: s
   const { mkdirSync } = await import('node:fs');
   mkdirSync(policies, { recursive: true });
   const writePolicy = (yaml: string): void => writeFileSync(join(policies, 'test.yaml'), yaml);
-  writePolicy(policyFor({ alice, bob, sshdPort: sshd.port, sshdHostKey: sshd.hostKeys[0] ?? '' }, opts.rules));
+  const policyYaml = policyFor({ alice, bob, sshdPort: sshd.port, sshdHostKey: sshd.hostKeys[0] ?? '' }, opts.rules);
+  writePolicy(policyYaml);
   const config: GatehouseConfig = {
     ...defaultConfig(dir),
     listen: { host: '127.0.0.1', port: await freePort() },
@@ -155,7 +196,21 @@ export async function startTestGateway(opts: { rules?: string; recordingsDir?: s
         timeoutMs: o.timeoutMs ?? 30_000,
         ...(o.input === undefined ? {} : { input: o.input }),
       }),
+    spawnSsh: (args, o = {}) =>
+      track(spawn('ssh', ['-F', sshConfig(o.identity ?? alice), ...args], { env: { ...process.env, SSH_AUTH_SOCK: '' }, stdio: ['pipe', 'pipe', 'pipe'] })),
     writePolicy,
+    policyYaml,
+    sessionIds: (from = 0) =>
+      logs
+        .slice(from)
+        .filter((l) => l.audit === 'session.start' && typeof l.sessionId === 'string')
+        .map((l) => String(l.sessionId)),
+    sessionDir: (id) => findSessionDir(recordings, id),
+    audit: (id) =>
+      readFileSync(join(findSessionDir(recordings, id), 'audit.jsonl'), 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     async stop() {
       await serve.close();
       await sshd.stop();
