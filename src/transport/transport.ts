@@ -153,7 +153,10 @@ export class Transport {
     this.flush();
   }
 
-  /** A higher-layer message (id >= 5 outside 20–49, or IGNORE/DEBUG). Held during a key exchange. */
+  /**
+   * A higher-layer message (id >= 5 outside 20–49, or IGNORE/DEBUG). Held during a key exchange
+   * (see pendingBytes): the transport keeps a reference, so the caller must not reuse the array.
+   */
   send(payload: Uint8Array): void {
     this.queueHigherLayer(payload);
     this.flush();

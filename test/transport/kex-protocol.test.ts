@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { NoneSealer } from '../../src/transport/ciphers/none-cipher.js';
 import { DisconnectReason, Msg } from '../../src/wire/index.js';
+import type { HostKeySigner } from '../../src/transport/host-key.js';
 import { eventsOf, makePair } from './support/pair.js';
+import { testHostKey } from './support/test-host-keys.js';
 
 const ignorePacket = (): Uint8Array => new NoneSealer().seal(0, Uint8Array.of(Msg.IGNORE, 0, 0, 0, 0));
 const debugPacket = (): Uint8Array => new NoneSealer().seal(0, Uint8Array.of(Msg.DEBUG, 0, 0, 0, 0, 0, 0, 0, 0, 0));
@@ -186,6 +188,26 @@ describe('host key decision and disconnects', () => {
     p.pump();
     expect(eventsOf(p.client, 'kex-complete')).toHaveLength(1);
     expect(p.server.payloads).toEqual([Uint8Array.of(Msg.SERVICE_REQUEST)]);
+  });
+
+  it('a host key that changes on rekey ends the connection (HOST_KEY_NOT_VERIFIABLE), without a second host-key event', () => {
+    const first = testHostKey('ed25519');
+    const second = testHostKey('ed25519');
+    let exchanges = 0;
+    const switching: HostKeySigner = {
+      algorithms: ['ssh-ed25519'],
+      publicKeyBlob: (a) => (exchanges === 0 ? first : second).publicKeyBlob(a),
+      sign: (a, d) => (exchanges++ === 0 ? first : second).sign(a, d),
+    };
+    const p = makePair({ server: { hostKeys: [switching] } });
+    p.client.t.start();
+    p.server.t.start();
+    p.pump();
+    expect(eventsOf(p.client, 'kex-complete')).toHaveLength(1);
+    p.client.t.rekey();
+    p.pump();
+    expect(eventsOf(p.client, 'host-key')).toHaveLength(1);
+    expect(eventsOf(p.client, 'disconnect')[0]?.reason).toBe(DisconnectReason.HOST_KEY_NOT_VERIFIABLE);
   });
 
   it('rejectHostKey() sends HOST_KEY_NOT_VERIFIABLE', () => {

@@ -81,6 +81,22 @@ describe('parser fuzz', () => {
   });
 });
 
+describe('client transport fuzz', () => {
+  it('random banner lines, version lines and packets', () => {
+    for (let i = 0; i < 400; i++) {
+      const events: TransportEvent[] = [];
+      const t = new Transport({ write: () => {}, event: (e) => events.push(e) }, { role: 'client', verifySignature: () => true });
+      t.start();
+      const banner = new TextEncoder().encode(`${'x'.repeat(int(300))}\r\n`.repeat(int(4)));
+      t.receive(i % 3 === 0 ? mutate(banner) : banner);
+      t.receive(mutate(new TextEncoder().encode('SSH-2.0-OpenSSH_10.0\r\n')));
+      for (let j = 0; j < 1 + int(4); j++) t.receive(rnd(int(1500)));
+      expect(events.filter((e) => e.type === 'disconnect').length).toBeLessThanOrEqual(1);
+      expect(t.bufferedInput).toBeLessThanOrEqual(MAX_PACKET_LENGTH + 64);
+    }
+  });
+});
+
 describe('server transport fuzz', () => {
   function server(): { t: Transport; events: TransportEvent[] } {
     const events: TransportEvent[] = [];
