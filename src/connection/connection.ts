@@ -466,11 +466,18 @@ export class SshConnection {
     this.sink(encodeConnectionMessage({ type: 'channel-close', recipientChannel: ch.remoteId }));
   }
 
-  /** Sends a channel request; with wantReply a 'channel-reply' event answers it, in order. */
-  sendRequest(channel: ChannelId, request: ChannelRequest, wantReply: boolean): void {
+  /**
+   * Sends a channel request; with wantReply a 'channel-reply' event answers it, in order.
+   * Returns false (and sends nothing) when the channel is already closing or gone, as when an
+   * exit-status races the peer's CLOSE.
+   */
+  sendRequest(channel: ChannelId, request: ChannelRequest, wantReply: boolean): boolean {
+    const existing = this.channels.get(channel);
+    if (existing === undefined || existing.closeSent) return false;
     const ch = this.getOpen(channel, 'sendRequest');
     if (wantReply) ch.sentRequests.push(request);
     this.sink(encodeConnectionMessage({ type: 'channel-request', recipientChannel: ch.remoteId, wantReply, request }));
+    return true;
   }
 
   /** Answers a channel request; replies leave in the order the requests came. Stale tokens are ignored. */

@@ -427,6 +427,7 @@ describe('benign races', () => {
     pair.client.eof(ch);
     pair.client.close(ch);
     pair.client.consumed(ch, 0);
+    expect(pair.client.sendRequest(ch, { type: 'exit-status', status: 0 }, false)).toBe(false);
     expect(pair.toServer.length).toBe(before);
     expect(pair.client.remoteWindow(ch)).toBe(0);
     expect(() => pair.client.send(ch, Uint8Array.of(1))).toThrow(ChannelStateError);
