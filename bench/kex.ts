@@ -5,6 +5,9 @@
  * verification, key derivation and NEWKEYS), with the default crypto backend.
  *
  *   npm run build && node dist/bench/kex.js [--quick]
+ *
+ * "per CPU s" counts this process's user + system time (all its threads, GC included); "wall /s" is
+ * the best wall-clock round, which on a loaded machine mostly measures the neighbours.
  */
 import { cpus } from 'node:os';
 import { defaultBackend } from '../src/crypto/index.js';
@@ -63,9 +66,28 @@ function handshake(kex: string): void {
   if (done !== 2) throw new Error(`${kex}: handshake did not complete`);
 }
 
-console.log(`KEX handshakes per second, in-memory client+server pair (${cpus()[0]?.model ?? 'cpu'}, Node ${process.version})`);
-console.log(`${pad('method', 34)}${padLeft('handshakes/s', 14)}${padLeft('ms each', 10)}`);
+/**
+ * Handshakes per CPU second (user + system time of this process, as openssl speed reports):
+ * on a shared machine wall-clock rates mostly measure the neighbours. The wall-clock best-round
+ * rate is printed beside it.
+ */
+function perCpuSecond(kex: string): number {
+  handshake(kex);
+  const start = process.cpuUsage();
+  const until = performance.now() + BUDGET_MS;
+  let n = 0;
+  while (n < 3 || performance.now() < until) {
+    handshake(kex);
+    n++;
+  }
+  const used = process.cpuUsage(start);
+  return n / ((used.user + used.system) / 1e6);
+}
+
+console.log(`KEX handshakes, in-memory client+server pair, both sides' work (${cpus()[0]?.model ?? 'cpu'}, Node ${process.version})`);
+console.log(`${pad('method', 34)}${padLeft('per CPU s', 12)}${padLeft('ms CPU each', 13)}${padLeft('wall /s', 10)}`);
 for (const kex of supportedAlgorithms('kex', true)) {
-  const r = measure(() => handshake(kex), BUDGET_MS, 3);
-  console.log(`${pad(kex, 34)}${padLeft(fmt(r.perSecond, 1), 14)}${padLeft(fmt(1000 / r.perSecond, 2), 10)}`);
+  const cpu = perCpuSecond(kex);
+  const wall = measure(() => handshake(kex), BUDGET_MS / 2, 3);
+  console.log(`${pad(kex, 34)}${padLeft(fmt(cpu, 1), 12)}${padLeft(fmt(1000 / cpu, 2), 13)}${padLeft(fmt(wall.perSecond, 1), 10)}`);
 }
