@@ -382,7 +382,8 @@ export abstract class ConnectionCore extends EventEmitter {
     }
     void ch.onRequest(request).then((ok) => {
       if (token !== null && !this.isClosed) this.guard(() => this.conn?.replyRequest(token, ok));
-      if (!ok) this.emit('refused', { scope: 'channel', name: request.type, reason: 'refused by handler' });
+      // Only a refusal the peer hears about is a denial; exit-status and friends want no reply.
+      if (!ok && token !== null) this.emit('refused', { scope: 'channel', name: request.type, reason: 'refused by handler' });
     });
   }
 
