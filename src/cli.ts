@@ -21,13 +21,9 @@ export const COMMANDS: readonly CommandRow[] = [
   { name: 'replay', summary: 'replay FILE|SESSION-ID: play a recording in this terminal', run: async (a) => (await import('./cli/replay.js')).runReplay(a) },
   { name: 'verify', summary: 'verify PATH: check recording hash chains and signatures', run: async (a) => (await import('./cli/verify.js')).runVerify(a) },
   { name: 'recordings', summary: 'recordings prune --older-than 90d: delete old recordings', run: async (a) => (await import('./cli/recordings.js')).runRecordings(a) },
-  {
-    name: 'sessions',
-    summary: 'sessions revoke-key FINGERPRINT: end the SSO binding of a key',
-    run: subcommands('sessions', {
-      'revoke-key': async (a) => (await import('./cli/sessions-revoke.js')).runSessionsRevokeKey(a),
-    }),
-  },
+  { name: 'sessions', summary: 'sessions [--admin URL]: list live sessions | sessions revoke-key FINGERPRINT: end the SSO binding of a key', run: async (a) => (await import('./cli/sessions.js')).run(a) },
+  { name: 'watch', summary: 'watch SESSION-ID [--raw]: follow a live session in this terminal', run: async (a) => (await import('./cli/watch.js')).run(a) },
+  { name: 'kill', summary: 'kill SESSION-ID: end a live session', run: async (a) => (await import('./cli/kill.js')).run(a) },
   { name: 'login', summary: 'login --gateway URL: web sign-in for a short-lived SSH certificate', run: async (a) => (await import('./cli/login.js')).runLogin(a) },
   { name: 'oidc', summary: 'oidc check: test the OIDC provider settings and credentials', run: async (a) => (await import('./cli/oidc.js')).runOidc(a) },
 ];
