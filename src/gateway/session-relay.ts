@@ -7,7 +7,8 @@
 import type { ChannelRequest } from '../connection/index.js';
 import type { SshChannel } from '../net/channel-stream.js';
 import type { Action, Authorization, Decision } from '../policy/index.js';
-import type { ChannelRecorder, SftpChannelAudit } from '../recording/index.js';
+import type { Readable, Writable } from 'node:stream';
+import type { ChannelRecorder, PushResult, SftpChannelAudit } from '../recording/index.js';
 
 export interface SessionRelayHost {
   /** Policy decision for one action on this session's target and login (logged by the host). */
@@ -66,27 +67,26 @@ export class SessionRelay {
       if (req.type === 'eow@openssh.com') void client.request(req, false).catch(() => {});
     });
 
-    // Target → client, stdout and stderr, each tapped for the recording.
-    target.on('data', (chunk: Uint8Array) => {
+    // Target → client, stdout and stderr, each tapped for the recording. The source pauses
+    // while the destination's window is full OR the recorder's queue is above its high-water
+    // mark, so a fast target can neither grow our memory nor overflow the recording.
+    this.pump(target, client, (chunk) => {
       this.bytesToClient += chunk.length;
       this.host.relayed('target-to-client', chunk.length);
-      this.recorder?.output(chunk, 'stdout');
       this.sftp?.fromServer(chunk);
-    });
-    target.stderr.on('data', (chunk: Uint8Array) => {
+      return this.recorder?.output(chunk, 'stdout');
+    }, true);
+    this.pump(target.stderr, client.stderrOut, (chunk) => {
       this.bytesToClient += chunk.length;
       this.host.relayed('target-to-client', chunk.length);
-      this.recorder?.output(chunk, 'stderr');
-    });
-    client.on('data', (chunk: Uint8Array) => {
+      return this.recorder?.output(chunk, 'stderr');
+    }, false);
+    this.pump(client, target, (chunk) => {
       this.bytesToTarget += chunk.length;
       this.host.relayed('client-to-target', chunk.length);
-      this.recorder?.input(chunk);
       this.sftp?.fromClient(chunk);
-    });
-    target.pipe(client);
-    target.stderr.pipe(client.stderrOut, { end: false });
-    client.pipe(target);
+      return this.recorder?.input(chunk);
+    }, true);
 
     const finish = (): void => this.finish();
     client.once('close', () => {
@@ -100,6 +100,36 @@ export class SessionRelay {
     });
     client.on('error', () => {});
     target.on('error', () => {});
+  }
+
+  /** Copies src to dst with backpressure from both dst and the recorder (see the constructor). */
+  private pump(src: Readable, dst: Writable, tap: (chunk: Uint8Array) => PushResult | undefined, end: boolean): void {
+    let holding = false;
+    const hold = async (recorderPressure: boolean): Promise<void> => {
+      if (holding) return;
+      holding = true;
+      src.pause();
+      if (dst.writableNeedDrain && !dst.destroyed) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            dst.off('drain', done);
+            dst.off('close', done);
+            resolve();
+          };
+          dst.on('drain', done);
+          dst.on('close', done);
+        });
+      }
+      if (recorderPressure && this.recorder) await this.recorder.whenDrained();
+      holding = false;
+      if (!src.destroyed) src.resume();
+    };
+    src.on('data', (chunk: Uint8Array) => {
+      const recorded = tap(chunk);
+      const ok = dst.writable ? dst.write(chunk) : true;
+      if (!ok || recorded === 'pressure') void hold(recorded === 'pressure');
+    });
+    if (end) src.once('end', () => dst.end());
   }
 
   /**
