@@ -16,6 +16,7 @@ import { defaultSignatureVerifier } from '../keys/index.js';
 import type { EventSink } from '../obs/events.js';
 import type { OidcSignIn } from '../oidc/index.js';
 import {
+  ACTIONS,
   allowedActions,
   evaluate,
   type Identity,
@@ -173,7 +174,9 @@ export class Gateway {
       this.deny(identity, target.name, login, 'connect', reason, d.allowed ? undefined : d.rule);
       throw new Error(`access to ${login}@${target.name} denied: ${reason}`);
     }
-    if (login === undefined && !reachableTargets(policy, identity).some((r) => r.target.name === target.name)) {
+    // ProxyJump names no login yet: any action under any login makes the target reachable (a
+    // user allowed only exec must still get to the inner server; each action is checked later).
+    if (login === undefined && !ACTIONS.some((a) => reachableTargets(policy, identity, a).some((r) => r.target.name === target.name))) {
       this.deny(identity, target.name, '', 'connect', 'no rule lets this user reach the target');
       throw new Error(`access to ${target.name} denied`);
     }
