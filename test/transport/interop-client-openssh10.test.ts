@@ -4,7 +4,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SshdHandle, requireBinaries, requireOpenssh10 } from '../support/index.js';
-import { clientHandshake, rekeyRoundTrips, runClientMatrix, startMatrixSshd, testUserKey } from './support/client-vs-sshd.js';
+import {
+  CERT_HOST_KEY_ALGS,
+  certHandshake,
+  clientHandshake,
+  rekeyRoundTrips,
+  runClientMatrix,
+  startCertSshd,
+  startMatrixSshd,
+  testUserKey,
+} from './support/client-vs-sshd.js';
 import { matrix } from './support/interop-matrix.js';
 
 const req = requireBinaries('ssh-keygen');
@@ -37,6 +46,19 @@ describe.skipIf(req.skip || o10.skip)(`our client against sshd 10.0${req.reason}
     expect(theirs.replies).toBe(4);
     expect(theirs.kexCount).toBeGreaterThanOrEqual(2);
   }, 30_000);
+
+  it('host certificates (-cert-v01@openssh.com, signed by ssh-keygen -s -h) verify and reach SERVICE_ACCEPT', async () => {
+    const certSshd = await startCertSshd('10.0');
+    try {
+      for (const alg of CERT_HOST_KEY_ALGS) {
+        const r = await certHandshake(certSshd.port, alg);
+        expect(r.detail, alg).toBe('SERVICE_ACCEPT');
+        expect(r.keyType).toBe(alg.startsWith('rsa-') ? 'ssh-rsa-cert-v01@openssh.com' : alg);
+      }
+    } finally {
+      await certSshd.stop();
+    }
+  }, 40_000);
 
   it('every KEX × cipher × MAC × host key combination reaches SERVICE_ACCEPT', async () => {
     await runClientMatrix(sshd, matrix('10.0'));

@@ -8,7 +8,7 @@ import { defaultBackend } from '../../../src/crypto/index.js';
 import { createSignatureVerifier } from '../../../src/keys/signature.js';
 import type { NegotiatedAlgorithms, TransportEvent } from '../../../src/transport/transport-types.js';
 import { Msg, SshReader, SshWriter } from '../../../src/wire/index.js';
-import { type SshdHandle, startSshd } from '../../support/index.js';
+import { type SshdHandle, generateKey, makeTempDir, signCertificate, startSshd } from '../../support/index.js';
 import { type Combo, type OpensshGeneration, comboName, kexFor, mapLimit } from './interop-matrix.js';
 import { connectTransport, isType } from './tcp-driver.js';
 
@@ -145,6 +145,61 @@ export async function rekeyRoundTrips(
       await d.waitFor(atLeast(Msg.REQUEST_FAILURE, i));
     }
     return { kexCount, replies: count(Msg.REQUEST_FAILURE) };
+  } finally {
+    d.transport.disconnect(11, 'done');
+    d.socket.destroy();
+  }
+}
+
+/** Host certificate algorithms our client negotiates with an sshd that has HostCertificate lines. */
+export const CERT_HOST_KEY_ALGS = [
+  'ssh-ed25519-cert-v01@openssh.com',
+  'ecdsa-sha2-nistp256-cert-v01@openssh.com',
+  'rsa-sha2-512-cert-v01@openssh.com',
+  'rsa-sha2-256-cert-v01@openssh.com',
+];
+
+/**
+ * sshd whose host keys (ed25519, ECDSA P-256, RSA 3072) carry host certificates signed by an
+ * ed25519 CA with ssh-keygen -s -h.
+ */
+export async function startCertSshd(version: OpensshGeneration): Promise<SshdHandle & { keysDir: string }> {
+  const keysDir = makeTempDir('gatehouse-hostcert-');
+  const ca = await generateKey(keysDir, 'host_ca', 'ed25519');
+  const lines: string[] = [];
+  for (const t of ['ed25519', 'ecdsa-256', 'rsa-3072'] as const) {
+    const k = await generateKey(keysDir, `host_${t}`, t);
+    await signCertificate(ca.privatePath, k.publicPath, { identity: `host-${t}`, host: true, principals: ['127.0.0.1'] });
+    lines.push(`HostKey ${k.privatePath}`, `HostCertificate ${k.publicPath.replace(/\.pub$/, '-cert.pub')}`);
+  }
+  const sshd = await startSshd({
+    version,
+    hostKeyTypes: [],
+    extraConfig: [...lines, ...(version === '10.0' ? ['PerSourcePenalties no'] : [])],
+    sftp: false,
+  });
+  return Object.assign(sshd, { keysDir });
+}
+
+/** One connection offering only `hostKey` (a -cert-v01 algorithm); returns the K_S type and the reply. */
+export async function certHandshake(port: number, hostKey: string): Promise<{ keyType: string; detail: string }> {
+  let keyType = '';
+  const d = await connectTransport(
+    port,
+    { role: 'client', verifySignature: createSignatureVerifier(), algorithms: { hostKey: [hostKey] } },
+    (ev, dd) => {
+      if (ev.type === 'host-key') {
+        keyType = new SshReader(ev.publicKey).ascii(64);
+        dd.transport.acceptHostKey();
+      }
+      if (ev.type === 'kex-complete') dd.transport.send(new SshWriter().byte(Msg.SERVICE_REQUEST).string('ssh-userauth').finish());
+    },
+  );
+  try {
+    const p = await d.waitFor(isType('payload'));
+    return { keyType, detail: p.payload[0] === Msg.SERVICE_ACCEPT ? 'SERVICE_ACCEPT' : `message ${p.payload[0]}` };
+  } catch (e) {
+    return { keyType, detail: String(e) };
   } finally {
     d.transport.disconnect(11, 'done');
     d.socket.destroy();
