@@ -93,6 +93,8 @@ export async function sshAgainstServer(
         '-vvv',
         '-F',
         '/dev/null',
+        // ssh keeps the first value it sees for an option: the caller's come before the defaults
+        ...opts.flatMap((o) => ['-o', o]),
         '-o',
         'StrictHostKeyChecking=no',
         '-o',
@@ -101,7 +103,6 @@ export async function sshAgainstServer(
         'BatchMode=yes',
         '-o',
         'ConnectTimeout=20',
-        ...opts.flatMap((o) => ['-o', o]),
         '-p',
         String(l.port),
         '127.0.0.1',
