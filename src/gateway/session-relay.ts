@@ -75,7 +75,10 @@ export class SessionRelay {
       this.host.relayed('target-to-client', chunk.length);
       this.sftp?.fromServer(chunk);
       return this.recorder?.output(chunk, 'stdout');
-    }, true);
+      // No EOF on the target's EOF: the client channel would finish both ways and close before
+      // the target's exit-status (which sshd may send after its EOF) could be relayed. The
+      // target's CHANNEL_CLOSE ends it instead (closeWhenFlushed: EOF after the data, then CLOSE).
+    }, false);
     this.pump(target.stderr, client.stderrOut, (chunk) => {
       this.bytesToClient += chunk.length;
       this.host.relayed('target-to-client', chunk.length);
