@@ -1,0 +1,176 @@
+/**
+ * The benchmark's stack, all on 127.0.0.1 and started by the benchmark itself:
+ *  - a real sshd target (LogLevel ERROR: a debug-logging sshd would be the bottleneck), which
+ *    trusts the Gatehouse user CA and the bench user's key, and doubles as the plain OpenSSH
+ *    jump host for the `ssh -J` comparison;
+ *  - Gatehouse (`node dist/src/cli.js serve`) as a child process with its own state, policy and
+ *    recordings;
+ *  - ssh_config files for plain OpenSSH clients.
+ * Everything is removed by stop().
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Stack {
+  readonly dir: string;
+  readonly sshdPort: number;
+  readonly gatewayPort: number;
+  readonly adminPort: number;
+  readonly gatewayPid: number;
+  readonly keyPath: string;
+  /** ssh_config for every path (targets named "target" and the jump hosts). */
+  readonly sshConfig: string;
+  stop(): Promise<void>;
+}
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((r) => {
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => {
+        c.destroy();
+        r(true);
+      });
+      c.once('error', () => r(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`port ${port} did not open`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function keygen(path: string, comment: string): string {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', path]);
+  return readFileSync(`${path}.pub`, 'utf8').trim();
+}
+
+export async function startStack(opts: { recordInput?: boolean } = {}): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  const keyPath = join(dir, 'user');
+  const userLine = keygen(keyPath, 'bench@gatehouse');
+  const hostKeyPath = join(dir, 'host_ed25519');
+  const hostLine = keygen(hostKeyPath, 'target');
+  const stateDir = join(dir, 'state');
+  const cli = join(REPO, 'dist', 'src', 'cli.js');
+  const userCa = execFileSync('node', [cli, 'ca', 'user', '--state-dir', stateDir], { encoding: 'utf8' }).trim();
+  const hostCa = execFileSync('node', [cli, 'ca', 'host', '--state-dir', stateDir], { encoding: 'utf8' }).trim();
+
+  // sshd: the target and the plain OpenSSH jump host.
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const sshdPort = await freePort();
+  writeFileSync(join(dir, 'authorized_keys'), `${userLine}\n`);
+  writeFileSync(join(dir, 'user_ca.pub'), `${userCa}\n`);
+  writeFileSync(
+    join(dir, 'sshd_config'),
+    [
+      'ListenAddress 127.0.0.1',
+      // a second address, so OpenSSH -J does not see the jump host and the target as one (loop check)
+      'ListenAddress 127.0.0.2',
+      `Port ${sshdPort}`,
+      `HostKey ${hostKeyPath}`,
+      'PidFile none',
+      'UsePAM no',
+      'StrictModes no',
+      'PermitRootLogin yes',
+      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+      `TrustedUserCAKeys ${join(dir, 'user_ca.pub')}`,
+      'LogLevel ERROR',
+      'MaxStartups 200:30:400',
+      'MaxSessions 100',
+      'AllowTcpForwarding yes',
+      'Subsystem sftp /usr/lib/openssh/sftp-server',
+      '',
+    ].join('\n'),
+  );
+  const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(sshdPort);
+
+  // Gatehouse.
+  const policies = join(dir, 'policies');
+  mkdirSync(policies);
+  writeFileSync(
+    join(policies, 'bench.yaml'),
+    `users:
+  - name: bench
+    keys: ["${userLine}"]
+    groups: [ops]
+targets:
+  - name: target
+    address: 127.0.0.1
+    port: ${sshdPort}
+    hostKeys: ["${hostLine}"]
+rules:
+  - name: bench
+    groups: [ops]
+    targets: { names: [target] }
+    logins: [root]
+    allow: [shell, exec, sftp, port-forward]
+    recording: { input: ${opts.recordInput === true} }
+`,
+  );
+  const gatewayPort = await freePort();
+  const adminPort = await freePort();
+  const gateway: ChildProcess = spawn(
+    'node',
+    [cli, 'serve', '--listen', `127.0.0.1:${gatewayPort}`, '--admin', `127.0.0.1:${adminPort}`, '--state-dir', stateDir, '--policies', policies, '--recordings', join(dir, 'recordings'), '--log-level', 'warn'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  await waitForPort(gatewayPort);
+
+  const known = join(dir, 'known_hosts');
+  writeFileSync(known, `@cert-authority * ${hostCa}\n[127.0.0.1]:${sshdPort},[127.0.0.2]:${sshdPort} ${hostLine}\n`);
+  const sshConfig = join(dir, 'ssh_config');
+  writeFileSync(
+    sshConfig,
+    [
+      'Host *',
+      `  UserKnownHostsFile ${known}`,
+      '  GlobalKnownHostsFile /dev/null',
+      '  StrictHostKeyChecking yes',
+      `  IdentityFile ${keyPath}`,
+      '  IdentitiesOnly yes',
+      '  IdentityAgent none',
+      '  BatchMode yes',
+      '  UpdateHostKeys no',
+      '  CheckHostIP no',
+      '  Compression no',
+      '  LogLevel ERROR',
+      '',
+    ].join('\n'),
+  );
+
+  return {
+    dir,
+    sshdPort,
+    gatewayPort,
+    adminPort,
+    gatewayPid: gateway.pid ?? 0,
+    keyPath,
+    sshConfig,
+    async stop() {
+      gateway.kill('SIGTERM');
+      sshd.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,226 @@
+/**
+ * `npm run bench [-- --quick]`: Gatehouse against OpenSSH on this machine, in one run, with the
+ * pairs interleaved (A B A B …) and medians, printed as a table of ratios. It starts everything
+ * itself on 127.0.0.1 (bench/lib/stack.ts). The full run writes a Markdown report under
+ * bench/results/. Absolute figures on a shared machine mislead; the ratios are the result.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parsePrivateKey } from '../src/keys/index.js';
+import { SshClient, signerFromPrivateKey } from '../src/net/client.js';
+import type { ClientConnection } from '../src/net/client-connection.js';
+import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
+import { cpuSeconds, loadAverage, median, percentile, rssKiB } from './lib/proc.js';
+import { REPO, type Stack, startStack } from './lib/stack.js';
+
+const quick = process.argv.includes('--quick');
+const MB = Number(process.env['GATEHOUSE_BENCH_MB'] ?? (quick ? 128 : 1024));
+const REPS = Math.max(3, Number(process.env['GATEHOUSE_BENCH_REPS'] ?? 3));
+const LATENCY_N = quick ? 7 : 20;
+const IDLE_SESSIONS = Number(process.env['GATEHOUSE_BENCH_IDLE'] ?? (quick ? 100 : 1000));
+const SETUP_N = quick ? 20 : 60;
+const ECHO_N = quick ? 200 : 1000;
+const CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
+
+const report: string[] = [];
+function out(line = ''): void {
+  console.log(line);
+  report.push(line);
+}
+
+function runSsh(argv: string[], stdin: 'upload' | 'none'): { ok: boolean; seconds: number; stderr: string } {
+  const t0 = performance.now();
+  const cmd = stdin === 'upload' ? `head -c ${MB}M /dev/zero | ssh ${argv.map(q).join(' ')}` : `ssh ${argv.map(q).join(' ')} </dev/null >/dev/null`;
+  const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  return { ok: r.status === 0, seconds: (performance.now() - t0) / 1000, stderr: r.stderr };
+}
+
+function q(s: string): string {
+  return /^[A-Za-z0-9@%+=:,./_-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function throughput(stack: Stack, direction: 'upload' | 'download'): void {
+  out(`\n## Bulk ${direction}, ${MB} MiB, median of ${REPS} interleaved runs (MB/s; ratio to openssh -J)`);
+  out(`| cipher | ${ALL_PATHS.join(' | ')} | gatehouse -J / openssh -J | login@target / openssh -J |`);
+  out(`|---|${ALL_PATHS.map(() => '---').join('|')}|---|---|`);
+  for (const cipher of CIPHERS) {
+    const samples = new Map<PathName, number[]>(ALL_PATHS.map((p) => [p, []]));
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const path of ALL_PATHS) {
+        const command = direction === 'upload' ? 'cat > /dev/null' : `head -c ${MB}M /dev/zero`;
+        const r = runSsh(sshArgv(stack, path, command, ['-c', cipher]), direction === 'upload' ? 'upload' : 'none');
+        if (!r.ok) throw new Error(`${path} ${cipher} ${direction} failed: ${r.stderr}`);
+        samples.get(path)?.push((MB * 1.048576) / r.seconds);
+      }
+    }
+    const m = new Map(ALL_PATHS.map((p) => [p, median(samples.get(p) ?? [])]));
+    const ref = m.get('openssh -J') ?? 1;
+    out(
+      `| ${cipher} | ${ALL_PATHS.map((p) => (m.get(p) ?? 0).toFixed(0)).join(' | ')} | ${((m.get('gatehouse -J') ?? 0) / ref).toFixed(2)} | ${((m.get('gatehouse login@target') ?? 0) / ref).toFixed(2)} |`,
+    );
+  }
+}
+
+function cpuPerGiB(stack: Stack): void {
+  out('\n## Gateway CPU per GiB relayed (upload through gatehouse -J)');
+  out('| cipher | gateway CPU s/GiB |');
+  out('|---|---|');
+  for (const cipher of CIPHERS) {
+    const c0 = cpuSeconds(stack.gatewayPid);
+    const r = runSsh(sshArgv(stack, 'gatehouse -J', 'cat > /dev/null', ['-c', cipher]), 'upload');
+    if (!r.ok) throw new Error(r.stderr);
+    const cpu = cpuSeconds(stack.gatewayPid) - c0;
+    out(`| ${cipher} | ${(cpu / (MB / 1024)).toFixed(2)} |`);
+  }
+}
+
+function latency(stack: Stack): void {
+  out(`\n## Connection latency: ssh … true, median of ${LATENCY_N} interleaved (ms)`);
+  const paths: PathName[] = ['gatehouse -J', 'openssh -J', 'direct'];
+  const samples = new Map<PathName, number[]>(paths.map((p) => [p, []]));
+  for (let i = 0; i < LATENCY_N; i++) {
+    for (const p of paths) {
+      const r = runSsh(sshArgv(stack, p, 'true'), 'none');
+      if (!r.ok) throw new Error(`${p}: ${r.stderr}`);
+      samples.get(p)?.push(r.seconds * 1000);
+    }
+  }
+  const m = new Map(paths.map((p) => [p, median(samples.get(p) ?? [])]));
+  out('| path | median ms |');
+  out('|---|---|');
+  for (const p of paths) out(`| ${p} | ${(m.get(p) ?? 0).toFixed(0)} |`);
+  out(`ratio gatehouse -J / openssh -J: ${((m.get('gatehouse -J') ?? 0) / (m.get('openssh -J') ?? 1)).toFixed(2)}`);
+}
+
+async function ourClient(stack: Stack, viaGateway: boolean): Promise<ClientConnection> {
+  const key = parsePrivateKey(readFileSync(stack.keyPath, 'utf8'));
+  return SshClient.connect({
+    host: '127.0.0.1',
+    port: viaGateway ? stack.gatewayPort : stack.sshdPort,
+    username: viaGateway ? 'root@target' : 'root',
+    verifyHostKey: () => ({ ok: true }),
+    auth: [{ type: 'signer', signer: signerFromPrivateKey(key) }],
+  });
+}
+
+async function exec(conn: ClientConnection, command: string, pty = false) {
+  const ch = await conn.openChannel({ type: 'session' });
+  if (pty) await ch.request({ type: 'pty-req', term: 'xterm', cols: 80, rows: 24, widthPx: 0, heightPx: 0, modes: [] }, true);
+  await ch.request({ type: 'exec', command, commandBytes: new TextEncoder().encode(command) }, true);
+  return ch;
+}
+
+async function idleMemory(stack: Stack): Promise<void> {
+  out(`\n## Memory: gateway RSS with ${IDLE_SESSIONS} idle relayed sessions (login@target, one exec each)`);
+  const before = rssKiB(stack.gatewayPid);
+  const conns: ClientConnection[] = [];
+  try {
+    const batch = 20;
+    for (let i = 0; i < IDLE_SESSIONS; i += batch) {
+      const opened = await Promise.all(
+        Array.from({ length: Math.min(batch, IDLE_SESSIONS - i) }, async () => {
+          const c = await ourClient(stack, true);
+          await exec(c, 'sleep 600');
+          return c;
+        }),
+      );
+      conns.push(...opened);
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = rssKiB(stack.gatewayPid);
+    out(`| sessions | RSS before KiB | RSS after KiB | per session KiB |`);
+    out('|---|---|---|---|');
+    out(`| ${conns.length} | ${before} | ${after} | ${((after - before) / conns.length).toFixed(1)} |`);
+  } finally {
+    for (const c of conns) c.disconnect();
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+async function sessionSetup(stack: Stack): Promise<void> {
+  out(`\n## Session setup: ${SETUP_N} short exec sessions (login@target) through the gateway`);
+  const c0 = cpuSeconds(stack.gatewayPid);
+  const t0 = performance.now();
+  const concurrency = 4;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < SETUP_N) {
+        next++;
+        const c = await ourClient(stack, true);
+        const ch = await exec(c, 'true');
+        ch.resume();
+        ch.stderr.resume();
+        await new Promise((r) => ch.once('close', r));
+        c.disconnect();
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(stack.gatewayPid) - c0;
+  out(`gateway CPU per session (both legs): ${((cpu / SETUP_N) * 1000).toFixed(1)} ms; sustained ${(SETUP_N / seconds).toFixed(1)} sessions/s at concurrency ${concurrency}`);
+}
+
+async function echoLatency(stack: Stack): Promise<void> {
+  out(`\n## Keystroke echo through a pty (cat), ${ECHO_N} round trips (ms)`);
+  const rows: string[] = [];
+  const results: Record<string, { p50: number; p99: number }> = {};
+  for (const via of [true, false]) {
+    const conn = await ourClient(stack, via);
+    const ch = await exec(conn, 'stty raw -echo; cat', true);
+    await new Promise((r) => setTimeout(r, 300));
+    ch.resume();
+    const times: number[] = [];
+    for (let i = 0; i < ECHO_N; i++) {
+      const t0 = performance.now();
+      const got = new Promise((r) => ch.once('data', r));
+      ch.write('x');
+      await got;
+      times.push(performance.now() - t0);
+    }
+    conn.disconnect();
+    const name = via ? 'gatehouse login@target' : 'direct';
+    results[name] = { p50: percentile(times, 50), p99: percentile(times, 99) };
+    rows.push(`| ${name} | ${percentile(times, 50).toFixed(3)} | ${percentile(times, 99).toFixed(3)} |`);
+  }
+  out('| path | p50 | p99 |');
+  out('|---|---|---|');
+  for (const r of rows) out(r);
+  const g = results['gatehouse login@target'];
+  const d = results['direct'];
+  if (g && d) out(`added by the gateway: p50 ${(g.p50 - d.p50).toFixed(3)} ms, p99 ${(g.p99 - d.p99).toFixed(3)} ms`);
+}
+
+async function main(): Promise<void> {
+  out(`# Gatehouse benchmark ${new Date().toISOString()}${quick ? ' (quick)' : ''}`);
+  out(`node ${process.version}; load average at start ${loadAverage()}; ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()}`);
+  const stack = await startStack();
+  try {
+    throughput(stack, 'upload');
+    throughput(stack, 'download');
+    cpuPerGiB(stack);
+    latency(stack);
+    await sessionSetup(stack);
+    await echoLatency(stack);
+    await idleMemory(stack);
+  } finally {
+    await stack.stop();
+  }
+  out(`\nload average at end ${loadAverage()}`);
+  if (!quick) {
+    const dir = join(REPO, 'bench', 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}.md`);
+    writeFileSync(file, `${report.join('\n')}\n`);
+    console.log(`report written to ${file}`);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
