@@ -95,15 +95,13 @@ export function adminClientFromArgv(argv: readonly string[], io: AdminCliIo): { 
   const fromEnv = env.GATEHOUSE_ADMIN_TOKEN?.trim();
   const token = fromEnv ? fromEnv : readAdminToken(loaded.config.stateDir);
   const tokenSource = fromEnv ? 'GATEHOUSE_ADMIN_TOKEN' : `${loaded.config.stateDir}/admin.token`;
-  if (token === undefined) {
-    throw new AdminCliError(
-      `no admin token: ${tokenSource} does not exist; pass the gateway's --state-dir or set GATEHOUSE_ADMIN_TOKEN`,
-      2,
-    );
-  }
   const client: AdminClient = {
     baseUrl,
     async request(method, path, signal) {
+      // Checked here rather than up front so usage errors in the arguments are reported first.
+      if (token === undefined) {
+        throw new AdminCliError(`no admin token: ${tokenSource} does not exist; pass the gateway's --state-dir or set GATEHOUSE_ADMIN_TOKEN`, 2);
+      }
       let res: Response;
       try {
         res = await fetch(`${baseUrl}${path}`, {
