@@ -21,6 +21,7 @@ function page(title: string, body: string, head = ''): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)} - Gatehouse</title>
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/ui/assets/gatehouse-ui.css">${head}
 </head><body>
 <header><a href="/ui/">Gatehouse recordings</a></header>

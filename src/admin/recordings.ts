@@ -3,7 +3,7 @@
  *   /ui/                       recorded sessions (date, user, target, login, channels)
  *   /ui/play/<session>/<file>  plays one channel's .cast with asciinema-player
  *   /ui/cast/<session>/<file>  the .cast file itself
- *   /ui/assets/...             asciinema-player's dist bundle (from node_modules) and ours
+ *   /ui/assets/...             asciinema-player's dist bundle (from node_modules) and ours (no token needed)
  *   /ui/login, /ui/logout      token to cookie and back
  *
  * A browser cannot send a bearer header when it navigates, so these routes are registered
@@ -207,6 +207,8 @@ export function registerRecordingRoutes(admin: AdminServer, options: RecordingRo
       if (ctx.subpath === 'login') return login(req, res, ctx, token);
       if (method === 'POST') throw new HttpError(405, 'POST is only for /ui/login');
       if (ctx.subpath === 'logout') return redirect(res, '/ui/login', sessionCookie('', 0));
+      // Static code and styles (the login page needs them too); they hold nothing private.
+      if (ctx.subpath.startsWith('assets/')) return serveAsset(res, ctx.subpath.slice('assets/'.length), head);
       if (!authorized(req, token)) {
         if (ctx.subpath === '' || ctx.subpath.startsWith('play/')) return redirect(res, '/ui/login');
         res.setHeader('www-authenticate', 'Bearer realm="gatehouse-admin"');
@@ -228,8 +230,6 @@ export function registerRecordingRoutes(admin: AdminServer, options: RecordingRo
         }
         case 'cast':
           return serveCast(res, recordingsDir, rest, head);
-        case 'assets':
-          return serveAsset(res, rest, head);
         default:
           throw new HttpError(404, `no page ${ctx.subpath.slice(0, 100)}`);
       }

@@ -70,7 +70,9 @@ describe('recordings UI auth', () => {
     expect(list.status).toBe(303);
     expect(list.headers.location).toBe('/ui/login');
     expect((await get(`/ui/cast/${sessionId}/channel-0.cast`)).status).toBe(401);
-    expect((await get('/ui/assets/asciinema-player.min.js')).status).toBe(401);
+    // Player code and styles are public (the login page uses them); recordings are not.
+    expect((await get('/ui/assets/asciinema-player.min.js')).status).toBe(200);
+    expect((await get(`/ui/play/${sessionId}/channel-0.cast`)).status).toBe(303);
     const form = await get('/ui/login');
     expect(form.status).toBe(200);
     expect(form.body).toContain('<form method="post" action="/ui/login">');
