@@ -79,10 +79,10 @@ describe.skipIf(!hasChromium)('recordings web page in headless Chromium', () => 
 
     const row = page.locator(`tr[data-session="${sessionId}"]`);
     await expect.poll(() => row.count()).toBe(1);
-    expect(await row.innerText()).toContain('alice@example.com');
+    expect(await row.textContent()).toContain('alice@example.com');
     await Promise.all([page.waitForURL(/\/ui\/play\//), row.locator('a').first().click()]);
 
-    await page.waitForFunction(() => (document.querySelector('#player')?.textContent ?? '').includes('recorded-by-gatehouse'), undefined, { timeout: 20_000 });
+    await expect.poll(async () => (await page.locator('#player').textContent()) ?? '', { timeout: 20_000, interval: 100 }).toContain('recorded-by-gatehouse');
     const text = (await page.locator('#player').textContent()) ?? '';
     expect(text).toContain('$ echo gatehouse');
     expect(text).toContain('recorded-by-gatehouse été');
