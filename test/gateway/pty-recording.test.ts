@@ -115,11 +115,12 @@ describe.skipIf(need.skip)(`recorded sessions through ssh -J${need.reason}`, () 
     expect(events.some((e) => e[1] === 'm' && e[2] === 'exit status 7')).toBe(true);
     const close = gw.audit(id).find((e) => e.type === 'channel.close');
     expect(close?.exitStatus).toBe(7);
+    // The index is rewritten as the session goes; the final one is signed at session end.
+    await waitFor(async () => (JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { signature?: unknown }).signature ?? undefined, 'signed index', 10_000);
     const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { channels: { command?: string; exitStatus?: number }[] };
     expect(index.channels[0]?.exitStatus).toBe(7);
     expect(index.channels[0]?.command).toContain('exit 7');
     // `gatehouse verify` on the untouched session: chains and the signed index check out.
-    await waitFor(async () => (JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { signature?: unknown }).signature ?? undefined, 'signed index', 10_000);
     const state = await loadGatewayState(gw.config.stateDir);
     const report = await verify(dir, state.recordingKey);
     expect(report.sessions.flatMap((s) => s.problems)).toEqual([]);
