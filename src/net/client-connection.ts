@@ -12,7 +12,7 @@ import type { ChannelId, RequestToken } from '../connection/connection-types.js'
 import type { GlobalRequest } from '../connection/global-requests.js';
 import { defaultSignatureVerifier } from '../keys/signature.js';
 import type { TransportOptions } from '../transport/transport-types.js';
-import { DisconnectReason } from '../wire/index.js';
+import { bytesEqual, DisconnectReason } from '../wire/index.js';
 import type { SshChannel } from './channel-stream.js';
 import type { ByteStream } from './socket-edge.js';
 import { ConnectionCore, type CoreOptions } from './connection-core.js';
@@ -192,7 +192,7 @@ export class ClientConnection extends ConnectionCore {
   }
 
   private signFor(id: Parameters<AuthClient['signed']>[0], algorithm: string, blob: Uint8Array, data: Uint8Array): void {
-    const signer = this.signers.find((s) => sameBytes(s.publicKeyBlob, blob));
+    const signer = this.signers.find((s) => bytesEqual(s.publicKeyBlob, blob));
     const done = (sig: Uint8Array | null): void => {
       if (this.isClosed || this.authMachine === null) return;
       const m = this.authMachine;
@@ -265,8 +265,4 @@ function toCredential(m: ClientAuthMethod): ClientCredential {
       throw new Error(`unhandled auth method ${String(never)}`);
     }
   }
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
