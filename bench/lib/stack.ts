@@ -129,9 +129,11 @@ rules:
   );
   const gatewayPort = await freePort();
   const adminPort = await freePort();
+  // GATEHOUSE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway.
+  const nodeArgs = (process.env['GATEHOUSE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const gateway: ChildProcess = spawn(
     'node',
-    [cli, 'serve', '--listen', `127.0.0.1:${gatewayPort}`, '--admin', `127.0.0.1:${adminPort}`, '--state-dir', stateDir, '--policies', policies, '--recordings', join(dir, 'recordings'), '--log-level', 'warn'],
+    [...nodeArgs, cli, 'serve', '--listen', `127.0.0.1:${gatewayPort}`, '--admin', `127.0.0.1:${adminPort}`, '--state-dir', stateDir, '--policies', policies, '--recordings', join(dir, 'recordings'), '--log-level', 'warn'],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitForPort(gatewayPort);

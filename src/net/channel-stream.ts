@@ -74,8 +74,14 @@ export class SshChannel extends Duplex {
     port: ChannelPort,
     /** Readable highWaterMark; the real bound on buffered input is our window size. */
     highWaterMark = 64 * 1024,
+    /**
+     * For channels we opened: do not send CHANNEL_CLOSE merely because both directions ended;
+     * wait for the peer's CLOSE. A server (sshd) may send exit-status after its EOF, and an
+     * early CLOSE from us would lose it (ssh -J then saw "Exit status -1" now and then).
+     */
+    private readonly waitForPeerClose = false,
   ) {
-    super({ allowHalfOpen: true, readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark });
+    super({ allowHalfOpen: true, autoDestroy: !waitForPeerClose, readableHighWaterMark: highWaterMark, writableHighWaterMark: highWaterMark });
     this.port = port;
     this.stderr = new CreditingReadable(highWaterMark, () => this.credit());
     this.stderrOut = new Writable({
@@ -137,6 +143,11 @@ export class SshChannel extends Duplex {
     for (const p of this.pending.splice(0)) p.callback();
     if (!this.writableEnded) this.end();
     if (!this.stderrOut.writableEnded) this.stderrOut.end();
+    if (this.waitForPeerClose) {
+      // Without autoDestroy, 'close' comes once the reader has taken everything that arrived.
+      if (this.readableEnded) this.destroy();
+      else this.once('end', () => this.destroy());
+    }
   }
 
   /**

@@ -314,7 +314,7 @@ export abstract class ConnectionCore extends EventEmitter {
         this.pendingOpens.delete(e.channel);
         const info = this.conn?.channelInfo(e.channel);
         if (p === undefined || info === undefined) return;
-        p.resolve(this.register(e.channel, info.open));
+        p.resolve(this.register(e.channel, info.open, true));
         return;
       }
       case 'open-failed': {
@@ -387,7 +387,7 @@ export abstract class ConnectionCore extends EventEmitter {
     });
   }
 
-  private register(id: ChannelId, open: ChannelOpen): SshChannel {
+  private register(id: ChannelId, open: ChannelOpen, openedByUs = false): SshChannel {
     const port: ChannelPort = {
       remoteWindow: () => this.conn?.remoteWindow(id) ?? 0,
       remoteMaxPacket: () => this.conn?.remoteMaxPacket(id) ?? 0,
@@ -420,7 +420,7 @@ export abstract class ConnectionCore extends EventEmitter {
           });
         }),
     };
-    const ch = new SshChannel(id, port, this.coreOptions.channelHighWaterMark);
+    const ch = new SshChannel(id, port, this.coreOptions.channelHighWaterMark, openedByUs);
     ch.open = open;
     this.channels.set(id, ch);
     return ch;
