@@ -8,6 +8,8 @@ import type { GatehouseConfig } from '../config.js';
 import { createOidcSignIn, type OidcSignIn, userCaIssuer } from '../oidc/index.js';
 import { Gateway } from './gateway.js';
 import { sealInterruptedSessions } from '../recording/index.js';
+import { registerRecordingRoutes } from '../admin/recordings.js';
+import { loadOrCreateAdminToken } from '../admin/token.js';
 import { registerSessionRoutes } from './session-routes.js';
 import { loadGatewayState } from './state.js';
 
@@ -34,6 +36,7 @@ export async function startGateway(config: GatehouseConfig, services: GatewaySer
     listen: config.listen,
   });
   registerSessionRoutes(services.admin, gateway);
+  registerRecordingRoutes(services.admin, { recordingsDir: config.recordings, token: loadOrCreateAdminToken(config.stateDir) });
   // Revocation by policy: a user the reloaded policy no longer knows loses their key bindings too.
   if (oidc) {
     const signIn = oidc;
