@@ -169,10 +169,13 @@ rules:
     keyPath,
     sshConfig,
     async stop() {
+      const exited = (p: ChildProcess) =>
+        p.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => { p.once('exit', () => r()); setTimeout(r, 5000); });
       gateway.kill('SIGTERM');
       sshd.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 300));
-      rmSync(dir, { recursive: true, force: true });
+      await Promise.all([exited(gateway), exited(sshd)]);
+      // The gateway seals recordings as it stops; retry while the last writes land.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
     },
   };
 }
