@@ -78,6 +78,7 @@ export async function startStack(opts: { recordInput?: boolean } = {}): Promise<
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const sshdPort = await freePort();
   writeFileSync(join(dir, 'authorized_keys'), `${userLine}\n`);
+  mkdirSync(join(dir, 'home'), { mode: 0o700 });
   writeFileSync(join(dir, 'user_ca.pub'), `${userCa}\n`);
   writeFileSync(
     join(dir, 'sshd_config'),
@@ -91,6 +92,9 @@ export async function startStack(opts: { recordInput?: boolean } = {}): Promise<
       'UsePAM no',
       'StrictModes no',
       'PermitRootLogin yes',
+      // A HOME of its own, so the login shell does not run the machine's dotfiles (a pyenv
+      // init in root's .bashrc costs ~1 s per session and can stall 60 s on a stale lock).
+      `SetEnv HOME=${join(dir, 'home')}`,
       `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
       `TrustedUserCAKeys ${join(dir, 'user_ca.pub')}`,
       'LogLevel ERROR',

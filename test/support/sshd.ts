@@ -69,6 +69,12 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
   const authorizedKeysFile = join(dir, 'authorized_keys');
   writeFileSync(authorizedKeysFile, (opts.authorizedKeys ?? []).map((l) => `${l}\n`).join(''), { mode: 0o600 });
   const logPath = join(dir, 'sshd.log');
+  // Sessions get a HOME of their own: the login shell must not run the machine's dotfiles. On
+  // the CI image root's .bashrc runs `pyenv init`, whose rehash waits up to 60 s on a lock file
+  // that an interrupted session left behind; every later session then stalls (and tests read
+  // empty output). sshd applies SetEnv after its own HOME, and bash finds ~/.bashrc via $HOME.
+  const home = join(dir, 'home');
+  mkdirSync(home, { mode: 0o700 });
   const lines = [
     'ListenAddress 127.0.0.1',
     `Port ${port}`,
@@ -77,6 +83,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     'UsePAM no',
     'StrictModes no',
     'PermitRootLogin yes',
+    `SetEnv HOME=${home}`,
     `AuthorizedKeysFile ${authorizedKeysFile}`,
     'LogLevel DEBUG3',
     'PasswordAuthentication no',
