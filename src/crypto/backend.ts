@@ -45,6 +45,8 @@ export interface CryptoBackend {
   mlkem768KeyPair(): KemKeyPair;
   mlkem768Encapsulate(publicKey: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array };
 
+  /** A fresh Ed25519 key pair (RFC 8032) from the backend's randomness. */
+  ed25519Generate(): { seed: Uint8Array; publicKey: Uint8Array };
   /** Ed25519 (RFC 8032). `seed` is the 32-byte private seed. */
   ed25519PublicKey(seed: Uint8Array): Uint8Array;
   ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array;

@@ -121,6 +121,10 @@ export const nobleBackend: CryptoBackend = {
   mlkem768KeyPair: () => mlkem768KeyPair(),
   mlkem768Encapsulate,
 
+  ed25519Generate() {
+    const seed = ed25519.utils.randomSecretKey();
+    return { seed, publicKey: ed25519.getPublicKey(seed) };
+  },
   ed25519PublicKey: (seed) => ed25519.getPublicKey(seed),
   ed25519Sign: (seed, message) => ed25519.sign(message, seed),
   ed25519Verify(publicKey, message, signature) {

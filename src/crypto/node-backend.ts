@@ -43,9 +43,8 @@ export const CURVES: Record<EcCurve, { openssl: string; jwk: string; hash: HashA
   p521: { openssl: 'secp521r1', jwk: 'P-521', hash: 'sha512', fieldBytes: 66 },
 };
 
-// DER prefixes for raw 32-byte keys (RFC 8410 §4, §7): cheaper to build than a JWK.
-const X25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x03, 0x21, 0x00]);
-const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+// PKCS#8 prefixes for raw 32-byte private keys (RFC 8410 §7). Node 20 has no raw private-key
+// import, and a JWK private key would need its public half, which is what we derive from it.
 const X25519_PKCS8_PREFIX = Uint8Array.from([
   0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
 ]);
@@ -175,27 +174,42 @@ function rsaPublicKey(k: RsaPublicComponents): KeyObject | null {
   });
 }
 
+/**
+ * A raw X25519/Ed25519 public value as a KeyObject. JWK import (EVP_PKEY_new_raw_public_key)
+ * costs ~20 µs where the SPKI DER import goes through OpenSSL 3's decoder framework (~120 µs),
+ * and it runs once per key exchange (bench/kex.ts).
+ */
+function okpPublicKey(crv: 'X25519' | 'Ed25519', raw: Uint8Array): KeyObject {
+  return createPublicKey({ key: { kty: 'OKP', crv, x: b64u(raw) }, format: 'jwk' });
+}
+
+/** The raw 32-byte public value of an OKP KeyObject (JWK export: ~1 µs, SPKI DER: ~80 µs). */
+function okpRawPublic(key: KeyObject): Uint8Array {
+  const raw = fromB64u(key.export({ format: 'jwk' }).x);
+  if (raw.length !== 32) throw new Error('unexpected OKP public key length');
+  return raw;
+}
+
 /** X25519; `secret` (32 bytes) fixes the private key for known-answer tests only. */
 export function nodeX25519(secret?: Uint8Array): DhKeyPair {
   let privateKey: KeyObject;
-  let publicKey: KeyObject;
+  let pub: Uint8Array;
   if (secret === undefined) {
-    ({ privateKey, publicKey } = generateKeyPairSync('x25519'));
+    const pair = generateKeyPairSync('x25519');
+    privateKey = pair.privateKey;
+    pub = okpRawPublic(pair.publicKey);
   } else {
     if (secret.length !== 32) throw new RangeError('x25519 secret must be 32 bytes');
     privateKey = createPrivateKey({ key: withPrefix(X25519_PKCS8_PREFIX, secret), format: 'der', type: 'pkcs8' });
-    publicKey = createPublicKey(privateKey);
+    pub = okpRawPublic(createPublicKey(privateKey));
   }
-  const spki = publicKey.export({ format: 'der', type: 'spki' });
-  const pub = u8(spki).slice(X25519_SPKI_PREFIX.length);
   return {
     publicKey: pub,
     computeSecret(peerPublic: Uint8Array): Uint8Array {
       if (peerPublic.length !== 32) throw kexFailed('x25519 public value must be 32 bytes');
       let secret: Uint8Array;
       try {
-        const peer = createPublicKey({ key: withPrefix(X25519_SPKI_PREFIX, peerPublic), format: 'der', type: 'spki' });
-        secret = u8(diffieHellman({ privateKey, publicKey: peer }));
+        secret = u8(diffieHellman({ privateKey, publicKey: okpPublicKey('X25519', peerPublic) }));
       } catch {
         // OpenSSL refuses a small-order peer value (all-zero result) with an error
         throw kexFailed('x25519 shared secret is invalid');
@@ -205,6 +219,23 @@ export function nodeX25519(secret?: Uint8Array): DhKeyPair {
       return secret;
     },
   };
+}
+
+/**
+ * A fresh Ed25519 key from OpenSSL's generator. Its KeyObject and public value go into the
+ * caches, so deriving the public key and the first signature skip the PKCS#8 import (~500 µs
+ * through OpenSSL 3's decoders), which a per-session certificate key would otherwise pay.
+ */
+function nodeEd25519Generate(): { seed: Uint8Array; publicKey: Uint8Array } {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  const seed = fromB64u(jwk.d);
+  const publicKey = fromB64u(jwk.x);
+  if (seed.length !== 32 || publicKey.length !== 32) throw new Error('unexpected ed25519 JWK export');
+  const id = secretCacheKeyOf(seed);
+  edPrivateKeys.get(id, () => privateKey);
+  edPublicFromSeed.get(id, () => publicKey);
+  return { seed, publicKey };
 }
 
 /** ECDH; `scalar` fixes the private key for known-answer tests only. */
@@ -296,11 +327,9 @@ export const nodeBackend: CryptoBackend = {
   mlkem768KeyPair: () => mlkem768KeyPair(),
   mlkem768Encapsulate,
 
+  ed25519Generate: nodeEd25519Generate,
   ed25519PublicKey(seed) {
-    return edPublicFromSeed.get(secretCacheKeyOf(seed), () => {
-      const pub = createPublicKey(edPrivateKey(seed)).export({ format: 'der', type: 'spki' });
-      return u8(pub).slice(ED25519_SPKI_PREFIX.length);
-    });
+    return edPublicFromSeed.get(secretCacheKeyOf(seed), () => okpRawPublic(createPublicKey(edPrivateKey(seed))));
   },
   ed25519Sign(seed, message) {
     return u8(nodeSign(null, message, edPrivateKey(seed)));
@@ -308,9 +337,7 @@ export const nodeBackend: CryptoBackend = {
   ed25519Verify(publicKey, message, signature) {
     if (publicKey.length !== 32 || signature.length !== 64) return false;
     try {
-      const key = edPublicKeys.get(cacheKeyOf(publicKey), () =>
-        createPublicKey({ key: withPrefix(ED25519_SPKI_PREFIX, publicKey), format: 'der', type: 'spki' }),
-      );
+      const key = edPublicKeys.get(cacheKeyOf(publicKey), () => okpPublicKey('Ed25519', publicKey));
       return nodeVerify(null, message, key, signature);
     } catch {
       return false;

@@ -164,7 +164,8 @@ export function privateKeyFromMaterial(material: PrivateMaterial, comment = '', 
 export function generatePrivateKey(type: PlainKeyType, bits?: number, comment = ''): PrivateKey {
   switch (type) {
     case 'ssh-ed25519':
-      return privateKeyFromMaterial({ type, seed: defaultBackend.randomBytes(32) }, comment);
+      // the backend's generator: node:crypto then skips importing the seed again (issue 7)
+      return privateKeyFromMaterial({ type, seed: defaultBackend.ed25519Generate().seed }, comment);
     case 'ecdsa-sha2-nistp256':
     case 'ecdsa-sha2-nistp384':
     case 'ecdsa-sha2-nistp521': {

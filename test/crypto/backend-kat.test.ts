@@ -216,6 +216,19 @@ describe('cross-backend agreement', () => {
     }
   });
 
+  it('Ed25519 generated keys: the public half is the seed\'s (RFC 8032 §5.1.5), signatures verify on the other backend', () => {
+    const msg = enc.encode('per-session certificate key');
+    for (const [a, c] of pairs) {
+      const k = a.backend.ed25519Generate();
+      expect(k.seed.length).toBe(32);
+      expect(toHex(k.publicKey)).toBe(toHex(c.backend.ed25519PublicKey(k.seed)));
+      expect(toHex(a.backend.ed25519PublicKey(k.seed))).toBe(toHex(k.publicKey));
+      const sig = a.backend.ed25519Sign(k.seed, msg);
+      expect(c.backend.ed25519Verify(k.publicKey, msg, sig)).toBe(true);
+      expect(toHex(a.backend.ed25519Generate().seed)).not.toBe(toHex(k.seed));
+    }
+  });
+
   it('X25519 and ECDH: same public values from the same scalar, agreement across backends, bad points refused', () => {
     for (const [a, c] of pairs) {
       const x = a.backend.x25519();
