@@ -2,6 +2,10 @@
  * `gatehouse serve`: builds the configuration, the logger, metrics and event hub, loads the
  * policy (hot reload on change and SIGHUP), starts the admin listener and then the gateway
  * (src/gateway/start.ts → startGateway). Runs until SIGINT or SIGTERM.
+ *
+ * startServe is the single-process form (`--workers 1`, and what in-process tests use); with
+ * `--workers N` (N > 1, the default on a multi-core machine) run() starts the primary of
+ * src/cluster/primary.ts instead, which forks N gateway workers sharing the listener.
  */
 import type { DestinationStream } from 'pino';
 import { registerPolicyRoutes } from '../admin/policy-routes.js';
@@ -39,7 +43,7 @@ export interface ServeOptions {
   readonly startGateway?: StartGateway | null;
 }
 
-/** Starts everything; throws PolicyLoadError when the initial policy is broken. */
+/** Starts everything in this process (config.workers is not consulted); throws PolicyLoadError when the initial policy is broken. */
 export async function startServe(config: GatehouseConfig, options: ServeOptions = {}): Promise<ServeHandle> {
   const logger = createLogger({ level: config.logLevel, ...(options.destination ? { destination: options.destination } : {}) });
   const metrics = new GatehouseMetrics();
@@ -121,7 +125,7 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     process.off('SIGTERM', onStop);
   };
   try {
-    handle = await startServe(config);
+    handle = config.workers > 1 ? await (await import('../cluster/primary.js')).startClusterServe(config) : await startServe(config);
   } catch (e) {
     cleanup();
     if (e instanceof PolicyLoadError) {

@@ -1,30 +1,71 @@
 /**
  * `gatehouse serve`'s SSH side: loads the state directory (host key and CAs, created on first
  * start), optional OIDC sign-in, builds the Gateway and its admin routes, and listens.
+ *
+ * startGateway is the single-process form. With `serve --workers N` (src/cluster) each worker
+ * calls openGateway (no admin listener of its own, no sealing: the primary seals at start and
+ * after a worker dies) and the primary registers the admin routes with registerGatewayRoutes.
  */
 import { hostname } from 'node:os';
+import type { AdminServer } from '../admin/server.js';
 import type { GatewayHandle, GatewayServices } from '../cli/gateway-entry.js';
 import type { GatehouseConfig } from '../config.js';
+import type { EventSink } from '../obs/events.js';
+import type { Logger } from '../obs/logger.js';
 import { createOidcSignIn, type OidcSignIn, userCaIssuer } from '../oidc/index.js';
+import type { PolicyStore } from '../policy/store.js';
 import { Gateway } from './gateway.js';
 import { sealInterruptedSessions } from '../recording/index.js';
 import { registerRecordingRoutes } from '../admin/recordings.js';
 import { loadOrCreateAdminToken } from '../admin/token.js';
-import { registerSessionRoutes } from './session-routes.js';
-import { loadGatewayState } from './state.js';
+import { localSessions, registerSessionRoutes, type SessionDirectory } from './session-routes.js';
+import { type GatewayState, loadGatewayState } from './state.js';
 
-export async function startGateway(config: GatehouseConfig, services: GatewayServices): Promise<GatewayHandle> {
+export interface OpenGatewayOptions {
+  /** Seal recordings a crashed gateway left open (only where no other process has live sessions). */
+  readonly sealInterrupted: boolean;
+  /** Revoke OIDC key bindings the reloaded policy no longer admits (one process per state dir). */
+  readonly revokeBindingsOnReload: boolean;
+}
+
+export interface OpenedGateway {
+  readonly gateway: Gateway;
+  readonly state: GatewayState;
+  readonly oidc: OidcSignIn | undefined;
+  readonly address: { readonly host: string; readonly port: number };
+  close(): Promise<void>;
+}
+
+/** Seals the sessions a crashed gateway left open; failures are logged, never fatal. */
+export async function sealLeftOpen(config: GatehouseConfig, state: GatewayState, logger: Logger): Promise<void> {
+  await sealInterruptedSessions(config.recordings, state.recordingKey).catch((e: unknown) =>
+    logger.warn({ err: e }, 'could not seal interrupted recordings'),
+  );
+}
+
+/** The OIDC sign-in of `config`, with revocation of key bindings on policy reload when asked. */
+export async function openOidc(config: GatehouseConfig, policy: PolicyStore, revokeOnReload: boolean): Promise<OidcSignIn | undefined> {
+  if (!config.oidc) return undefined;
+  const oidc = await createOidcSignIn({ oidc: config.oidc, stateDir: config.stateDir });
+  // Revocation by policy: a user the reloaded policy no longer knows loses their key bindings too.
+  if (revokeOnReload) {
+    policy.onReload((p) => {
+      void oidc.keyBindings.revokeWhere((id) => !p.users.some((u) => u.oidc && u.name === id.user) && !p.rules.some((r) => r.oidcGroups.some((g) => id.groups.includes(g)))).catch(() => {});
+    });
+  }
+  return oidc;
+}
+
+/** Builds the gateway and listens; registers no admin routes. */
+export async function openGateway(
+  config: GatehouseConfig,
+  services: { readonly logger: Logger; readonly events: EventSink; readonly policy: PolicyStore },
+  options: OpenGatewayOptions,
+): Promise<OpenedGateway> {
   const state = await loadGatewayState(config.stateDir);
   // Sessions a crashed gateway left open are sealed (marked interrupted) before new ones start.
-  await sealInterruptedSessions(config.recordings, state.recordingKey).catch((e: unknown) =>
-    services.logger.warn({ err: e }, 'could not seal interrupted recordings'),
-  );
-  let oidc: OidcSignIn | undefined;
-  if (config.oidc) {
-    oidc = await createOidcSignIn({ oidc: config.oidc, stateDir: config.stateDir });
-    const web = oidc.webLogin({ issueCertificate: userCaIssuer(state.userCa), publicBaseUrl: new URL(services.admin.url()) });
-    for (const route of web.routes()) services.admin.route(route);
-  }
+  if (options.sealInterrupted) await sealLeftOpen(config, state, services.logger);
+  const oidc = await openOidc(config, services.policy, options.revokeBindingsOnReload);
   const gateway = new Gateway({
     state,
     policy: services.policy,
@@ -35,19 +76,33 @@ export async function startGateway(config: GatehouseConfig, services: GatewaySer
     hostNames: [...new Set([config.listen.host, 'localhost', '127.0.0.1', hostname()])],
     listen: config.listen,
   });
-  registerSessionRoutes(services.admin, gateway);
-  registerRecordingRoutes(services.admin, { recordingsDir: config.recordings, token: loadOrCreateAdminToken(config.stateDir) });
-  // Revocation by policy: a user the reloaded policy no longer knows loses their key bindings too.
-  if (oidc) {
-    const signIn = oidc;
-    services.policy.onReload((policy) => {
-      void signIn.keyBindings.revokeWhere((id) => !policy.users.some((u) => u.oidc && u.name === id.user) && !policy.rules.some((r) => r.oidcGroups.some((g) => id.groups.includes(g)))).catch(() => {});
-    });
-  }
   const address = await gateway.listen(config.listen.host, config.listen.port);
+  return { gateway, state, oidc, address, close: () => gateway.close() };
+}
+
+/** The gateway's admin routes: sessions API, recordings browser, OIDC web sign-in. */
+export function registerGatewayRoutes(
+  admin: AdminServer,
+  config: GatehouseConfig,
+  parts: { readonly sessions: SessionDirectory; readonly state: GatewayState; readonly oidc: OidcSignIn | undefined },
+): void {
+  if (parts.oidc) {
+    const web = parts.oidc.webLogin({ issueCertificate: userCaIssuer(parts.state.userCa), publicBaseUrl: new URL(admin.url()) });
+    for (const route of web.routes()) admin.route(route);
+  }
+  registerSessionRoutes(admin, parts.sessions);
+  registerRecordingRoutes(admin, { recordingsDir: config.recordings, token: loadOrCreateAdminToken(config.stateDir) });
+}
+
+export async function startGateway(config: GatehouseConfig, services: GatewayServices): Promise<GatewayHandle> {
+  const opened = await openGateway(config, services, { sealInterrupted: true, revokeBindingsOnReload: true });
+  try {
+    registerGatewayRoutes(services.admin, config, { sessions: localSessions(opened.gateway), state: opened.state, oidc: opened.oidc });
+  } catch (e) {
+    await opened.close();
+    throw e;
+  }
+  const { address, state } = opened;
   services.logger.info({ ssh: `${address.host}:${address.port}`, hostCa: state.hostCa.publicKeyLine }, 'gateway listening');
-  return {
-    address,
-    close: () => gateway.close(),
-  };
+  return { address, close: () => opened.close() };
 }

@@ -2,7 +2,7 @@
  * Prometheus metrics (prom-client), each in its own registry so several gateways (or tests)
  * in one process do not collide. `record(event)` turns typed core events into metric updates.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatehouseEvent } from './events.js';
 
 export interface MetricsOptions {
@@ -66,6 +66,9 @@ export class GatehouseMetrics {
     name: 'gatehouse_policy_reloads_total',
     help: 'Policy reloads by result (applied, rejected).',
     labelNames: ['result'] as const,
+    // With `serve --workers N` every process reloads the same policy: the count is the
+    // primary's, not N+1 times it.
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly revokedSessions = new Counter({
@@ -133,5 +136,52 @@ export class GatehouseMetrics {
   /** The exposition text for /metrics. */
   async expose(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** This process's metrics as prom-client JSON, what a worker hands the primary. */
+  snapshot(): Promise<MetricsSnapshot> {
+    return this.registry.getMetricsAsJSON();
+  }
+}
+
+/** One process's metrics, from Registry.getMetricsAsJSON(). */
+export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/** At most this many metric families per process snapshot (a worker sends ~60). */
+const MAX_FAMILIES = 1000;
+const MAX_VALUES = 10_000;
+
+/** A snapshot received over IPC, or undefined when it is not shaped like one. */
+export function parseMetricsSnapshot(raw: unknown): MetricsSnapshot | undefined {
+  if (!Array.isArray(raw) || raw.length > MAX_FAMILIES) return undefined;
+  for (const m of raw as unknown[]) {
+    if (typeof m !== 'object' || m === null) return undefined;
+    const r = m as Record<string, unknown>;
+    if (typeof r['name'] !== 'string' || typeof r['type'] !== 'string' || typeof r['help'] !== 'string') return undefined;
+    if (!Array.isArray(r['values']) || r['values'].length > MAX_VALUES) return undefined;
+    for (const v of r['values'] as unknown[]) {
+      if (typeof v !== 'object' || v === null || typeof (v as Record<string, unknown>)['value'] !== 'number') return undefined;
+    }
+  }
+  return raw as MetricsSnapshot;
+}
+
+/**
+ * The exposition text of several processes' snapshots merged by each metric's aggregator
+ * (sum unless the metric says otherwise): counters and gauges of all workers add up.
+ */
+export async function exposeAggregated(snapshots: readonly MetricsSnapshot[]): Promise<{ contentType: string; body: string }> {
+  const registry = AggregatorRegistry.aggregate(snapshots.map((s) => [...s]));
+  return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+/** The primary's own series with `serve --workers N`. */
+export class ClusterMetrics {
+  readonly workers: Gauge;
+  readonly restarts: Counter;
+
+  constructor(registry: Registry) {
+    this.workers = new Gauge({ name: 'gatehouse_workers', help: 'Gateway worker processes ready to accept connections.', registers: [registry] });
+    this.restarts = new Counter({ name: 'gatehouse_worker_restarts_total', help: 'Worker processes that died and were replaced.', registers: [registry] });
   }
 }
