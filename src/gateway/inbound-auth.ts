@@ -9,8 +9,18 @@ import type { ProvenKey } from '../auth/public-key-proof.js';
 import { fingerprintSha256, isCertificateKey, parsePublicKeyBlob, verifyCertificate } from '../keys/index.js';
 import type { ServerConnection } from '../net/server-connection.js';
 import type { EventSink } from '../obs/events.js';
-import { type OidcSignIn, newSessionTag, policyIdentityFromDeviceLogin, policyIdentityFromKeyBinding, WEB_LOGIN_KEY_ID_PREFIX } from '../oidc/index.js';
-import type { DeviceLogin } from '../oidc/index.js';
+import {
+  type DeviceLogin,
+  failureRound,
+  type KeyboardInteractiveRound,
+  type OidcFailureKind,
+  OidcLoginError,
+  type OidcSignIn,
+  newSessionTag,
+  policyIdentityFromDeviceLogin,
+  policyIdentityFromKeyBinding,
+  WEB_LOGIN_KEY_ID_PREFIX,
+} from '../oidc/index.js';
 import { type Identity, type Policy, trustedUserCa, userForKey } from '../policy/index.js';
 import { type RoutingName, RoutingNameError, parseRoutingName } from './routing-name.js';
 
@@ -25,7 +35,25 @@ export interface InboundContext {
   /** The blob of a key proven in this connection that has no owner yet (for OIDC key binding). */
   provenUnboundKey: Uint8Array | undefined;
   deviceLogin: DeviceLogin | undefined;
+  /** Device sign-ins started on this connection (at most MAX_DEVICE_LOGINS_PER_CONNECTION). */
+  deviceLoginAttempts: number;
+  /** Set (to why) once this connection gets no further device sign-in. */
+  deviceLoginClosed: string | undefined;
+  /** A failure round went out: the next answers get this refusal (logged when the failure happened). */
+  pendingRefusal: string | undefined;
+  /** The tag shown to the user for the current device sign-in, for the operator's log. */
+  sessionTag: string | undefined;
+  /** Aborted when the connection closes: cancels the device sign-in, its timers and provider requests. */
+  connectionClosed: AbortController | undefined;
 }
+
+/**
+ * Device codes one connection may ask for. Each holds a code at the provider and a poll loop
+ * here; OpenSSH retries keyboard-interactive up to NumberOfPasswordPrompts (3) times.
+ */
+export const MAX_DEVICE_LOGINS_PER_CONNECTION = 3;
+/** Failures that a new code may cure; the others (declined, bad token, misconfiguration) end sign-in on the connection. */
+const RETRYABLE_FAILURES: ReadonlySet<OidcFailureKind> = new Set<OidcFailureKind>(['expired', 'unreachable']);
 
 export interface InboundAuthDeps {
   policy(): Policy;
@@ -46,6 +74,11 @@ export function newInboundContext(connectionId: string): InboundContext {
     certificate: undefined,
     provenUnboundKey: undefined,
     deviceLogin: undefined,
+    deviceLoginAttempts: 0,
+    deviceLoginClosed: undefined,
+    pendingRefusal: undefined,
+    sessionTag: undefined,
+    connectionClosed: undefined,
   };
 }
 
@@ -72,10 +105,13 @@ export async function authenticateInbound(
   }
   const routing = ctx.routing;
   if (routing === undefined) return reject('invalid user name');
-  const method = methodOf(check);
-  if (check.kind !== 'keyboard-interactive-answers') {
-    deps.events({ type: 'auth.attempt', connectionId: ctx.connectionId, user, method, ...fingerprintOf(check) });
+  if (check.kind === 'keyboard-interactive' || check.kind === 'keyboard-interactive-answers') {
+    // Logs its own attempts and results: they carry the session tag, and a failure is logged
+    // when it happens, not when the user acknowledges the failure round.
+    return keyboardInteractive(deps, ctx, conn, routing, check);
   }
+  const method = methodOf(check);
+  deps.events({ type: 'auth.attempt', connectionId: ctx.connectionId, user, method, ...fingerprintOf(check) });
   const answer = await decide(deps, ctx, conn, routing, check);
   if (answer.type === 'accept' && check.kind !== 'publickey-query') result(deps, ctx, user, method, 'success', `identity ${ctx.identity?.user ?? '?'}`);
   else if (answer.type === 'reject') result(deps, ctx, user, method, 'failure', answer.reason);
@@ -106,32 +142,119 @@ async function decide(deps: InboundAuthDeps, ctx: InboundContext, conn: ServerCo
     }
     case 'publickey':
       return provenKey(deps, ctx, conn, routing, policy, check.key);
-    case 'keyboard-interactive': {
-      if (!deps.oidc) return reject('keyboard-interactive sign-in is not configured');
-      const login = await deps.oidc.deviceLogins.begin(conn.remoteAddress, newSessionTag());
-      ctx.deviceLogin?.cancel('a new sign-in started');
-      ctx.deviceLogin = login;
-      conn.once('close', () => login.cancel('connection closed'));
-      return { type: 'prompt', name: login.round.name, instruction: login.instruction, prompts: login.prompts };
-    }
-    case 'keyboard-interactive-answers': {
-      const login = ctx.deviceLogin;
-      if (!login || !deps.oidc) return reject('no sign-in in progress');
-      const r = await login.result;
-      ctx.deviceLogin = undefined;
-      if (!r.ok) return reject(r.error.userMessage);
-      const identity = policyIdentityFromDeviceLogin(r.identity);
-      const mismatch = nameMismatch(routing, identity.user);
-      if (mismatch) return reject(mismatch);
-      ctx.identity = identity;
-      if (ctx.provenUnboundKey) await deps.oidc.bindProvenKey(ctx.provenUnboundKey, r.identity);
-      return { type: 'accept' };
-    }
+    case 'keyboard-interactive':
+    case 'keyboard-interactive-answers':
+      throw new Error('keyboard-interactive is decided by keyboardInteractive()');
     default: {
       const never: never = check;
       throw new Error(`unhandled auth check ${String(never)}`);
     }
   }
+}
+
+type KeyboardInteractiveCheck = Extract<AuthCheck, { kind: 'keyboard-interactive' | 'keyboard-interactive-answers' }>;
+
+const prompt = (round: KeyboardInteractiveRound): AuthAnswer => ({ type: 'prompt', name: round.name, instruction: round.instruction, prompts: round.prompts });
+
+/**
+ * OIDC device flow over keyboard-interactive (RFC 4256, RFC 8628): one round shows where to sign
+ * in, the answer waits for the result. A failure gets one more round whose prompt says why (a
+ * USERAUTH_FAILURE carries no text), then the refusal. Bounded per connection; cancelled, with
+ * its provider requests, when the connection closes.
+ */
+async function keyboardInteractive(deps: InboundAuthDeps, ctx: InboundContext, conn: ServerConnection, routing: RoutingName, check: KeyboardInteractiveCheck): Promise<AuthAnswer> {
+  const log = (outcome: 'success' | 'failure', reason: string) =>
+    deps.events({
+      type: 'auth.result',
+      connectionId: ctx.connectionId,
+      user: ctx.rawUser,
+      method: 'keyboard-interactive',
+      result: outcome,
+      reason,
+      ...(ctx.sessionTag === undefined ? {} : { sessionTag: ctx.sessionTag }),
+    });
+  const refuse = (reason: string): AuthAnswer => {
+    log('failure', reason);
+    return reject(reason);
+  };
+  /** Log the failure now, show it to the user in one more round, refuse on the answer. */
+  const failed = (error: OidcLoginError, retryable = RETRYABLE_FAILURES.has(error.kind)): AuthAnswer => {
+    const retry = retryable && ctx.deviceLoginAttempts < MAX_DEVICE_LOGINS_PER_CONNECTION && !conn.isClosed;
+    if (!retry) ctx.deviceLoginClosed ??= `the last sign-in failed (${error.kind})`;
+    log('failure', `device sign-in failed (${error.kind}): ${error.detail}`);
+    if (conn.isClosed) return reject(error.userMessage);
+    ctx.pendingRefusal = error.userMessage;
+    return prompt(failureRound(error, { retry }));
+  };
+
+  const oidc = deps.oidc;
+  if (check.kind === 'keyboard-interactive') {
+    // A new request abandons any exchange in progress (RFC 4256 §3.4).
+    ctx.deviceLogin?.cancel('the client started a new keyboard-interactive request');
+    ctx.deviceLogin = undefined;
+    ctx.pendingRefusal = undefined;
+    if (!oidc) return refuse('keyboard-interactive sign-in is not configured');
+    if (ctx.deviceLoginClosed !== undefined) return refuse(`no further sign-in on this connection: ${ctx.deviceLoginClosed}`);
+    if (ctx.deviceLoginAttempts >= MAX_DEVICE_LOGINS_PER_CONNECTION) {
+      ctx.deviceLoginClosed = `${MAX_DEVICE_LOGINS_PER_CONNECTION} sign-ins already started`;
+      return refuse(`no further sign-in on this connection: ${ctx.deviceLoginClosed}`);
+    }
+    if (conn.isClosed) return reject('connection closed');
+    const signal = closedSignal(ctx, conn);
+    ctx.deviceLoginAttempts += 1;
+    ctx.sessionTag = newSessionTag();
+    deps.events({ type: 'auth.attempt', connectionId: ctx.connectionId, user: ctx.rawUser, method: 'keyboard-interactive', sessionTag: ctx.sessionTag });
+    let login: DeviceLogin;
+    try {
+      login = await oidc.deviceLogins.begin(conn.remoteAddress, ctx.sessionTag, { signal });
+    } catch (e) {
+      return failed(e instanceof OidcLoginError ? e : new OidcLoginError('provider-error', 'Sign-in failed: unexpected error at the gateway.', `device authorization: ${String(e)}`));
+    }
+    ctx.deviceLogin = login;
+    return prompt(login.round);
+  }
+
+  const refusal = ctx.pendingRefusal;
+  if (refusal !== undefined) {
+    // The failure round was answered; the failure itself was logged when it happened.
+    ctx.pendingRefusal = undefined;
+    return reject(refusal);
+  }
+  const login = ctx.deviceLogin;
+  if (!login || !oidc) return refuse('no sign-in in progress');
+  const r = await login.result;
+  if (ctx.deviceLogin === login) ctx.deviceLogin = undefined;
+  if (!r.ok) return failed(r.error);
+  const identity = policyIdentityFromDeviceLogin(r.identity);
+  const mismatch = nameMismatch(routing, identity.user);
+  if (mismatch) {
+    const who = routing.kind === 'gateway-user' ? routing.user : '?';
+    return failed(new OidcLoginError('access-denied', `You signed in as ${identity.user}, but connected as ${who}. Connect as ${identity.user} instead.`, mismatch), false);
+  }
+  ctx.identity = identity;
+  let bound = '';
+  if (ctx.provenUnboundKey) {
+    const fingerprint = fingerprintSha256(ctx.provenUnboundKey);
+    try {
+      await oidc.bindProvenKey(ctx.provenUnboundKey, r.identity);
+      bound = `; key ${fingerprint} bound`;
+    } catch (e) {
+      // The sign-in stands; only the browserless next time is lost.
+      bound = `; binding key ${fingerprint} failed: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  log('success', `identity ${identity.user} (OIDC groups: ${identity.groups.join(', ') || 'none'})${bound}`);
+  return { type: 'accept' };
+}
+
+/** One signal per connection, aborted when it closes (registered once, whatever the attempts). */
+function closedSignal(ctx: InboundContext, conn: ServerConnection): AbortSignal {
+  if (ctx.connectionClosed === undefined) {
+    const controller = new AbortController();
+    ctx.connectionClosed = controller;
+    conn.once('close', () => controller.abort());
+  }
+  return ctx.connectionClosed.signal;
 }
 
 async function provenKey(
@@ -179,9 +302,12 @@ async function provenKey(
       ctx.identity = identity;
       return { type: 'accept' };
     }
-    // Proven but unknown: remember it and ask for the SSO sign-in (RFC 4252 §5.1 partial success).
+    // Proven but unknown: remember it for the binding after an SSO sign-in, and refuse this
+    // attempt so that the client goes on with its other credentials. Not partial success: OpenSSH
+    // then forgets which keys it tried (pubkey_reset) and would never reach the certificate from
+    // `gatehouse login`, which it offers after the plain key of the same file.
     ctx.provenUnboundKey = key.blob;
-    return { type: 'partial', methods: ['keyboard-interactive'] };
+    return reject('key not bound to a sign-in yet: sign in with SSO (keyboard-interactive) or use a certificate');
   }
   return reject('key not known to the policy');
 }

@@ -22,6 +22,8 @@ export type GatehouseEvent =
       readonly user: string;
       readonly method: string;
       readonly keyFingerprint?: string;
+      /** The tag an OIDC device sign-in shows the user, so operators can match a report to the log. */
+      readonly sessionTag?: string;
     }
   | {
       readonly type: 'auth.result';
@@ -31,6 +33,7 @@ export type GatehouseEvent =
       readonly result: AuthResult;
       readonly reason: string;
       readonly keyFingerprint?: string;
+      readonly sessionTag?: string;
     }
   | {
       readonly type: 'policy.decision';

@@ -61,13 +61,16 @@ export function printable(text: string, max = 512): string {
 /**
  * A last keyboard-interactive round that tells the user why sign-in failed before the server
  * refuses: a plain USERAUTH_FAILURE carries no text, and OpenSSH would only say "Permission
- * denied". The message is in the prompt because ssh -q hides the instruction.
+ * denied". The message is in the prompt because ssh -q hides the instruction. With `retry`, the
+ * server will offer a new code when OpenSSH asks again (it retries keyboard-interactive up to
+ * NumberOfPasswordPrompts times), and the prompt says so.
  */
-export function failureRound(error: OidcLoginError): KeyboardInteractiveRound {
+export function failureRound(error: Pick<OidcLoginError, 'userMessage'>, opts: { retry?: boolean } = {}): KeyboardInteractiveRound {
+  const next = opts.retry === true ? 'Press Enter for a new code, or Ctrl-C to give up: ' : 'Press Enter to close: ';
   return {
     name: 'Gatehouse single sign-on',
     instruction: `${printable(error.userMessage)}\n`,
-    prompts: [{ prompt: `${printable(error.userMessage)} Press Enter to close: `, echo: false }],
+    prompts: [{ prompt: `${printable(error.userMessage)} ${next}`, echo: false }],
   };
 }
 
@@ -196,7 +199,7 @@ export class DeviceFlowMachine {
   }
 
   #expired(detail: string): OidcLoginError {
-    return new OidcLoginError('expired', 'Sign-in timed out: the code expired before sign-in completed. Reconnect to get a new code.', detail);
+    return new OidcLoginError('expired', 'Sign-in timed out: the code expired before sign-in completed.', detail);
   }
 
   #fail(error: OidcLoginError): DeviceFlowStep {

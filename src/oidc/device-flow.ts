@@ -1,10 +1,11 @@
 // The thin async driver around DeviceFlowMachine, and the API the SSH keyboard-interactive hook
 // uses:
 //
-//   const login = await deviceLogins.begin(clientAddress, sessionTag);   // rejects: OidcLoginError
+//   const login = await deviceLogins.begin(clientAddress, sessionTag, { signal });   // rejects: OidcLoginError
 //   send INFO_REQUEST(login.round.name, login.instruction, login.prompts)
 //   on INFO_RESPONSE: const r = await login.result;  // { ok: true, identity } | { ok: false, error }
-//   on disconnect:    login.cancel('client disconnected');
+//   on disconnect:    abort `signal` (or login.cancel('client disconnected')): the poll timer is
+//                     cleared and a token request in flight is aborted.
 import { randomBytes } from 'node:crypto';
 import type { OidcIdentity } from './claims.js';
 import { DeviceFlowMachine, type DeviceFlowStep, type KeyboardInteractiveRound } from './device-flow-machine.js';
@@ -23,8 +24,18 @@ export interface DeviceLogin {
   cancel(reason: string): void;
 }
 
-/** Only the two calls the driver needs, so tests can drive it with a scripted provider. */
+/** Only the two calls the driver needs, so tests can drive it with a scripted provider. Both take an AbortSignal. */
 export type DeviceFlowProvider = Pick<OidcClient, 'startDeviceAuthorization' | 'pollDeviceToken'>;
+
+export interface BeginOptions {
+  /** Aborting it cancels the sign-in: the request to the provider or the poll in flight is aborted, timers cleared. */
+  readonly signal?: AbortSignal;
+}
+
+/** A function, so that TypeScript does not narrow `aborted` across the awaits that change it. */
+const isAborted = (signal: AbortSignal | undefined): boolean => signal?.aborted === true;
+
+const cancelled = (reason: string) => new OidcLoginError('cancelled', 'Sign-in cancelled.', reason);
 
 const TAG_ALPHABET = 'ABCDEFGHJKMNPQRSTVWXYZ23456789'; // no 0/O, 1/I/L, U
 
@@ -65,18 +76,26 @@ export class DeviceLoginService {
     return this.#pending;
   }
 
-  async begin(clientAddress: string, sessionTag: string): Promise<DeviceLogin> {
+  async begin(clientAddress: string, sessionTag: string, opts: BeginOptions = {}): Promise<DeviceLogin> {
     const now = this.#opts.now ?? Date.now;
+    const external = opts.signal;
+    if (isAborted(external)) throw cancelled('cancelled before the device authorization request');
     if (this.#pending >= (this.#opts.maxPending ?? 500)) {
       throw new OidcLoginError('unreachable', 'Sign-in is busy right now. Try again in a minute.', `${this.#pending} device sign-ins already pending`);
     }
     this.#pending++;
+    // Ends the provider request in flight whenever this login settles (or the caller aborts).
+    const inflight = new AbortController();
+    const onExternalAbort = () => inflight.abort();
+    external?.addEventListener('abort', onExternalAbort, { once: true });
     let authorization: Awaited<ReturnType<DeviceFlowProvider['startDeviceAuthorization']>>;
     try {
-      authorization = await this.#provider.startDeviceAuthorization();
+      authorization = await this.#provider.startDeviceAuthorization(inflight.signal);
+      if (isAborted(external)) throw cancelled('cancelled during the device authorization request');
     } catch (err) {
       this.#pending--;
-      throw err;
+      external?.removeEventListener('abort', onExternalAbort);
+      throw isAborted(external) && !(err instanceof OidcLoginError && err.kind === 'cancelled') ? cancelled('cancelled during the device authorization request') : err;
     }
     const machine = new DeviceFlowMachine({ authorization, clientAddress, sessionTag, nowMs: now(), loginTimeoutSeconds: this.#opts.loginTimeoutSeconds });
     const round = machine.round();
@@ -94,6 +113,8 @@ export class DeviceLoginService {
       this.#pending--;
       clearTimeout(pollTimer);
       clearTimeout(deadlineTimer);
+      external?.removeEventListener('abort', onCancel);
+      inflight.abort();
       const r: DeviceLoginResult = step.type === 'succeeded' ? { ok: true, identity: step.identity } : { ok: false, error: step.error };
       this.#opts.onSettled?.({ clientAddress, sessionTag, result: r });
       settle(r);
@@ -118,7 +139,8 @@ export class DeviceLoginService {
     };
 
     const poll = () => {
-      this.#provider.pollDeviceToken(authorization.deviceCode).then(
+      if (settled) return;
+      this.#provider.pollDeviceToken(authorization.deviceCode, inflight.signal).then(
         (outcome) => {
           if (!settled) apply(machine.onPollOutcome(outcome, now()));
         },
@@ -135,6 +157,9 @@ export class DeviceLoginService {
       },
       Math.max(0, machine.deadlineMs - now()),
     );
+    const onCancel = () => apply(machine.cancel('the caller aborted the sign-in'));
+    external?.removeEventListener('abort', onExternalAbort);
+    external?.addEventListener('abort', onCancel, { once: true });
     apply(machine.start());
 
     return {

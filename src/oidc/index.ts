@@ -13,8 +13,9 @@
 //   //   policy identity: policyIdentityFromDeviceLogin(r.identity)
 //   // 3. bind the key proven earlier in this connection (never a key merely offered). OpenSSH
 //   //    signs only with keys the server accepts, so to get a proof for an unknown key answer
-//   //    PK_OK, verify the signature, then USERAUTH_FAILURE with partial success and
-//   //    "keyboard-interactive" (RFC 4252 §5.1, §7):
+//   //    PK_OK, verify the signature, then USERAUTH_FAILURE (RFC 4252 §7) so the client goes on
+//   //    to its other keys (a certificate from `gatehouse login`) and to keyboard-interactive.
+//   //    Not partial success: OpenSSH then resets its tried keys and offers the same key again.
 //   if (r.ok && provenKeyBlob) await oidc.bindProvenKey(provenKeyBlob, r.identity);
 //   // 4. when policy removes a user: await oidc.keyBindings.revokeUser(user), or after a reload
 //   //    await oidc.keyBindings.revokeWhere((id) => !stillAdmitted(id))

@@ -2,6 +2,7 @@
 // device authorization grant (one poll at a time — the schedule belongs to the state machine),
 // the authorization code grant with PKCE, and a credentials probe for `gatehouse oidc check`.
 // Every ID token additionally passes our own full validation (id-token.ts).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as oidc from 'openid-client';
 import { identityFromClaims, type OidcIdentity } from './claims.js';
 import type { OidcConfig, Secret } from './config.js';
@@ -12,6 +13,26 @@ import { verifyIdToken } from './id-token.js';
 import { JwksCache } from './jwks-cache.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
+/**
+ * openid-client takes no AbortSignal per grant request, only its own timeout; the caller's signal
+ * rides along in async context and the fetch below honours both, so a device sign-in that is
+ * cancelled (the SSH client went away) also ends the token request it has in flight.
+ */
+const callerSignal = new AsyncLocalStorage<AbortSignal>();
+
+function abortableFetch(base: oidc.CustomFetch | undefined): oidc.CustomFetch {
+  return (url, options) => {
+    const extra = callerSignal.getStore();
+    const signal = extra === undefined ? options.signal : options.signal === undefined ? extra : AbortSignal.any([options.signal, extra]);
+    const merged: oidc.CustomFetchOptions = signal === undefined ? options : { ...options, signal };
+    return base === undefined ? fetch(url, merged as RequestInit) : base(url, merged);
+  };
+}
+
+function withSignal<T>(signal: AbortSignal | undefined, run: () => Promise<T>): Promise<T> {
+  return signal === undefined ? run() : callerSignal.run(signal, run);
+}
 
 export interface OidcClientOptions {
   readonly config: OidcConfig;
@@ -108,7 +129,7 @@ export class OidcClient {
         config.clientId,
         { [oidc.clockTolerance]: config.clockSkewSeconds },
         auth,
-        opts.fetch === undefined ? { execute, timeout: config.httpTimeoutSeconds } : { execute, timeout: config.httpTimeoutSeconds, [oidc.customFetch]: opts.fetch },
+        { execute, timeout: config.httpTimeoutSeconds, [oidc.customFetch]: abortableFetch(opts.fetch) },
       );
     } catch (err) {
       throw providerFailure(err, `discovery of ${config.issuer.href}`);
@@ -141,12 +162,12 @@ export class OidcClient {
     return (this.#opts.now ?? Date.now)();
   }
 
-  /** RFC 8628 §3.1–3.2. */
-  async startDeviceAuthorization(): Promise<DeviceAuthorization> {
+  /** RFC 8628 §3.1–3.2. `signal` aborts the request (the SSH client went away). */
+  async startDeviceAuthorization(signal?: AbortSignal): Promise<DeviceAuthorization> {
     if (!this.supportsDeviceFlow) throw new OidcLoginError('provider-error', 'Sign-in is not available: the identity provider does not offer device sign-in.', 'no device_authorization_endpoint in discovery');
     let r: oidc.DeviceAuthorizationResponse;
     try {
-      r = await oidc.initiateDeviceAuthorization(this.#configuration, { scope: this.#opts.config.scopes.join(' ') });
+      r = await withSignal(signal, () => oidc.initiateDeviceAuthorization(this.#configuration, { scope: this.#opts.config.scopes.join(' ') }));
     } catch (err) {
       throw providerFailure(err, 'device authorization request');
     }
@@ -160,11 +181,11 @@ export class OidcClient {
     };
   }
 
-  /** One device access token request (RFC 8628 §3.4), classified for the state machine. */
-  async pollDeviceToken(deviceCode: string): Promise<PollOutcome> {
+  /** One device access token request (RFC 8628 §3.4), classified for the state machine. `signal` aborts it. */
+  async pollDeviceToken(deviceCode: string, signal?: AbortSignal): Promise<PollOutcome> {
     let tokens: oidc.TokenEndpointResponse;
     try {
-      tokens = await oidc.genericGrantRequest(this.#configuration, DEVICE_CODE_GRANT, { device_code: deviceCode });
+      tokens = await withSignal(signal, () => oidc.genericGrantRequest(this.#configuration, DEVICE_CODE_GRANT, { device_code: deviceCode }));
     } catch (err) {
       if (err instanceof oidc.ResponseBodyError) {
         switch (err.error) {

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startServe, type ServeHandle } from '../../src/cli/serve.js';
-import { defaultConfig, type GatehouseConfig } from '../../src/config.js';
+import { defaultConfig, type GatehouseConfig, type OidcSection } from '../../src/config.js';
 import { loadGatewayState } from '../../src/gateway/state.js';
 import { startGateway } from '../../src/gateway/start.js';
 import { freePort, type GeneratedKey, generateKey, makeTempDir, run, type RunResult, type SshdHandle, startSshd, track } from '../support/index.js';
@@ -106,7 +106,9 @@ ${
 `;
 }
 
-export async function startTestGateway(opts: { rules?: string; recordingsDir?: string; sshdVersion?: '9.2' | '10.0' } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  opts: { rules?: string; recordingsDir?: string; sshdVersion?: '9.2' | '10.0'; oidc?: OidcSection; adminPort?: number } = {},
+): Promise<TestGateway> {
   const dir = makeTempDir('gatehouse-gw-');
   const stateDir = join(dir, 'state');
   const policies = join(dir, 'policies');
@@ -123,11 +125,12 @@ export async function startTestGateway(opts: { rules?: string; recordingsDir?: s
   const config: GatehouseConfig = {
     ...defaultConfig(dir),
     listen: { host: '127.0.0.1', port: await freePort() },
-    admin: { host: '127.0.0.1', port: await freePort() },
+    admin: { host: '127.0.0.1', port: opts.adminPort ?? (await freePort()) },
     stateDir,
     policies,
     recordings,
     logLevel: 'debug',
+    ...(opts.oidc === undefined ? {} : { oidc: opts.oidc }),
   };
   const logs: Record<string, unknown>[] = [];
   let partial = '';
