@@ -4,7 +4,7 @@
  * OpenSSH 10.0 from bookworm-backports (unpacked in .openssh10), which adds mlkem768x25519-sha256.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SshdHandle, requireBinaries, requireOpenssh10 } from '../support/index.js';
+import { requireBinaries, requireOpenssh10, type SshdHandle } from '../support/index.js';
 import {
   CERT_HOST_KEY_ALGS,
   certHandshake,

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { openssh10, requireBinaries, requireOpenssh10, which } from '../support/index.js';
 import { matrix } from './support/interop-matrix.js';
-import { negotiatedBySsh, authThenRekey, runSshMatrix, sshAgainstServer } from './support/ssh-vs-server.js';
+import { authThenRekey, negotiatedBySsh, runSshMatrix, sshAgainstServer } from './support/ssh-vs-server.js';
 import { testHostKey } from './support/test-host-keys.js';
 
 const ssh92 = requireBinaries('ssh');
