@@ -19,7 +19,7 @@ export interface WorkerPoolOptions {
   readonly config: GatehouseConfig;
   readonly logger: Logger;
   readonly count: number;
-  /** The worker program (src/cluster/worker-main.js). */
+  /** The worker program (the compiled src/cluster/worker.js). */
   readonly exec: string;
   /** Node flags for the workers (default: this process's). */
   readonly execArgv?: readonly string[];

@@ -9,7 +9,6 @@
  * of every worker and kill/watch reach the worker that holds the session. Recordings go to
  * one directory; session ids carry 64 random bits, so workers never collide.
  */
-import { fileURLToPath } from 'node:url';
 import type { DestinationStream } from 'pino';
 import { registerPolicyRoutes } from '../admin/policy-routes.js';
 import { AdminServer } from '../admin/server.js';
@@ -25,11 +24,12 @@ import { observe } from '../obs/subscriber.js';
 import { PolicyStore } from '../policy/store.js';
 import { WorkerPool } from './pool.js';
 import { remoteSessions } from './remote-sessions.js';
+import { WORKER_ENTRY } from './worker.js';
 
 export interface ClusterServeOptions {
   /** Log destination (stdout by default); worker lines are forwarded to it when set. */
   readonly destination?: DestinationStream;
-  /** The worker program; by default worker-main.js next to this module (dist/src/cluster). */
+  /** The worker program (JavaScript); by default the compiled src/cluster/worker.js. */
   readonly workerEntry?: string;
   /** Node flags for the workers; by default this process's. */
   readonly execArgv?: readonly string[];
@@ -58,7 +58,7 @@ export async function startClusterServe(config: GatehouseConfig, options: Cluste
     config,
     logger,
     count: config.workers,
-    exec: options.workerEntry ?? fileURLToPath(new URL('./worker-main.js', import.meta.url)),
+    exec: options.workerEntry ?? WORKER_ENTRY,
     ...(options.execArgv ? { execArgv: options.execArgv } : {}),
     ...(options.destination ? { destination: options.destination } : {}),
     recordingKey: state.recordingKey,

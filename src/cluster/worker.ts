@@ -5,10 +5,13 @@
  * flow control so a slow viewer never grows memory), metrics, policy reloads and drain.
  *
  * The state directory, sealing of interrupted recordings and the admin listener belong to the
- * primary. Workers ignore SIGINT/SIGTERM/SIGHUP (a terminal or systemd signals the whole
+ * primary. This module is also the program node:cluster runs for each worker (WORKER_ENTRY).
+ * Workers ignore SIGINT/SIGTERM/SIGHUP (a terminal or systemd signals the whole
  * process group): they drain when the primary says so, and exit at once if it disappears.
  */
 import cluster from 'node:cluster';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { GatehouseConfig } from '../config.js';
 import type { Gateway } from '../gateway/gateway.js';
 import { localSessions } from '../gateway/session-routes.js';
@@ -238,3 +241,18 @@ export async function runWorker(): Promise<void> {
     process.exitCode = 1;
   }
 }
+
+/** The worker program's path: this module, compiled (dist/src/cluster/worker.js). */
+export const WORKER_ENTRY = fileURLToPath(import.meta.url);
+
+function isWorkerEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (!cluster.isWorker || !entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(WORKER_ENTRY);
+  } catch {
+    return false;
+  }
+}
+
+if (isWorkerEntryPoint()) await runWorker();
