@@ -12,6 +12,12 @@ export interface ConnectionOptions {
   readonly role: 'client' | 'server';
   /** Receives every payload the machine sends (to be sealed by the transport). */
   readonly sink: (payload: Uint8Array) => void;
+  /**
+   * When given, CHANNEL_DATA and EXTENDED_DATA go here instead of through sink: the message
+   * header, and the data as a view of the caller's bytes (valid only during the call), so the
+   * transport copies the data once, as it seals it, instead of after a concatenation.
+   */
+  readonly sinkData?: (header: Uint8Array, data: Uint8Array) => void;
   /** Channels (open or opening, both directions) at once; default 256. */
   readonly maxChannels?: number;
   /** Our receive window per channel, the most a peer may have in flight; default 2 MiB. */

@@ -22,8 +22,8 @@ import { type GlobalRequest, globalRequestName, readBoundPort } from './global-r
 import {
   type ConnectionMessage,
   decodeConnectionMessage,
-  encodeChannelData,
-  encodeChannelExtendedData,
+  encodeChannelDataHeader,
+  encodeChannelExtendedDataHeader,
   encodeConnectionMessage,
 } from './messages.js';
 import { type Channel, channelSnapshot, createChannel } from './channel-state.js';
@@ -52,6 +52,7 @@ function protocolError(message: string): SshProtocolError {
 export class SshConnection {
   readonly role: 'client' | 'server';
   private readonly sink: (payload: Uint8Array) => void;
+  private readonly sinkData: (header: Uint8Array, data: Uint8Array) => void;
   private readonly maxChannels: number;
   private readonly windowSize: number;
   private readonly maxPacket: number;
@@ -68,6 +69,8 @@ export class SshConnection {
   constructor(opts: ConnectionOptions) {
     this.role = opts.role;
     this.sink = opts.sink;
+    const sink = opts.sink;
+    this.sinkData = opts.sinkData ?? ((header, data) => sink(concatBytes(header, data)));
     this.maxChannels = opts.maxChannels ?? 256;
     this.windowSize = Math.min(opts.windowSize ?? 2 * 1024 * 1024, MAX_WINDOW);
     this.maxPacket = opts.maxPacket ?? 32 * 1024;
@@ -404,10 +407,11 @@ export class SshConnection {
     const chunk = Math.min(ch.remoteMaxPacket, this.maxSendPacket);
     for (let off = 0; off < n; off += chunk) {
       const part = data.subarray(off, Math.min(n, off + chunk));
-      this.sink(
+      this.sinkData(
         dataType === null
-          ? encodeChannelData(ch.remoteId, part)
-          : encodeChannelExtendedData(ch.remoteId, dataType, part),
+          ? encodeChannelDataHeader(ch.remoteId, part.length)
+          : encodeChannelExtendedDataHeader(ch.remoteId, dataType, part.length),
+        part,
       );
     }
     ch.remoteWindow -= n;
@@ -536,4 +540,11 @@ export class SshConnection {
   channelIds(): ChannelId[] {
     return [...this.channels.values()].map((c) => c.id);
   }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }

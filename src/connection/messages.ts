@@ -141,6 +141,32 @@ export function decodeConnectionMessage(payload: Uint8Array): ConnectionMessage 
 }
 
 /** CHANNEL_DATA without a writer: the relay hot path copies the data exactly once. */
+/** CHANNEL_DATA without its data: id, recipient and the data's length (the data follows on the wire). */
+export function encodeChannelDataHeader(recipientChannel: number, length: number): Uint8Array {
+  const out = new Uint8Array(9);
+  out[0] = Msg.CHANNEL_DATA;
+  writeU32(out, 1, recipientChannel);
+  writeU32(out, 5, length);
+  return out;
+}
+
+/** CHANNEL_EXTENDED_DATA without its data. */
+export function encodeChannelExtendedDataHeader(recipientChannel: number, dataType: number, length: number): Uint8Array {
+  const out = new Uint8Array(13);
+  out[0] = Msg.CHANNEL_EXTENDED_DATA;
+  writeU32(out, 1, recipientChannel);
+  writeU32(out, 5, dataType);
+  writeU32(out, 9, length);
+  return out;
+}
+
+function writeU32(out: Uint8Array, at: number, v: number): void {
+  out[at] = v >>> 24;
+  out[at + 1] = (v >>> 16) & 0xff;
+  out[at + 2] = (v >>> 8) & 0xff;
+  out[at + 3] = v & 0xff;
+}
+
 export function encodeChannelData(recipientChannel: number, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(9 + data.length);
   const v = new DataView(out.buffer);

@@ -160,6 +160,7 @@ export abstract class ConnectionCore extends EventEmitter {
       ...(this.coreOptions.connection ?? {}),
       role: this.transport.role,
       sink: (payload) => this.transport.send(payload),
+      sinkData: (header, data) => this.transport.send(header, data),
     });
   }
 

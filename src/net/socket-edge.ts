@@ -3,8 +3,8 @@
  *  - TCP_NODELAY, because SSH does its own batching and interactive keystrokes must not wait
  *    for Nagle;
  *  - every packet produced while handling one event (one socket read, one timer, one API
- *    call) goes out in ONE socket write: packets are gathered and written together on the
- *    next microtask;
+ *    call) goes out in ONE socket write: packets are gathered and written together (writev,
+ *    no concatenating copy) on the next microtask;
  *  - socket backpressure is visible (`canWrite`) so channel streams stop producing while the
  *    kernel buffer is full, and `onDrain` tells them when to go on.
  */
@@ -76,9 +76,18 @@ export class SocketEdge {
     const total = this.queuedBytes;
     this.queue = [];
     this.queuedBytes = 0;
-    const one = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, total);
     this.bytesOut += total;
-    if (!this.socket.write(one)) this.backpressured = true;
+    const only = parts[0];
+    if (parts.length === 1 && only !== undefined) {
+      if (!this.socket.write(only)) this.backpressured = true;
+      return;
+    }
+    // Several parts: one gathered write (writev) under cork, without concatenating them first.
+    this.socket.cork();
+    let ok = true;
+    for (const p of parts) ok = this.socket.write(p) && ok;
+    this.socket.uncork();
+    if (!ok) this.backpressured = true;
   }
 
   /** False while the socket's buffer is above its high-water mark. */

@@ -3,8 +3,11 @@
  * checked against the 256 KiB cap before anything is allocated, and the receive sequence
  * number (uint32, wrapping at 2^32, §6.4).
  *
- * Input is kept as a queue of chunks so that a packet split over many small reads is copied
- * once, when it is complete, rather than by re-concatenating the buffer on every read.
+ * Input is kept as a queue of chunks. A packet that lies within one chunk (the usual case for
+ * bulk data: a socket read is 64 KiB) is opened as a view of it, with no copy and no
+ * allocation; one split over several reads is copied once, when it is complete, into a scratch
+ * buffer shared by every reader and reused for the next packet. That is safe because open()
+ * runs synchronously and its payload never aliases the packet (see PacketOpener.open).
  */
 import { DisconnectReason, SshProtocolError } from '../wire/index.js';
 import type { PacketOpener } from './packet-protection.js';
@@ -48,6 +51,42 @@ export class ByteQueue {
     return out;
   }
 
+  /** Copies the next n bytes (n <= length) into `out` without consuming them. */
+  peekInto(out: Uint8Array, n: number): void {
+    if (n > this.total || n > out.length) throw new RangeError('ByteQueue underflow');
+    let o = 0;
+    let head = this.head;
+    for (let i = 0; o < n; i++) {
+      const c = this.chunks[i];
+      if (c === undefined) throw new RangeError('ByteQueue underflow');
+      const k = Math.min(n - o, c.length - head);
+      out.set(c.subarray(head, head + k), o);
+      o += k;
+      head = 0;
+    }
+  }
+
+  /**
+   * The next n bytes (n <= length), consumed: a view when they sit in one chunk, else copied into
+   * `scratch` (which must hold n bytes) and returned as its first n bytes.
+   */
+  takeInto(n: number, scratch: Uint8Array): Uint8Array {
+    const first = this.chunks[0];
+    if (first === undefined || n > this.total) throw new RangeError('ByteQueue underflow');
+    if (first.length - this.head >= n) return this.take(n);
+    if (scratch.length < n) throw new RangeError('ByteQueue scratch too small');
+    let o = 0;
+    while (o < n) {
+      const c = this.chunks[0];
+      if (c === undefined) throw new RangeError('ByteQueue underflow');
+      const k = Math.min(n - o, c.length - this.head);
+      scratch.set(c.subarray(this.head, this.head + k), o);
+      o += k;
+      this.advance(k);
+    }
+    return scratch.subarray(0, n);
+  }
+
   /** Everything left, consumed. */
   takeAll(): Uint8Array {
     return this.total === 0 ? new Uint8Array(0) : this.take(this.total);
@@ -71,17 +110,32 @@ export interface ReceivedPacket {
   readonly wireLength: number;
 }
 
+/** Largest header any opener asks for (one AES block). */
+const MAX_HEADER = 16;
+
+/**
+ * Where packets split over several reads are assembled: one buffer for every reader in the
+ * process (open() is synchronous), grown to the largest packet seen, at most the 256 KiB cap
+ * plus a MAC. Per-connection buffers would cost idle sessions memory; per-packet ones, GC.
+ */
+let scratch = new Uint8Array(0);
+
+function scratchFor(n: number): Uint8Array {
+  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, 64 * 1024));
+  return scratch;
+}
+
 export class PacketReader {
   private readonly input = new ByteQueue();
-  /** The header taken for the packet in progress, and its length, once known. */
-  private header: Uint8Array | null = null;
+  /** The header of the packet in progress (peeked, not consumed), and its length once known. */
+  private readonly header = new Uint8Array(MAX_HEADER);
   private packetLength = -1;
   seq = 0;
 
   constructor(public opener: PacketOpener) {}
 
   get buffered(): number {
-    return this.input.length + (this.header?.length ?? 0);
+    return this.input.length;
   }
 
   push(chunk: Uint8Array): void {
@@ -94,24 +148,21 @@ export class PacketReader {
    */
   next(): ReceivedPacket | null {
     const o = this.opener;
-    if (this.header === null) {
-      if (this.input.length < o.headerLength) return null;
-      // copied: openers may decrypt the header in place, and it must survive further pushes
-      this.header = this.input.take(o.headerLength).slice();
-      const len = o.packetLength(this.seq, this.header);
+    if (this.packetLength < 0) {
+      const hl = o.headerLength;
+      if (hl > MAX_HEADER) throw new RangeError(`opener header of ${hl} bytes`);
+      if (this.input.length < hl) return null;
+      this.input.peekInto(this.header, hl);
+      const len = o.packetLength(this.seq, this.header.subarray(0, hl));
       if (len > MAX_PACKET_LENGTH || len < 5) {
         throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, `bad packet length ${len}`);
       }
-      if (4 + len < o.headerLength) throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, `bad packet length ${len}`);
+      if (4 + len < hl) throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, `bad packet length ${len}`);
       this.packetLength = len;
     }
     const total = 4 + this.packetLength + o.trailerLength;
-    const restLength = total - this.header.length;
-    if (this.input.length < restLength) return null;
-    const packet = new Uint8Array(total);
-    packet.set(this.header, 0);
-    packet.set(this.input.take(restLength), this.header.length);
-    this.header = null;
+    if (this.input.length < total) return null;
+    const packet = this.input.takeInto(total, scratchFor(total));
     this.packetLength = -1;
     const seq = this.seq;
     const opened = o.open(seq, packet);

@@ -9,8 +9,8 @@
 export interface PacketSealer {
   readonly cipherName: string;
   readonly macName: string | null;
-  /** Builds padding, encrypts and authenticates one packet; returns the bytes to send. */
-  seal(seq: number, payload: Uint8Array): Uint8Array;
+  /** Builds padding, encrypts and authenticates one packet (payload = `payload` then `body`); returns the bytes to send. */
+  seal(seq: number, payload: Uint8Array, body?: Uint8Array): Uint8Array;
 }
 
 export interface PacketOpener {
@@ -28,6 +28,8 @@ export interface PacketOpener {
   /**
    * Verifies and decrypts a whole packet (4 + packet_length + trailerLength bytes, with the
    * header bytes exactly as given to packetLength) and returns the payload (without padding).
+   * `packet` is read-only and only valid during the call (it may be a view of received bytes or
+   * a scratch buffer reused for the next packet), so the payload must not alias it.
    * Throws SshProtocolError(MAC_ERROR) on a bad MAC or tag, PROTOCOL_ERROR on bad padding.
    */
   open(seq: number, packet: Uint8Array): Uint8Array;

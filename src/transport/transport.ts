@@ -31,7 +31,15 @@ const MAX_PAUSED_INPUT = 4 * 1024 * 1024;
 type Phase = 'new' | 'version' | 'packets' | 'closed';
 
 /** Raw bytes (the version line), or a packet to seal with the sealer and sequence number it was queued under. */
-type Outgoing = Uint8Array | { readonly sealer: BatchSealer; readonly seq: number; readonly payload: Uint8Array; readonly length: number };
+type Outgoing =
+  | Uint8Array
+  | {
+      readonly sealer: BatchSealer;
+      readonly seq: number;
+      readonly payload: Uint8Array;
+      readonly body: Uint8Array | undefined;
+      readonly length: number;
+    };
 
 export class Transport {
   readonly role: 'client' | 'server';
@@ -155,26 +163,30 @@ export class Transport {
 
   /**
    * A higher-layer message (id >= 5 outside 20–49, or IGNORE/DEBUG). Held during a key exchange
-   * (see pendingBytes): the transport keeps a reference, so the caller must not reuse the array.
+   * (see pendingBytes): the transport keeps a reference, so the caller must not reuse `payload`.
+   * With `body`, the message is `payload` followed by `body` (channel data behind its header,
+   * sealed without a concatenating copy); `body` is only read before send() returns, so the
+   * caller may reuse it afterwards.
    */
-  send(payload: Uint8Array): void {
-    this.queueHigherLayer(payload);
+  send(payload: Uint8Array, body?: Uint8Array): void {
+    this.queueHigherLayer(payload, body);
     this.flush();
   }
 
-  private queueHigherLayer(payload: Uint8Array): void {
+  private queueHigherLayer(payload: Uint8Array, body?: Uint8Array): void {
     const id = payload[0];
     if (id === undefined || id === Msg.DISCONNECT || (id >= Msg.KEXINIT && id <= Msg.KEX_METHOD_LAST)) {
       throw new RangeError(`send() takes higher-layer messages, not message ${id ?? 'empty'}`);
     }
     if (this.phase === 'closed') return;
     if (this.round !== null || this.completedKex === 0) {
-      this.held.push(payload);
-      this.heldBytes += payload.length;
+      const whole = body === undefined ? payload : concatBytes(payload, body);
+      this.held.push(whole);
+      this.heldBytes += whole.length;
       return;
     }
     this.guard(() => {
-      this.sendPacket(payload);
+      this.sendPacket(payload, body);
       this.checkRekey();
     });
   }
@@ -380,9 +392,9 @@ export class Transport {
    * payload must stay unchanged until then, which holds because every public method flushes
    * before it returns.
    */
-  private sendPacket(payload: Uint8Array): void {
-    const length = this.sealer.sealedLength(payload.length);
-    this.out.push({ sealer: this.sealer, seq: this.sendSeq, payload, length });
+  private sendPacket(payload: Uint8Array, body?: Uint8Array): void {
+    const length = this.sealer.sealedLength(payload.length + (body?.length ?? 0));
+    this.out.push({ sealer: this.sealer, seq: this.sendSeq, payload, body, length });
     this.sendSeq = (this.sendSeq + 1) >>> 0;
     if (this.sendSeq === 0 && this.strict && this.completedKex === 0) {
       throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, 'sequence number wrapped during initial key exchange');
@@ -412,19 +424,19 @@ export class Transport {
     this.out = [];
     const only = out[0];
     if (out.length === 1 && only !== undefined) {
-      this.sink.write(only instanceof Uint8Array ? only : only.sealer.seal(only.seq, only.payload));
+      this.sink.write(only instanceof Uint8Array ? only : only.sealer.seal(only.seq, only.payload, only.body));
       return;
     }
     let total = 0;
     for (const o of out) total += o.length;
-    const buf = new Uint8Array(total);
+    const buf = Buffer.allocUnsafe(total);
     let offset = 0;
     for (const o of out) {
       if (o instanceof Uint8Array) {
         buf.set(o, offset);
         offset += o.length;
       } else {
-        offset += o.sealer.sealInto(o.seq, o.payload, buf, offset);
+        offset += o.sealer.sealInto(o.seq, o.payload, buf, offset, o.body);
       }
     }
     this.sink.write(offset === total ? buf : buf.subarray(0, offset));
@@ -469,4 +481,11 @@ export class Transport {
       // a failing handler must not make receive() throw; the connection is closed already
     }
   }
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }

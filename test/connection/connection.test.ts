@@ -415,6 +415,27 @@ describe('data fast path', () => {
   });
 });
 
+describe('channel data through sinkData', () => {
+  it('hands out the header and a view of the data, and the peer decodes their concatenation', () => {
+    const parts: { header: Uint8Array; data: Uint8Array }[] = [];
+    const pair = new ConnectionPair({ sinkData: (header, data) => parts.push({ header, data }) }, { maxPacket: 1000 });
+    const ch = openSession(pair);
+    const sch = serverChannel(pair);
+    const data = Uint8Array.from({ length: 2500 }, (_, i) => i & 0xff);
+    expect(pair.client.send(ch, data)).toBe(2500);
+    pair.client.sendExtended(ch, Uint8Array.of(1, 2), 1);
+    // split to the peer's maximum packet, each part a view of the caller's bytes (no copy yet)
+    expect(parts.map((p) => p.data.length)).toEqual([1000, 1000, 500, 2]);
+    expect(parts[1]?.data.buffer).toBe(data.buffer);
+    for (const p of parts) pair.toServer.push(Buffer.concat([p.header, p.data]));
+    pair.pump();
+    const got = ofType(pair.serverEvents, 'data').map((e) => Buffer.from(e.data));
+    expect(Buffer.concat(got)).toEqual(Buffer.from(data));
+    const ext = ofType(pair.serverEvents, 'extended-data');
+    expect(ext.map((e) => [e.channel, e.dataType, Array.from(e.data)])).toEqual([[sch, 1, [1, 2]]]);
+  });
+});
+
 describe('benign races', () => {
   it('eof() after the channel closed is a no-op; send() on a closed channel is a caller error', () => {
     const pair = new ConnectionPair();

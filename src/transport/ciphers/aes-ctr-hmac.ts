@@ -63,17 +63,18 @@ export class AesCtrSealer implements BatchSealer {
     return 5 + payloadLength + paddingFor(payloadLength, BLOCK, !this.etm) + this.macLength;
   }
 
-  seal(seq: number, payload: Uint8Array): Uint8Array {
-    const out = Buffer.allocUnsafe(this.sealedLength(payload.length));
-    this.sealInto(seq, payload, out, 0);
+  seal(seq: number, payload: Uint8Array, body?: Uint8Array): Uint8Array {
+    const out = Buffer.allocUnsafe(this.sealedLength(payload.length + (body?.length ?? 0)));
+    this.sealInto(seq, payload, out, 0, body);
     return out;
   }
 
-  sealInto(seq: number, payload: Uint8Array, out: Uint8Array, offset: number): number {
-    const pad = paddingFor(payload.length, BLOCK, !this.etm);
-    const len = 1 + payload.length + pad;
+  sealInto(seq: number, payload: Uint8Array, out: Uint8Array, offset: number, body?: Uint8Array): number {
+    const n = payload.length + (body?.length ?? 0);
+    const pad = paddingFor(n, BLOCK, !this.etm);
+    const len = 1 + n + pad;
     const o = offset;
-    writePlainPacket(out, o, payload, pad);
+    writePlainPacket(out, o, payload, pad, body);
     const s = seqBytes(seq, this.seq);
     if (this.etm) {
       out.set(this.stream.update(out.subarray(o + 4, o + 4 + len)), o + 4);

@@ -59,16 +59,17 @@ export class AesGcmSealer implements BatchSealer {
     return 5 + payloadLength + paddingFor(payloadLength, BLOCK, false) + TAG;
   }
 
-  seal(seq: number, payload: Uint8Array): Uint8Array {
-    const out = Buffer.allocUnsafe(this.sealedLength(payload.length));
-    this.sealInto(seq, payload, out, 0);
+  seal(seq: number, payload: Uint8Array, body?: Uint8Array): Uint8Array {
+    const out = Buffer.allocUnsafe(this.sealedLength(payload.length + (body?.length ?? 0)));
+    this.sealInto(seq, payload, out, 0, body);
     return out;
   }
 
-  sealInto(_seq: number, payload: Uint8Array, out: Uint8Array, offset: number): number {
-    const pad = paddingFor(payload.length, BLOCK, false);
-    const len = 1 + payload.length + pad;
-    writePlainPacket(out, offset, payload, pad);
+  sealInto(_seq: number, payload: Uint8Array, out: Uint8Array, offset: number, body?: Uint8Array): number {
+    const n = payload.length + (body?.length ?? 0);
+    const pad = paddingFor(n, BLOCK, false);
+    const len = 1 + n + pad;
+    writePlainPacket(out, offset, payload, pad, body);
     const aad = out.subarray(offset, offset + 4);
     this.s.key.sealInto(this.s.iv, aad, out.subarray(offset + 4, offset + 4 + len), out, offset + 4);
     this.s.nextIv();

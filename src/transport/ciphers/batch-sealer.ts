@@ -12,7 +12,9 @@ export interface BatchSealer extends PacketSealer {
   sealedLength(payloadLength: number): number;
   /**
    * Seals one packet into out[offset .. offset + sealedLength(payload.length)); returns the
-   * bytes written. Same sequence-number and state rules as seal().
+   * bytes written. Same sequence-number and state rules as seal(). With `body`, the packet's
+   * payload is `payload` followed by `body` (sealedLength of both lengths together): channel
+   * data goes out without first being copied behind its message header.
    */
-  sealInto(seq: number, payload: Uint8Array, out: Uint8Array, offset: number): number;
+  sealInto(seq: number, payload: Uint8Array, out: Uint8Array, offset: number, body?: Uint8Array): number;
 }

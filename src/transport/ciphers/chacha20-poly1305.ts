@@ -56,16 +56,17 @@ export class ChachaPolySealer implements BatchSealer {
     return 5 + payloadLength + paddingFor(payloadLength, BLOCK, false) + TAG;
   }
 
-  seal(seq: number, payload: Uint8Array): Uint8Array {
-    const out = Buffer.allocUnsafe(this.sealedLength(payload.length));
-    this.sealInto(seq, payload, out, 0);
+  seal(seq: number, payload: Uint8Array, body?: Uint8Array): Uint8Array {
+    const out = Buffer.allocUnsafe(this.sealedLength(payload.length + (body?.length ?? 0)));
+    this.sealInto(seq, payload, out, 0, body);
     return out;
   }
 
-  sealInto(seq: number, payload: Uint8Array, out: Uint8Array, offset: number): number {
-    const pad = paddingFor(payload.length, BLOCK, false);
-    const len = 1 + payload.length + pad;
-    writePlainPacket(out, offset, payload, pad);
+  sealInto(seq: number, payload: Uint8Array, out: Uint8Array, offset: number, body?: Uint8Array): number {
+    const n = payload.length + (body?.length ?? 0);
+    const pad = paddingFor(n, BLOCK, false);
+    const len = 1 + n + pad;
+    writePlainPacket(out, offset, payload, pad, body);
     const stream = this.k.main.packetStream(seq);
     out.set(stream.xor(out.subarray(offset + 4, offset + 4 + len)), offset + 4);
     out.set(this.k.header.lengthXor(seq, out.subarray(offset, offset + 4)), offset);

@@ -16,16 +16,17 @@ export class NoneSealer implements BatchSealer {
     return 5 + payloadLength + paddingFor(payloadLength, BLOCK, true);
   }
 
-  seal(seq: number, payload: Uint8Array): Uint8Array {
-    const out = new Uint8Array(this.sealedLength(payload.length));
-    this.sealInto(seq, payload, out, 0);
+  seal(seq: number, payload: Uint8Array, body?: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.sealedLength(payload.length + (body?.length ?? 0)));
+    this.sealInto(seq, payload, out, 0, body);
     return out;
   }
 
-  sealInto(_seq: number, payload: Uint8Array, out: Uint8Array, offset: number): number {
-    const pad = paddingFor(payload.length, BLOCK, true);
-    writePlainPacket(out, offset, payload, pad);
-    return 5 + payload.length + pad;
+  sealInto(_seq: number, payload: Uint8Array, out: Uint8Array, offset: number, body?: Uint8Array): number {
+    const n = payload.length + (body?.length ?? 0);
+    const pad = paddingFor(n, BLOCK, true);
+    writePlainPacket(out, offset, payload, pad, body);
+    return 5 + n + pad;
   }
 }
 
@@ -47,6 +48,7 @@ export class NoneOpener implements PacketOpener {
     if (len < 0) throw new OpenerOrderError('open() before packetLength()');
     this.pending = -1;
     if (packet.length !== 4 + len) throw wrongPacketSize();
-    return payloadOf(packet.subarray(4));
+    // a copy: the framing layer reuses the packet's buffer (only the handful of packets before the first NEWKEYS come through here)
+    return payloadOf(packet.subarray(4)).slice();
   }
 }

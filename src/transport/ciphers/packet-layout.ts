@@ -44,15 +44,17 @@ export function readU32(b: Uint8Array, offset: number): number {
 }
 
 /**
- * Writes packet_length, padding_length, payload and random padding into `out` at `offset`.
- * Returns packet_length.
+ * Writes packet_length, padding_length, payload (`payload` then `body`, when given) and random
+ * padding into `out` at `offset`. Returns packet_length.
  */
-export function writePlainPacket(out: Uint8Array, offset: number, payload: Uint8Array, pad: number): number {
-  const packetLength = 1 + payload.length + pad;
+export function writePlainPacket(out: Uint8Array, offset: number, payload: Uint8Array, pad: number, body?: Uint8Array): number {
+  const n = payload.length + (body?.length ?? 0);
+  const packetLength = 1 + n + pad;
   writeU32(out, offset, packetLength);
   out[offset + 4] = pad;
   out.set(payload, offset + 5);
-  fillRandomPadding(out, offset + 5 + payload.length, pad);
+  if (body !== undefined) out.set(body, offset + 5 + payload.length);
+  fillRandomPadding(out, offset + 5 + n, pad);
   return packetLength;
 }
 

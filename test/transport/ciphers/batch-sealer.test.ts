@@ -38,3 +38,22 @@ describe('sealInto: several packets sealed into one buffer', () => {
     });
   }
 });
+
+describe('sealing a message header and its data as two parts', () => {
+  for (const c of allCombos()) {
+    it(`opens to header || data, the same as one payload: ${c.label}`, () => {
+      const keys = keysFor(c);
+      const mac = c.mac?.name ?? null;
+      const sealer = createSealer(c.cipher.name, mac, keys);
+      const opener = createOpener(c.cipher.name, mac, keys);
+      for (let seq = 0; seq < 6; seq++) {
+        const header = new Uint8Array(randomBytes(seq === 0 ? 1 : 9));
+        const data = new Uint8Array(randomBytes(seq === 5 ? 0 : randomInt(0, 40000)));
+        const whole = Buffer.concat([header, data]);
+        const packet = sealer.seal(seq, header, data);
+        expect(packet.length).toBe(sealer.sealedLength(whole.length));
+        expect(Buffer.from(receive(opener, seq, packet))).toEqual(whole);
+      }
+    });
+  }
+});
