@@ -30,7 +30,7 @@ interface ProviderTap {
   readonly issuedTokens: string[];
   /** Answer every device-grant poll with expired_token (RFC 8628 §3.5). */
   expireAll: boolean;
-  /** Hold device-grant poll responses until the client drops the request (or 20 s). */
+  /** Hold device-grant poll responses until the client drops the request (or 30 s). */
   holdPolls: boolean;
   /** device_codes whose held poll the client aborted. */
   readonly abortedPolls: string[];
@@ -57,7 +57,7 @@ function providerTap(): { tap: ProviderTap; middleware: (ctx: KoaContextWithOIDC
     if (!tap.holdPolls) return;
     // Keep the answer back; the gateway must drop the request when its SSH client goes away.
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 20_000);
+      const timer = setTimeout(resolve, 30_000);
       ctx.req.socket.once('close', () => {
         clearTimeout(timer);
         tap.abortedPolls.push(deviceCode);
@@ -93,6 +93,8 @@ describe.skipIf(need.skip)(`OIDC sign-in through the gateway${need.reason}`, () 
         clientSecretFile: secretFile,
         scopes: ['openid', 'email', 'profile', 'groups'],
         usernameClaim: 'preferred_username',
+        // Longer than the waits below: a poll the gateway failed to abort must not end by timeout.
+        timeouts: { http: 60 },
       },
     });
     // db1 for the OIDC group sre; db2 (the same sshd) only for dba, which carol is not in;
@@ -232,7 +234,7 @@ rules:
       const from = gw.logs.length;
       await pty.stop();
       await waitFor(async () => since(from).find((l) => l.audit === 'connection.close'), 'the gateway to see the client go');
-      await waitFor(async () => tap.abortedPolls.includes(deviceCode) || undefined, 'the poll in flight to be aborted', 10_000);
+      await waitFor(async () => tap.abortedPolls.includes(deviceCode) || undefined, 'the poll in flight to be aborted', 8_000);
       // And no poll follows: the timer went with it (the provider advertises a 1 s interval).
       const polled = tap.tokenPolls.filter((c) => c === deviceCode).length;
       await new Promise((r) => setTimeout(r, 3_000));

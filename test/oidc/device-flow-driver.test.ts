@@ -97,4 +97,53 @@ describe('DeviceLoginService driver', () => {
     expect(service.pending).toBe(1);
     await expect(service.begin('192.0.2.3', 'C')).resolves.toBeDefined();
   });
+
+  it('an aborted signal cancels the sign-in, aborts the poll in flight and polls no more', async () => {
+    const signals: AbortSignal[] = [];
+    const provider = scripted([]);
+    // A poll that hangs until it is aborted, like a slow token endpoint.
+    provider.pollDeviceToken = (_code, signal) => {
+      provider.polls++;
+      if (signal !== undefined) signals.push(signal);
+      return new Promise<PollOutcome>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+    };
+    const service = new DeviceLoginService(provider, { loginTimeoutSeconds: 600 });
+    const connection = new AbortController();
+    const login = await service.begin('192.0.2.1', 'TAG', { signal: connection.signal });
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(provider.polls).toBe(1);
+    expect(signals[0]?.aborted).toBe(false);
+    connection.abort();
+    const r = await login.result;
+    expect(!r.ok && r.error.kind).toBe('cancelled');
+    expect(signals[0]?.aborted).toBe(true);
+    expect(service.pending).toBe(0);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(provider.polls).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('a signal aborted during the device authorization request, or before it, refuses with "cancelled"', async () => {
+    const provider = scripted([]);
+    let asked: AbortSignal | undefined;
+    provider.startDeviceAuthorization = (signal) => {
+      asked = signal;
+      return new Promise<DeviceAuthorization>((_resolve, reject) => signal?.addEventListener('abort', () => reject(new Error('fetch aborted'))));
+    };
+    const service = new DeviceLoginService(provider, { loginTimeoutSeconds: 600 });
+    const connection = new AbortController();
+    const begun = service.begin('192.0.2.1', 'TAG', { signal: connection.signal }).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(service.pending).toBe(1);
+    connection.abort();
+    const refused = await begun;
+    expect(refused).toBeInstanceOf(OidcLoginError);
+    expect((refused as OidcLoginError).kind).toBe('cancelled');
+    expect(asked?.aborted).toBe(true);
+    expect(service.pending).toBe(0);
+    const again = await service.begin('192.0.2.1', 'TAG', { signal: connection.signal }).catch((e: unknown) => e);
+    expect((again as OidcLoginError).kind).toBe('cancelled');
+    expect(service.pending).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });

@@ -134,4 +134,15 @@ describe('device flow against oidc-provider', () => {
     login.cancel('client disconnected');
     expect(failureOf(await login.result).kind).toBe('cancelled');
   });
+
+  it('aborts a token request when the caller\'s signal is aborted (the SSH client went away)', async () => {
+    const { client } = await setup();
+    // Without a signal the provider answers (invalid_grant for a made-up code); with an aborted
+    // one the request never goes out and the driver sees a transport error it then ignores.
+    const answered = await client.pollDeviceToken('no-such-device-code');
+    expect(answered.type).toBe('failed');
+    const aborted = await client.pollDeviceToken('no-such-device-code', AbortSignal.abort());
+    expect(aborted.type).toBe('transport-error');
+    await expect(client.startDeviceAuthorization(AbortSignal.abort())).rejects.toMatchObject({ kind: 'unreachable' });
+  });
 });
