@@ -6,6 +6,7 @@
  * provider requests when the client goes away, the per-connection bound on device codes, and
  * `gatehouse login` (web sign-in with PKCE) whose certificate ssh -J then uses.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KoaContextWithOIDC } from 'oidc-provider';
@@ -14,6 +15,7 @@ import { runLogin } from '../../src/cli/login.js';
 import { runSessionsRevokeKey } from '../../src/cli/sessions-revoke.js';
 import { fingerprintSha256 } from '../../src/keys/index.js';
 import { parsePublicKeyLine } from '../../src/keys/public-key.js';
+import { signJwt } from '../oidc/support/jwt.js';
 import { approveDeviceCode, playUser, startTestProvider, TestBrowser, type TestProvider } from '../oidc/support/test-provider.js';
 import { freePort, type GeneratedKey, generateKey, makeTempDir, type PtyHandle, requireBinaries, startPty, waitFor } from '../support/index.js';
 import { startTestGateway, type TestGateway, userStderr } from './harness.js';
@@ -34,10 +36,12 @@ interface ProviderTap {
   holdPolls: boolean;
   /** device_codes whose held poll the client aborted. */
   readonly abortedPolls: string[];
+  /** Replace the ID token of token responses (a forger between us and the provider). */
+  forgeIdToken: ((claims: Record<string, unknown>) => string) | undefined;
 }
 
 function providerTap(): { tap: ProviderTap; middleware: (ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => Promise<void> } {
-  const tap: ProviderTap = { deviceCodes: new Map(), tokenPolls: [], issuedTokens: [], expireAll: false, holdPolls: false, abortedPolls: [] };
+  const tap: ProviderTap = { deviceCodes: new Map(), tokenPolls: [], issuedTokens: [], expireAll: false, holdPolls: false, abortedPolls: [], forgeIdToken: undefined };
   const middleware = async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => {
     if (ctx.path === '/token' && tap.expireAll) {
       ctx.status = 400;
@@ -51,6 +55,12 @@ function providerTap(): { tap: ProviderTap; middleware: (ctx: KoaContextWithOIDC
     }
     if (ctx.path !== '/token') return;
     for (const k of ['id_token', 'access_token', 'refresh_token']) if (typeof body[k] === 'string') tap.issuedTokens.push(body[k]);
+    const idToken = body['id_token'];
+    if (tap.forgeIdToken !== undefined && typeof idToken === 'string') {
+      const forged = tap.forgeIdToken(JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>);
+      tap.issuedTokens.push(forged);
+      body['id_token'] = forged;
+    }
     const deviceCode = ctx.oidc?.params?.['device_code'];
     if (typeof deviceCode !== 'string') return;
     tap.tokenPolls.push(deviceCode);
@@ -305,6 +315,42 @@ rules:
     expect(failure?.user).toBe('frank');
     const batch = await gw.ssh(['-J', jump('frank'), 'root@db1', 'true'], { identity: key });
     expect(batch.code).toBe(255);
+  });
+
+  it('a token for another audience, and one signed by another key, are refused with a message', async () => {
+    const header = { alg: 'RS256', typ: 'JWT', kid: provider.signingKid };
+    const { privateKey: otherKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const cases = [
+      {
+        forge: (c: Record<string, unknown>) => signJwt(header, { ...c, aud: 'another-client', azp: 'another-client' }, provider.signingKey),
+        message: 'Sign-in refused: the identity provider issued the token for a different application (audience mismatch).',
+        reason: 'device sign-in failed (invalid-token): ID token rejected (audience)',
+      },
+      {
+        forge: (c: Record<string, unknown>) => signJwt(header, c, otherKey),
+        message: 'Sign-in refused: the token signature is not valid for this identity provider.',
+        reason: 'device sign-in failed (invalid-token): ID token rejected (bad-signature)',
+      },
+    ];
+    for (const [i, c] of cases.entries()) {
+      const key = await generateKey(dir, `gina-${i}`, 'ed25519');
+      const from = gw.logs.length;
+      tap.forgeIdToken = c.forge;
+      const pty = await ptySsh(key, 'gina', 'root@db1', 'echo should-not-run');
+      try {
+        const { url } = await devicePrompt(pty);
+        await approveDeviceCode(url, 'gina');
+        await pty.sendKeys(['Enter']);
+        await pty.waitForText(`${c.message} Press Enter to close:`);
+        await pty.sendKeys(['Enter']);
+        expect(await exited(pty)).toBe(255);
+        expect(await pty.capture(200)).not.toContain('should-not-run');
+      } finally {
+        tap.forgeIdToken = undefined;
+        await pty.stop();
+      }
+      expect(since(from).some((l) => l.audit === 'auth.result' && l.result === 'failure' && String(l.reason).startsWith(c.reason)), c.reason).toBe(true);
+    }
   });
 
   it('`gatehouse login` (web sign-in with PKCE) writes a certificate that ssh -J accepts through the gateway', async () => {
