@@ -31,6 +31,10 @@ export interface GatehouseConfig {
   readonly policies: string;
   readonly recordings: string;
   readonly workers: number;
+  /** SSH connections at once (per worker); more are closed at accept. */
+  readonly maxConnections: number;
+  /** SSH connections at once from one source address (per worker); more are closed at accept. */
+  readonly maxConnectionsPerSource: number;
   readonly logLevel: LogLevel;
   readonly recordingFormat: RecordingFormat;
   /** The config file that was read, if any. */
@@ -46,6 +50,8 @@ export function defaultConfig(cwd = process.cwd()): GatehouseConfig {
     policies: resolve(cwd, 'policies'),
     recordings: resolve(cwd, 'recordings'),
     workers: availableParallelism(),
+    maxConnections: 1024,
+    maxConnectionsPerSource: 64,
     logLevel: 'info',
     recordingFormat: 'v2',
     configFile: null,
@@ -85,6 +91,22 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'policies', flag: '--policies', env: 'GATEHOUSE_POLICIES', file: 'policies', help: 'policy directory', parse: path },
   { key: 'recordings', flag: '--recordings', env: 'GATEHOUSE_RECORDINGS', file: 'recordings', help: 'recording directory', parse: path },
   { key: 'workers', flag: '--workers', env: 'GATEHOUSE_WORKERS', file: 'workers', help: 'worker processes', parse: workers },
+  {
+    key: 'maxConnections',
+    flag: '--max-connections',
+    env: 'GATEHOUSE_MAX_CONNECTIONS',
+    file: 'maxConnections',
+    help: 'SSH connections at once',
+    parse: count('connections', 1, 1_000_000),
+  },
+  {
+    key: 'maxConnectionsPerSource',
+    flag: '--max-connections-per-source',
+    env: 'GATEHOUSE_MAX_CONNECTIONS_PER_SOURCE',
+    file: 'maxConnectionsPerSource',
+    help: 'SSH connections at once from one address',
+    parse: count('connections', 1, 1_000_000),
+  },
   { key: 'logLevel', flag: '--log-level', env: 'GATEHOUSE_LOG_LEVEL', file: 'logLevel', help: LOG_LEVELS.join('|'), parse: logLevel },
   {
     key: 'recordingFormat',
@@ -247,6 +269,15 @@ function path(raw: unknown, base: string): Parsed<string> {
   return typeof raw === 'string' && raw !== ''
     ? { ok: true, value: resolve(base, raw) }
     : { ok: false, message: `expected a directory path, got ${show(raw)}` };
+}
+
+function count(what: string, min: number, max: number): (raw: unknown) => Parsed<number> {
+  return (raw) => {
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    return Number.isInteger(n) && n >= min && n <= max
+      ? { ok: true, value: n }
+      : { ok: false, message: `expected a number of ${what} ${min}-${max}, got ${show(raw)}` };
+  };
 }
 
 function workers(raw: unknown): Parsed<number> {

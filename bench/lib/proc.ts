@@ -1,5 +1,5 @@
-/** Process measurements from /proc (Linux): RSS and CPU time of a pid. */
-import { readFileSync } from 'node:fs';
+/** Process measurements from /proc (Linux): RSS and CPU time of a pid, or of a pid and its descendants. */
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function rssKiB(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
@@ -11,6 +11,54 @@ export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** `pid` and every live descendant (with `serve --workers N` the gateway is a primary and its workers). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(ppid) ?? [];
+    list.push(Number(name));
+    children.set(ppid, list);
+  }
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length > 0) {
+    const p = todo.pop() as number;
+    out.push(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return out;
+}
+
+function sumOver(pids: readonly number[], f: (pid: number) => number): number {
+  let total = 0;
+  for (const p of pids) {
+    try {
+      total += f(p);
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  return total;
+}
+
+/** user+system CPU seconds of `pid` and its live descendants. */
+export function treeCpuSeconds(pid: number): number {
+  return sumOver(processTree(pid), cpuSeconds);
+}
+
+/** RSS of `pid` and its live descendants, KiB. */
+export function treeRssKiB(pid: number): number {
+  return sumOver(processTree(pid), rssKiB);
 }
 
 export function median(xs: readonly number[]): number {

@@ -27,6 +27,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** Connection limits the bench gateway runs with (all and per source: every client is 127.0.0.1). */
+export const MAX_CONNECTIONS = 4096;
+
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export function freePort(): Promise<number> {
@@ -63,7 +66,8 @@ function keygen(path: string, comment: string): string {
   return readFileSync(`${path}.pub`, 'utf8').trim();
 }
 
-export async function startStack(opts: { recordInput?: boolean } = {}): Promise<Stack> {
+/** `workers`: `serve --workers N`; unset, the gateway's default (one per core). */
+export async function startStack(opts: { recordInput?: boolean; workers?: number } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const keyPath = join(dir, 'user');
   const userLine = keygen(keyPath, 'bench@gatehouse');
@@ -137,7 +141,29 @@ rules:
   const nodeArgs = (process.env['GATEHOUSE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const gateway: ChildProcess = spawn(
     'node',
-    [...nodeArgs, cli, 'serve', '--listen', `127.0.0.1:${gatewayPort}`, '--admin', `127.0.0.1:${adminPort}`, '--state-dir', stateDir, '--policies', policies, '--recordings', join(dir, 'recordings'), '--log-level', 'warn'],
+    [
+      ...nodeArgs,
+      cli,
+      'serve',
+      '--listen',
+      `127.0.0.1:${gatewayPort}`,
+      '--admin',
+      `127.0.0.1:${adminPort}`,
+      '--state-dir',
+      stateDir,
+      '--policies',
+      policies,
+      '--recordings',
+      join(dir, 'recordings'),
+      '--log-level',
+      'warn',
+      ...(opts.workers === undefined ? [] : ['--workers', String(opts.workers)]),
+      // every bench client comes from 127.0.0.1: the idle-memory section holds 1,000 sessions
+      '--max-connections',
+      String(MAX_CONNECTIONS),
+      '--max-connections-per-source',
+      String(MAX_CONNECTIONS),
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   await waitForPort(gatewayPort);
@@ -173,13 +199,19 @@ rules:
     keyPath,
     sshConfig,
     async stop() {
-      const exited = (p: ChildProcess) =>
-        p.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => { p.once('exit', () => r()); setTimeout(r, 5000); });
+      // A gateway that just held 1,000 sessions seals 1,000 recordings as it stops: give it time.
+      const exited = (p: ChildProcess, ms: number) =>
+        p.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => { p.once('exit', () => r()); setTimeout(r, ms); });
       gateway.kill('SIGTERM');
       sshd.kill('SIGTERM');
-      await Promise.all([exited(gateway), exited(sshd)]);
+      await Promise.all([exited(gateway, 60_000), exited(sshd, 5000)]);
+      if (gateway.exitCode === null && gateway.signalCode === null) gateway.kill('SIGKILL');
       // The gateway seals recordings as it stops; retry while the last writes land.
-      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
+      } catch (e) {
+        console.error(`bench: could not remove ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+      }
     },
   };
 }

@@ -46,6 +46,9 @@ export interface GatewayOptions {
   readonly hostNames: readonly string[];
   /** The gateway's own listen address, never a forward destination. */
   readonly listen: { readonly host: string; readonly port: number };
+  /** Connection limits enforced at accept (SshServer defaults: 1024 in all, 64 per source address). */
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerSource?: number;
 }
 
 interface OuterConnection {
@@ -78,6 +81,8 @@ export class Gateway {
       hostKeys: [hostKeySignerFor(opts.state, opts.hostNames)],
       authMethods: opts.oidc ? ['publickey', 'keyboard-interactive'] : ['publickey'],
       keepaliveIntervalMs: 60_000,
+      ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
+      ...(opts.maxConnectionsPerSource === undefined ? {} : { maxConnectionsPerSource: opts.maxConnectionsPerSource }),
       hooks: {
         authenticate: (conn, user, check) => authenticateInbound(this.authDeps(), this.outer(conn).ctx, conn, user, check),
         channelOpen: (conn, open) => this.outerChannelOpen(conn, open),

@@ -75,6 +75,8 @@ export async function openGateway(
     oidc,
     hostNames: [...new Set([config.listen.host, 'localhost', '127.0.0.1', hostname()])],
     listen: config.listen,
+    maxConnections: config.maxConnections,
+    maxConnectionsPerSource: config.maxConnectionsPerSource,
   });
   const address = await gateway.listen(config.listen.host, config.listen.port);
   return { gateway, state, oidc, address, close: () => gateway.close() };
