@@ -1,7 +1,8 @@
 // Plain OpenSSH (ssh 9.2 through a pty) completes the device flow inside keyboard-interactive
 // against this project's SshServer, wired the way the gateway hook is meant to use the OIDC API:
-// PK_OK for any plain key, the proven key gives partial success, the device-flow round, then the
-// key binding; the next connection with that key needs no browser. The provider is oidc-provider.
+// PK_OK for any plain key, the proven key is remembered and refused (so ssh goes on to its other
+// credentials, then keyboard-interactive), the device-flow round, then the key binding; the next
+// connection with that key needs no browser. The provider is oidc-provider.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,8 +51,9 @@ describe.skipIf(need.skip)(`OpenSSH keyboard-interactive device flow${need.reaso
             identities.set(c, binding.identity);
             return { type: 'accept' };
           }
+          // Not partial success: OpenSSH would then reset its tried keys and offer this one again.
           proven.set(c, check.key.blob);
-          return { type: 'partial', methods: ['keyboard-interactive'] };
+          return { type: 'reject', reason: 'key not bound yet: sign in with SSO' };
         }
         case 'keyboard-interactive': {
           const login = await oidc.deviceLogins.begin(c.remoteAddress, newSessionTag());
