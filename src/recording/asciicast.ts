@@ -6,11 +6,19 @@
  * events carry the *interval* since the previous event, and `x` (exit status) exists.
  * Times are kept in integer microseconds so v3 intervals add up exactly to v2 absolute times.
  */
+import { writeJsonString } from './json-bytes.js';
 import type { ESCAPE_SCHEME } from './utf8-escape.js';
 
 export type AsciicastVersion = 2 | 3;
 
-export type CastEventCode = 'o' | 'i' | 'r' | 'm' | 'x';
+/**
+ * `b` is Gatehouse's: binary output of a channel without a pty, as base64 (see BINARY_SCHEME and
+ * FORMAT.md). asciinema and its player ignore event codes they do not know.
+ */
+export type CastEventCode = 'o' | 'i' | 'r' | 'm' | 'x' | 'b';
+
+/** Header value of `gatehouse.binary_output`: output chunks written as `b` events hold base64. */
+export const BINARY_SCHEME = 'b-base64';
 
 export interface CastEvent {
   /** Microseconds since the start of the recording. */
@@ -27,6 +35,8 @@ export interface GatehouseHeaderInfo {
   readonly invalid_bytes: typeof ESCAPE_SCHEME;
   /** Sidecar with one SHA-256 chain value per line of this file (see line-chain.ts). */
   readonly chain: string;
+  /** Present on channels without a pty: binary output chunks are `b` events (FORMAT.md). */
+  readonly binary_output?: typeof BINARY_SCHEME;
 }
 
 export interface CastHeader {
@@ -91,19 +101,56 @@ export function formatResize(cols: number, rows: number): string {
   return `${cols}x${rows}`;
 }
 
-/**
- * Encodes an event whose data is given as valid UTF-8 bytes (see StreamingUtf8Decoder
- * .decodeOrPass) straight to the bytes of its line, byte-identical to
- * `encodeEvent(version, {timeUs, code, data: decoded}, prev)`.
- *
- * The bytes are viewed as a Latin-1 string (one JS char per byte, a native copy), which
- * JSON.stringify escapes exactly where it would escape the decoded text: only characters below
- * U+0020, '"' and '\\' (RFC 8259 section 7), all ASCII, so UTF-8 sequences (bytes 0x80 and up)
- * pass through untouched. Writing the result back as Latin-1 restores the bytes. Everything
- * stays in native code with one-byte strings, instead of decoding to UTF-16 and re-encoding.
- */
-export function encodeEventBytes(version: AsciicastVersion, timeUs: number, code: CastEventCode, utf8: Uint8Array, prevTimeUs: number): Uint8Array {
+/** Room `writeTextEvent` needs for `n` bytes of data, at most (every byte a \u00XX escape). */
+export function maxTextEventLength(n: number): number {
+  return 48 + 6 * n;
+}
+
+/** Room `writeBinaryEvent` needs for `n` bytes of data, at most. */
+export function maxBinaryEventLength(n: number): number {
+  return 48 + base64Length(n);
+}
+
+export function base64Length(n: number): number {
+  return 4 * Math.ceil(n / 3);
+}
+
+/** Writes `[time, "code", ` at `pos`; returns its end. */
+export function writeEventHead(version: AsciicastVersion, timeUs: number, code: CastEventCode, prevTimeUs: number, out: Buffer, pos: number): number {
   const t = version === 2 ? timeUs : Math.max(0, timeUs - prevTimeUs);
-  const latin1 = Buffer.from(utf8.buffer, utf8.byteOffset, utf8.byteLength).toString('latin1');
-  return Buffer.from(`[${formatSeconds(t)}, "${code}", ${JSON.stringify(latin1)}]`, 'latin1');
+  return pos + out.write(`[${formatSeconds(t)}, "${code}", `, pos, 'latin1');
+}
+
+/**
+ * Writes the line of an event whose data is given as valid UTF-8 bytes (see
+ * StreamingUtf8Decoder.decodeOrPass) into `out` at `pos`, byte-identical to
+ * `encodeEvent(version, {timeUs, code, data: decoded}, prev)`, and returns its end. `out` needs
+ * `maxTextEventLength(utf8.length)` bytes of room.
+ */
+export function writeTextEvent(version: AsciicastVersion, timeUs: number, code: CastEventCode, utf8: Uint8Array, prevTimeUs: number, out: Buffer, pos: number): number {
+  const p = writeJsonString(utf8, 0, utf8.length, out, writeEventHead(version, timeUs, code, prevTimeUs, out, pos));
+  out[p] = 0x5d;
+  return p + 1;
+}
+
+/** Writes a `b` event (base64 of `bytes`, RFC 4648 section 4, padded) at `pos`; returns its end. */
+export function writeBinaryEvent(version: AsciicastVersion, timeUs: number, bytes: Uint8Array, prevTimeUs: number, out: Buffer, pos: number): number {
+  const p = writeBase64String(bytes, out, writeEventHead(version, timeUs, 'b', prevTimeUs, out, pos));
+  out[p] = 0x5d;
+  return p + 1;
+}
+
+/** Writes `bytes` as a quoted base64 JSON string at `pos`; returns its end. */
+export function writeBase64String(bytes: Uint8Array, out: Buffer, pos: number): number {
+  let p = pos;
+  out[p++] = 0x22;
+  p += out.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), p, 'latin1');
+  out[p++] = 0x22;
+  return p;
+}
+
+/** `writeTextEvent` into a buffer of its own. */
+export function encodeEventBytes(version: AsciicastVersion, timeUs: number, code: CastEventCode, utf8: Uint8Array, prevTimeUs: number): Uint8Array {
+  const out = Buffer.allocUnsafe(maxTextEventLength(utf8.length));
+  return out.subarray(0, writeTextEvent(version, timeUs, code, utf8, prevTimeUs, out, 0));
 }

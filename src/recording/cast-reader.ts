@@ -4,7 +4,7 @@
  * mid-line) is reported as `truncatedTail` and ignored, which is what "valid up to the last
  * complete line" means.
  */
-import type { AsciicastVersion, CastEvent, CastEventCode, GatehouseHeaderInfo } from './asciicast.js';
+import { type AsciicastVersion, BINARY_SCHEME, type CastEvent, type CastEventCode, type GatehouseHeaderInfo } from './asciicast.js';
 
 export class CastFormatError extends Error {
   override readonly name = 'CastFormatError';
@@ -42,7 +42,9 @@ export interface CastReadLimits {
   readonly maxEvents?: number;
 }
 
-const CODES: ReadonlySet<string> = new Set(['o', 'i', 'r', 'm', 'x']);
+const CODES: ReadonlySet<string> = new Set(['o', 'i', 'r', 'm', 'x', 'b']);
+/** RFC 4648 section 4, padded, as Buffer writes it. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -69,10 +71,10 @@ function optionalString(v: unknown): string | undefined {
 
 function parseGatehouse(v: unknown): GatehouseHeaderInfo | undefined {
   if (!isRecord(v)) return undefined;
-  const { session, channel, invalid_bytes, chain } = v;
+  const { session, channel, invalid_bytes, chain, binary_output } = v;
   if (typeof session !== 'string' || typeof channel !== 'number' || typeof chain !== 'string') return undefined;
   if (invalid_bytes !== 'pua-u10fe00') return undefined;
-  return { session, channel, invalid_bytes, chain };
+  return { session, channel, invalid_bytes, chain, ...(binary_output === BINARY_SCHEME ? { binary_output } : {}) };
 }
 
 export function parseHeader(text: string): ParsedCastHeader {
@@ -122,6 +124,7 @@ export function parseEventLine(text: string, line: number, version: AsciicastVer
   }
   if (typeof code !== 'string' || !CODES.has(code)) throw new CastFormatError(line, 'unknown event code');
   if (typeof data !== 'string') throw new CastFormatError(line, 'event data must be a string');
+  if (code === 'b' && !BASE64.test(data)) throw new CastFormatError(line, 'binary (b) event data must be base64');
   const us = Math.round(time * 1_000_000);
   const timeUs = version === 2 ? us : prevUs + us;
   return { timeUs, code: code as CastEventCode, data };

@@ -1,7 +1,9 @@
 /**
  * An append-only line file with a hash-chain sidecar, written off the relay's hot path.
  *
- * `push(line)` is synchronous and cheap: it queues the line. A timer (default every 250 ms,
+ * `push(line)` is synchronous and cheap: it appends the line to the current batch, one buffer
+ * that the next flush hashes line by line and writes as it is (`pushEncoded` lets the caller
+ * encode straight into that buffer, so an event costs no allocation). A timer (default every 250 ms,
  * so well under the 1 s of data at risk the design allows) and a size threshold trigger
  * flushes, which hash the queued lines into the chain and append them with one write per
  * file. Only whole lines are ever written, so after a crash or kill -9 the file is valid up
@@ -16,7 +18,14 @@ import { open } from 'node:fs/promises';
 import { errnoCode, errorMessage, type FailureHandler, type RecordingFailure, type RecordingFailureKind } from './failures.js';
 import { CHAIN_SUFFIX, LineChain, toHex } from './line-chain.js';
 
-const NEWLINE = Buffer.from('\n');
+const EMPTY = Buffer.alloc(0);
+/** First allocation of a batch buffer; it doubles as needed. */
+const MIN_BATCH = 4096;
+/** A written batch buffer up to this size is kept for the next batch while data flows. */
+const MAX_SPARE = 16 * 1024 * 1024;
+
+/** Encodes one line into `buf` at `pos` (never a '\n') and returns where it ends. */
+export type LineEncoder = (buf: Buffer, pos: number) => number;
 
 export interface AppendTarget {
   write(data: Uint8Array): Promise<void>;
@@ -79,8 +88,15 @@ export interface ChainedLineStats {
 }
 
 export class ChainedLineWriter {
-  private queue: (string | Uint8Array)[] = [];
+  /** Queued lines, each followed by '\n', in batch[0..batchLen). */
+  private batch: Buffer = EMPTY;
+  private batchLen = 0;
+  /** End (exclusive, before its '\n') of each queued line in `batch`. */
+  private lineEnds: number[] = [];
+  /** Bytes of the queued lines without their newlines (what the queue bounds count). */
   private queued = 0;
+  /** The last written batch buffer, reused while data flows and released when a flush finds nothing. */
+  private spare: Buffer | null = null;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly chain: LineChain;
@@ -170,29 +186,46 @@ export class ChainedLineWriter {
   }
 
   /**
-   * Queues one line (must not contain '\n'): a string, or its UTF-8 bytes, which the writer
-   * then owns (the caller must not reuse the buffer).
+   * Queues one line (must not contain '\n'): a string (written as UTF-8) or bytes, which are
+   * copied, so the caller may reuse its buffer.
    */
   push(line: string | Uint8Array): PushResult {
-    if (this.failed || this.closed) {
-      this.drop(line);
-      if (!this.reportedAfterFailure) {
-        this.reportedAfterFailure = true;
-        this.report('dropped-after-failure', `${this.closed ? 'closed' : 'failed'} recording file received more data`, 1, line.length);
-      }
-      return 'dropped';
+    if (this.failed || this.closed) return this.dropAfterFailure(line.length);
+    if (typeof line === 'string') {
+      const max = line.length * 3;
+      return this.pushEncoded(max, (buf, pos) => pos + buf.write(line, pos, max, 'utf8'));
     }
-    if (this.queued + line.length > this.max) {
-      this.drop(line);
+    return this.pushEncoded(line.length, (buf, pos) => {
+      buf.set(line, pos);
+      return pos + line.length;
+    });
+  }
+
+  /**
+   * Queues one line that `encode` writes straight into the batch buffer: at most `maxBytes`
+   * bytes at the position it is given, never a '\n'; it returns the end of what it wrote.
+   */
+  pushEncoded(maxBytes: number, encode: LineEncoder): PushResult {
+    if (this.failed || this.closed) return this.dropAfterFailure(maxBytes);
+    this.reserve(maxBytes + 1);
+    const start = this.batchLen;
+    const end = encode(this.batch, start);
+    const n = end - start;
+    if (this.queued + n > this.max) {
+      // Nothing of the line stays: the batch ends where it ended before.
+      this.droppedLines++;
+      this.droppedBytes += n;
       if (!this.overflowing) {
         this.overflowing = true;
-        this.report('queue-full', `recording queue full (${this.max} bytes); data is being dropped`, 1, line.length);
+        this.report('queue-full', `recording queue full (${this.max} bytes); data is being dropped`, 1, n);
       }
       this.scheduleFlush();
       return 'dropped';
     }
-    this.queue.push(line);
-    this.queued += line.length;
+    this.batch[end] = 0x0a;
+    this.batchLen = end + 1;
+    this.lineEnds.push(end);
+    this.queued += n;
     if (this.queued >= this.threshold) this.scheduleFlush();
     if (this.queued >= this.high) {
       this.underPressure = true;
@@ -201,10 +234,36 @@ export class ChainedLineWriter {
     return 'ok';
   }
 
+  private dropAfterFailure(bytes: number): PushResult {
+    this.droppedLines++;
+    this.droppedBytes += bytes;
+    if (!this.reportedAfterFailure) {
+      this.reportedAfterFailure = true;
+      this.report('dropped-after-failure', `${this.closed ? 'closed' : 'failed'} recording file received more data`, 1, bytes);
+    }
+    return 'dropped';
+  }
+
+  /** Makes room for `n` more bytes in the batch buffer. */
+  private reserve(n: number): void {
+    const need = this.batchLen + n;
+    if (need <= this.batch.length) return;
+    let size = Math.max(MIN_BATCH, this.batch.length * 2);
+    while (size < need) size *= 2;
+    let next: Buffer;
+    if (this.spare && this.spare.length >= need) {
+      next = this.spare;
+      this.spare = null;
+    } else next = Buffer.allocUnsafe(size);
+    this.batch.copy(next, 0, 0, this.batchLen);
+    this.batch = next;
+  }
+
   /** Writes everything queued so far. Never rejects; failures go to onFailure. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.queue.length === 0 || this.failed) return;
+    if (this.lineEnds.length === 0) this.spare = null; // idle: give the memory back
+    if (this.lineEnds.length === 0 || this.failed) return;
     this.flushing = this.writeBatch().finally(() => {
       this.flushing = null;
     });
@@ -244,21 +303,24 @@ export class ChainedLineWriter {
   }
 
   private async writeBatch(): Promise<void> {
-    const lines = this.queue;
-    this.queue = [];
+    const buf = this.batch;
+    const len = this.batchLen;
+    const ends = this.lineEnds;
+    this.batch = this.spare ?? EMPTY;
+    this.spare = null;
+    this.batchLen = 0;
+    this.lineEnds = [];
     this.queued = 0;
-    // Encode each line once: the same bytes are hashed into the chain and written.
-    const parts: Uint8Array[] = [];
-    let total = 0;
+    // The bytes that are written are the bytes that are hashed into the chain.
     let chainText = '';
-    for (const l of lines) {
-      const b = typeof l === 'string' ? Buffer.from(l, 'utf8') : l;
-      parts.push(b, NEWLINE);
-      total += b.length + 1;
-      chainText += `${toHex(this.chain.add(b))}\n`;
+    let start = 0;
+    for (const end of ends) {
+      chainText += `${toHex(this.chain.add(buf.subarray(start, end)))}\n`;
+      start = end + 1;
     }
     const head = this.chain.headHex;
-    const data = Buffer.concat(parts, total);
+    const data = buf.subarray(0, len);
+    const lines = ends;
     try {
       await this.file.write(data);
     } catch (e) {
@@ -275,6 +337,7 @@ export class ChainedLineWriter {
     this.committedLines += lines.length;
     this.committedBytes += data.length;
     this.committedHead = head;
+    this.keepSpare(buf);
     if (this.queued < this.high) {
       this.overflowing = false;
       if (this.underPressure) {
@@ -285,22 +348,26 @@ export class ChainedLineWriter {
     }
   }
 
+  /** Keeps a written buffer for the next batch (the larger of it and the current spare). */
+  private keepSpare(buf: Buffer): void {
+    if (buf.length > MAX_SPARE || buf === this.batch) return;
+    if (this.spare === null || this.spare.length < buf.length) this.spare = buf;
+  }
+
   private fail(e: unknown, file: string, lostLines: number, lostBytes: number): void {
     this.failed = true;
-    const pendingLines = this.queue.length;
+    const pendingLines = this.lineEnds.length;
     const pendingBytes = this.queued;
-    this.queue = [];
+    this.batch = EMPTY;
+    this.batchLen = 0;
+    this.lineEnds = [];
     this.queued = 0;
+    this.spare = null;
     this.droppedLines += lostLines + pendingLines;
     this.droppedBytes += lostBytes + pendingBytes;
     const code = errnoCode(e);
     this.report('write-failed', `cannot write ${file}: ${errorMessage(e)}`, lostLines + pendingLines, lostBytes + pendingBytes, code, file);
     this.releaseDrainWaiters();
-  }
-
-  private drop(line: string | Uint8Array): void {
-    this.droppedLines++;
-    this.droppedBytes += line.length;
   }
 
   private report(kind: RecordingFailureKind, message: string, lostLines: number, lostBytes: number, code?: string, file?: string): void {

@@ -3,11 +3,27 @@
  * The gateway calls these methods with the channel data it relays; all of them are
  * synchronous and only queue (see chained-log.ts), so the relay never waits on the disk.
  */
-import { type AsciicastVersion, type CastEvent, type CastEventCode, type CastHeader, encodeEvent, encodeEventBytes, encodeHeader, formatResize } from './asciicast.js';
+import {
+  type AsciicastVersion,
+  base64Length,
+  type CastEvent,
+  type CastEventCode,
+  type CastHeader,
+  encodeEvent,
+  encodeHeader,
+  formatResize,
+  maxBinaryEventLength,
+  maxTextEventLength,
+  writeBinaryEvent,
+  writeEventHead,
+  writeTextEvent,
+} from './asciicast.js';
 import type { ChainedLineStats, ChainedLineWriter, PushResult } from './chained-log.js';
+import { BENCHMARK_UNRECORDED_MARKER, isChannelDataRecordingDisabled } from './benchmark-switch.js';
 import type { LiveBroadcaster } from './live.js';
 import type { ChannelEntry, ChannelKind } from './session-index.js';
-import { StreamingUtf8Decoder } from './utf8-escape.js';
+import { jsonStringBodyLength, writeJsonString } from './json-bytes.js';
+import { completeUtf8Length, isPlainUtf8, StreamingUtf8Decoder } from './utf8-escape.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -43,12 +59,15 @@ export class ChannelRecorder {
   private exit: ChannelExit | undefined;
   private gapLines = 0;
   private closed: Promise<ChannelEntry> | null = null;
+  /** Bench-only unrecorded gateway (benchmark-switch.ts); always false in the product. */
+  private readonly skipData = isChannelDataRecordingDisabled();
 
   constructor(private readonly init: ChannelRecorderInit) {
     this.startMs = init.clock();
     this.startIso = new Date().toISOString();
     init.writer.push(encodeHeader(init.header));
     init.live?.publish({ type: 'channel-open', channel: init.channel, header: init.header });
+    if (this.skipData) this.marker(BENCHMARK_UNRECORDED_MARKER);
   }
 
   get channel(): number {
@@ -73,16 +92,22 @@ export class ChannelRecorder {
     return this.init.writer.whenDrained();
   }
 
-  /** Target output (stdout, or stderr from extended data type 1, RFC 4254 section 5.2). */
+  /**
+   * Target output (stdout, or stderr from extended data type 1, RFC 4254 section 5.2). On a pty
+   * it is terminal output and always an `o` event; without a pty a chunk that is binary is a `b`
+   * event (see emitOutputOrBinary).
+   */
   output(data: Uint8Array, stream: OutputStream = 'stdout'): PushResult {
     this.bytesOut += data.length;
+    if (this.skipData || data.length === 0) return 'ok';
+    if (!this.init.pty) return this.emitOutputOrBinary(this.decoders[stream], data);
     return this.emitDecoded('o', this.decoders[stream].decodeOrPass(data));
   }
 
   /** Client input; recorded only when policy enabled input recording (keystrokes hold passwords). */
   input(data: Uint8Array): PushResult {
     this.bytesIn += data.length;
-    if (!this.init.recordInput) return 'ok';
+    if (!this.init.recordInput || this.skipData) return 'ok';
     return this.emitDecoded('i', this.decoders.input.decodeOrPass(data));
   }
 
@@ -156,11 +181,66 @@ export class ChannelRecorder {
     if (d.length === 0) return 'ok';
     if (typeof d === 'string' || this.gapLines > 0) return this.emit(code, typeof d === 'string' ? d : new TextDecoder().decode(d));
     const us = this.nextTime();
-    const r = this.init.writer.push(encodeEventBytes(this.init.version, us, code, d, this.lastWrittenUs));
-    if (r === 'dropped') this.gapLines++;
-    else this.lastWrittenUs = us;
+    const { version } = this.init;
+    const prev = this.lastWrittenUs;
+    const r = this.init.writer.pushEncoded(maxTextEventLength(d.length), (buf, pos) => writeTextEvent(version, us, code, d, prev, buf, pos));
+    this.afterPush(r, us);
     this.init.live?.publishBytes(this.init.channel, us, code, d);
     return r;
+  }
+
+  /**
+   * Output of a channel without a pty, which may be a binary download (`ssh host 'cat x.tgz'`).
+   * A chunk is an `o` event when its bytes are valid UTF-8 whose JSON string is no longer than
+   * their base64 would be, else a `b` event with the base64 of every byte not yet written
+   * (FORMAT.md). Text stays readable in any asciicast player, and binary costs 4/3 of its size
+   * instead of up to 6x (a NUL byte is "\u0000" in JSON).
+   */
+  private emitOutputOrBinary(decoder: StreamingUtf8Decoder, chunk: Uint8Array): PushResult {
+    const all = decoder.take(chunk);
+    const end = completeUtf8Length(all);
+    const text = all.subarray(0, end);
+    let isText = isPlainUtf8(text);
+    if (isText && end === 0) {
+      // Only the start of a character split across packets: wait for the rest.
+      decoder.hold(all);
+      return 'ok';
+    }
+    if (this.gapLines > 0) {
+      // Rare (after the queue overflowed): the string path writes the gap marker first.
+      if (isText && jsonBodyFits(text, base64Length(all.length))) {
+        decoder.hold(all.subarray(end));
+        return this.emit('o', new TextDecoder().decode(text));
+      }
+      return this.emit('b', Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString('base64'), all);
+    }
+    const us = this.nextTime();
+    const { version } = this.init;
+    const prev = this.lastWrittenUs;
+    const b64 = base64Length(all.length);
+    const max = isText ? Math.max(maxTextEventLength(end), maxBinaryEventLength(all.length)) : maxBinaryEventLength(all.length);
+    const r = this.init.writer.pushEncoded(max, (buf, pos) => {
+      if (isText) {
+        const body = writeEventHead(version, us, 'o', prev, buf, pos);
+        const q = writeJsonString(text, 0, end, buf, body);
+        // Compare the string bodies (the quotes and the head are the same length either way).
+        if (q - body - 2 <= b64) {
+          buf[q] = 0x5d;
+          return q + 1;
+        }
+        isText = false;
+      }
+      return writeBinaryEvent(version, us, all, prev, buf, pos);
+    });
+    if (isText) decoder.hold(all.subarray(end));
+    this.afterPush(r, us);
+    this.init.live?.publishBytes(this.init.channel, us, 'o', isText ? text : all);
+    return r;
+  }
+
+  private afterPush(r: PushResult, us: number): void {
+    if (r === 'dropped') this.gapLines++;
+    else this.lastWrittenUs = us;
   }
 
   private nextTime(): number {
@@ -170,7 +250,8 @@ export class ChannelRecorder {
     return us;
   }
 
-  private emit(code: CastEventCode, data: string): PushResult {
+  /** An event given as a string (`bytes`: what a live viewer sees of a `b` event, as output). */
+  private emit(code: CastEventCode, data: string, bytes?: Uint8Array): PushResult {
     const us = this.nextTime();
     const event: CastEvent = { timeUs: us, code, data };
     const line = encodeEvent(this.init.version, event, this.lastWrittenUs);
@@ -184,9 +265,14 @@ export class ChannelRecorder {
       }
     }
     const r = this.init.writer.push(this.gapLines > 0 ? line : encodeEvent(this.init.version, event, this.lastWrittenUs));
-    if (r === 'dropped') this.gapLines++;
-    else this.lastWrittenUs = us;
-    this.init.live?.publish({ type: 'event', channel: this.init.channel, event });
+    this.afterPush(r, us);
+    if (bytes) this.init.live?.publishBytes(this.init.channel, us, 'o', bytes);
+    else this.init.live?.publish({ type: 'event', channel: this.init.channel, event });
     return r;
   }
+}
+
+/** Whether `utf8` as a JSON string body takes at most `limit` bytes. */
+function jsonBodyFits(utf8: Uint8Array, limit: number): boolean {
+  return jsonStringBodyLength(utf8) <= limit;
 }

@@ -8,7 +8,7 @@
  */
 import type { CastEvent } from './asciicast.js';
 import { TerminalSanitizer } from './terminal-sanitizer.js';
-import { escapedToBytes, escapesToReplacement } from './utf8-escape.js';
+import { escapedToBytes, escapesToReplacement, StreamingUtf8Decoder } from './utf8-escape.js';
 
 export interface PlayerClock {
   now(): number;
@@ -52,6 +52,8 @@ export class Player {
   private quitting = false;
   private wake = new AbortController();
   private readonly sanitizer: TerminalSanitizer | null;
+  /** Decodes `b` events for display (a character may be split across two of them). */
+  private readonly binaryText = new StreamingUtf8Decoder();
   private readonly clock: PlayerClock;
 
   constructor(
@@ -148,6 +150,15 @@ export class Player {
   }
 
   private show(e: CastEvent): void {
+    if (e.code === 'b') {
+      // Binary output of a channel without a pty (FORMAT.md): its bytes, shown like `o` data.
+      const bytes = Buffer.from(e.data, 'base64');
+      if (this.sanitizer) {
+        const s = this.sanitizer.push(escapesToReplacement(this.binaryText.decode(bytes)));
+        if (s) this.opts.write(s);
+      } else this.opts.write(bytes);
+      return;
+    }
     if (e.code !== 'o') return;
     if (this.sanitizer) {
       const s = this.sanitizer.push(escapesToReplacement(e.data));

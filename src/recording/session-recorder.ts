@@ -10,7 +10,7 @@
  */
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AsciicastVersion, CastHeader } from './asciicast.js';
+import { type AsciicastVersion, BINARY_SCHEME, type CastHeader } from './asciicast.js';
 import { ChainedLineWriter, type ChainedLineWriterOptions, type PushResult, type RecordingFs } from './chained-log.js';
 import { ChannelRecorder } from './channel-recorder.js';
 import { errnoCode, errorMessage, type RecordingFailure, RecordingError } from './failures.js';
@@ -174,7 +174,13 @@ export class SessionRecorder {
       ...(req.pty ? { term: req.pty.term } : {}),
       ...(req.env ? { env: req.env } : {}),
       ...(this.opts.idleTimeLimit !== undefined ? { idleTimeLimit: this.opts.idleTimeLimit } : {}),
-      gatehouse: { session: this.opts.sessionId, channel, invalid_bytes: ESCAPE_SCHEME, chain: file + CHAIN_SUFFIX },
+      gatehouse: {
+        session: this.opts.sessionId,
+        channel,
+        invalid_bytes: ESCAPE_SCHEME,
+        chain: file + CHAIN_SUFFIX,
+        ...(req.pty ? {} : { binary_output: BINARY_SCHEME }),
+      },
     };
     let writer: ChainedLineWriter;
     try {

@@ -73,6 +73,20 @@ function incompleteTail(data: Uint8Array): number {
   return 0;
 }
 
+/** Length of the front of `data` that holds no incomplete UTF-8 sequence at its end. */
+export function completeUtf8Length(data: Uint8Array): number {
+  return data.length - incompleteTail(data);
+}
+
+/**
+ * Whether `data` is valid UTF-8 (RFC 3629) holding no code point of the escape range, i.e.
+ * text that needs no escape form.
+ */
+export function isPlainUtf8(data: Uint8Array): boolean {
+  // Valid UTF-8 with no lead byte F4 cannot hold an escape-range code point.
+  return data.indexOf(0xf4) === -1 && isUtf8(data);
+}
+
 /** Decodes `data` completely (no bytes held back), escaping what is not valid UTF-8. */
 function decodeSlow(data: Uint8Array, end: number): string {
   let out = '';
@@ -139,11 +153,30 @@ export class StreamingUtf8Decoder {
     const end = data.length - tail;
     this.pending = tail > 0 ? data.slice(end) : new Uint8Array(0);
     const body = data.subarray(0, end);
-    // Fast path: valid UTF-8 with no lead byte F4 cannot hold an escape-range code point.
-    if (body.indexOf(0xf4) === -1 && isUtf8(body)) return body;
+    if (isPlainUtf8(body)) return body;
     const s = decodeSlow(body, body.length);
     this.invalidBytes += countEscapes(s);
     return s;
+  }
+
+  /**
+   * For channels that may carry binary data: every byte not yet returned (the held bytes, then
+   * `chunk`) with nothing held any more. The caller takes all of it as binary, or takes the
+   * first `completeUtf8Length` bytes as text and gives the rest back with `hold`.
+   */
+  take(chunk: Uint8Array): Uint8Array {
+    if (this.pending.length === 0) return chunk;
+    const data = new Uint8Array(this.pending.length + chunk.length);
+    data.set(this.pending, 0);
+    data.set(chunk, this.pending.length);
+    this.pending = new Uint8Array(0);
+    return data;
+  }
+
+  /** Holds the incomplete sequence after `completeUtf8Length` (at most 3 bytes, copied). */
+  hold(rest: Uint8Array): void {
+    if (rest.length > 3) throw new RangeError('only an incomplete UTF-8 sequence (at most 3 bytes) can be held');
+    this.pending = rest.slice();
   }
 
   /** Flushes held bytes (an incomplete sequence at end of stream is invalid). */

@@ -1,0 +1,161 @@
+/**
+ * Output of channels without a pty (exec): text stays `o` events, binary chunks become `b`
+ * events with base64 (FORMAT.md), and the events together give back exactly the bytes the target
+ * sent, whatever the chunking. Pty channels keep everything as `o` text.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CastEvent, writeTextEvent } from '../../src/recording/asciicast.js';
+import { CastFormatError, parseCast } from '../../src/recording/cast-reader.js';
+import { jsonStringBodyLength, writeJsonString } from '../../src/recording/json-bytes.js';
+import { Player } from '../../src/recording/player.js';
+import { verify } from '../../src/recording/verify.js';
+import { escapedToBytes } from '../../src/recording/utf8-escape.js';
+import { asciinemaCat, enc, hasAsciinema, hasScript, openTestSession, tempDir, testKey } from './helpers.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+function rng(seed: number): () => number {
+  let s = seed;
+  return () => {
+    s = (s * 69069 + 1) >>> 0;
+    return s / 0x100000000;
+  };
+}
+
+/** The bytes the target sent, rebuilt from the output events (`o`: escape form, `b`: base64). */
+function outputBytes(events: readonly CastEvent[]): Buffer {
+  return Buffer.concat(
+    events.filter((e) => e.code === 'o' || e.code === 'b').map((e) => (e.code === 'b' ? Buffer.from(e.data, 'base64') : Buffer.from(escapedToBytes(e.data)))),
+  );
+}
+
+async function recordExec(chunks: readonly Uint8Array[], pty = false, version: 2 | 3 = 2) {
+  const { dir, cleanup } = await tempDir();
+  cleanups.push(cleanup);
+  const { rec, failures } = await openTestSession(dir, { asciicastVersion: version });
+  const ch = await rec.openChannel({ kind: 'exec', command: 'download', ...(pty ? { pty: { cols: 80, rows: 24, term: 'xterm' } } : {}) });
+  for (const c of chunks) ch.output(c);
+  ch.setExit({ type: 'status', status: 0 });
+  await rec.closeChannel(ch);
+  await rec.finish();
+  const file = join(rec.dir, 'channel-0.cast');
+  const text = await readFile(file, 'utf8');
+  return { dir: rec.dir, file, text, cast: parseCast(text), failures };
+}
+
+describe('JSON string bytes', () => {
+  it('equal JSON.stringify for every byte value below 0x80 and for UTF-8 text', () => {
+    const samples = [
+      Uint8Array.from({ length: 128 }, (_, i) => i),
+      enc('plain text, "quoted" and back\\slashed'),
+      enc('données ✓ — █ 😀 \u2028 \u0085 \x7f'),
+      new Uint8Array(0),
+    ];
+    for (const s of samples) {
+      const expected = Buffer.from(JSON.stringify(new TextDecoder().decode(s)), 'utf8');
+      const out = Buffer.alloc(6 * s.length + 2);
+      const end = writeJsonString(s, 0, s.length, out, 0);
+      expect(out.subarray(0, end).equals(expected)).toBe(true);
+      expect(jsonStringBodyLength(s)).toBe(expected.length - 2);
+    }
+  });
+
+  it('writeTextEvent writes at the given offset and leaves the bytes around it alone', () => {
+    const out = Buffer.alloc(200, 0xee);
+    const end = writeTextEvent(2, 1_500_000, 'o', enc('a\x00b\n'), 0, out, 7);
+    expect(out.subarray(7, end).toString('utf8')).toBe('[1.500000, "o", "a\\u0000b\\n"]');
+    expect(out[6]).toBe(0xee);
+    expect(out[end]).toBe(0xee);
+  });
+});
+
+describe('output of channels without a pty', () => {
+  it('writes NUL-heavy output as b events at 4/3 of its size, and the header says so', async () => {
+    const zeros = new Uint8Array(32 * 1024);
+    const { text, cast, failures } = await recordExec([zeros, zeros, zeros]);
+    expect(failures).toEqual([]);
+    expect(cast.header.gatehouse?.binary_output).toBe('b-base64');
+    expect(cast.events.filter((e) => e.code === 'b')).toHaveLength(3);
+    expect(cast.events.some((e) => e.code === 'o')).toBe(false);
+    expect(outputBytes(cast.events).equals(Buffer.alloc(3 * 32 * 1024))).toBe(true);
+    // "\u0000" per byte would be 6x; base64 is 4/3 plus the event framing
+    expect(Buffer.byteLength(text)).toBeLessThan(3 * 32 * 1024 * 1.34 + 1000);
+  });
+
+  it('keeps text as o events (asciinema cat shows it) next to binary chunks', async () => {
+    const random = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7919 + 13) & 0xff);
+    const { file, cast } = await recordExec([enc('listing:\n'), random, enc('done ✓\n')]);
+    expect(cast.events.map((e) => e.code)).toEqual(['m', 'o', 'b', 'o', 'm']);
+    expect(cast.events[1]?.data).toBe('listing:\n');
+    expect(cast.events[3]?.data).toBe('done ✓\n');
+    expect(outputBytes(cast.events).equals(Buffer.concat([enc('listing:\n'), random, enc('done ✓\n')]))).toBe(true);
+    if (hasAsciinema && hasScript) {
+      const r = asciinemaCat(file);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('listing:\n');
+      expect(r.stdout).toContain('done ✓\n');
+    }
+  });
+
+  it('rebuilds the exact byte stream from o and b events, whatever the chunking (fuzz)', async () => {
+    const rnd = rng(11);
+    const pieces = [enc('text line\n'), enc('é✓😀'), enc('\x1b[1mbold\x1b[0m'), Uint8Array.from([0, 0, 0, 0]), Uint8Array.from([0xff, 0xc3]), Uint8Array.from([0xf4, 0x8f, 0xb8, 0x80]), new Uint8Array(300)];
+    for (let iter = 0; iter < 20; iter++) {
+      const parts: Uint8Array[] = [];
+      for (let i = 0; i < 60; i++) parts.push(pieces[Math.floor(rnd() * pieces.length)] ?? new Uint8Array(0));
+      const stream = Buffer.concat(parts);
+      const chunks: Uint8Array[] = [];
+      for (let off = 0; off < stream.length; ) {
+        const n = 1 + Math.floor(rnd() * 200);
+        chunks.push(stream.subarray(off, off + n));
+        off += n;
+      }
+      const { cast, failures } = await recordExec(chunks, false, iter % 2 === 0 ? 2 : 3);
+      expect(failures).toEqual([]);
+      expect(outputBytes(cast.events).equals(stream), `iteration ${iter}`).toBe(true);
+    }
+  });
+
+  it('pty channels keep binary output as o text (players show terminal output only from o)', async () => {
+    const { cast } = await recordExec([Uint8Array.from([0x61, 0, 0xff, 0x62])], true);
+    expect(cast.header.gatehouse?.binary_output).toBeUndefined();
+    expect(cast.events.filter((e) => e.code === 'b')).toEqual([]);
+    expect(outputBytes(cast.events).equals(Buffer.from([0x61, 0, 0xff, 0x62]))).toBe(true);
+  });
+
+  it('verify passes on a recording with b events and names the line a one-byte edit changed', async () => {
+    const { dir, file, text } = await recordExec([enc('hello\n'), new Uint8Array(4096), enc('bye\n')]);
+    const { key } = await testKey();
+    const ok = await verify(dir, key);
+    expect(ok.sessions[0]?.problems).toEqual([]);
+    expect(ok.ok).toBe(true);
+    const bLine = text.split('\n').findIndex((l) => l.includes('"b"'));
+    expect(bLine).toBeGreaterThan(0);
+    await writeFile(file, text.replace('AAAA', 'AAAB'));
+    const bad = await verify(dir, key);
+    expect(bad.ok).toBe(false);
+    expect(bad.sessions[0]?.problems[0]).toMatchObject({ kind: 'changed', file: 'channel-0.cast', line: bLine + 1 });
+  });
+
+  it('the reader refuses b events whose data is not base64, and the player shows their bytes', async () => {
+    const head = '{"version": 2, "width": 80, "height": 24}\n';
+    expect(() => parseCast(`${head}[0.1, "b", "not base64!"]\n`)).toThrow(CastFormatError);
+    expect(() => parseCast(`${head}[0.1, "b", "QUJD"]\n`)).not.toThrow();
+    const raw: Uint8Array[] = [];
+    const events: CastEvent[] = [
+      { timeUs: 0, code: 'b', data: Buffer.from([0x41, 0xe2, 0x9c]).toString('base64') },
+      { timeUs: 0, code: 'b', data: Buffer.from([0x93, 0xff]).toString('base64') },
+    ];
+    const clock = { now: () => 0, sleep: async () => {} };
+    await new Player(events, { raw: true, write: (d) => raw.push(typeof d === 'string' ? enc(d) : d), clock }).run();
+    expect(Buffer.concat(raw).equals(Buffer.from([0x41, 0xe2, 0x9c, 0x93, 0xff]))).toBe(true);
+    let shown = '';
+    await new Player(events, { write: (d) => (shown += typeof d === 'string' ? d : new TextDecoder().decode(d)), clock }).run();
+    expect(shown).toBe('A✓\ufffd');
+  });
+});
