@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only upload|download|cpu|latency|setup|echo|memory]`: Gatehouse against OpenSSH on this machine, in one run, with the
+ * `npm run bench [-- --quick] [--only upload|download|cpu|latency|setup|echo|memory|workers]`: Gatehouse against OpenSSH on this machine, in one run, with the
  * pairs interleaved (A B A B …) and medians, printed as a table of ratios. It starts everything
  * itself on 127.0.0.1 (bench/lib/stack.ts). The full run writes a Markdown report under
  * bench/results/. Absolute figures on a shared machine mislead; the ratios are the result.
@@ -11,6 +11,7 @@ import { parsePrivateKey } from '../src/keys/index.js';
 import { SshClient, signerFromPrivateKey } from '../src/net/client.js';
 import type { ClientConnection } from '../src/net/client-connection.js';
 import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
+import { workersThroughput } from './workers.js';
 import { cpuSeconds, loadAverage, median, percentile, treeCpuSeconds, treeRssKiB } from './lib/proc.js';
 import { MAX_CONNECTIONS, REPO, type Stack, startStack } from './lib/stack.js';
 
@@ -221,6 +222,7 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop();
   }
+  if (wants('workers')) await workersThroughput({ reps: REPS, mb: MB, out });
   out(`\nload average at end ${loadAverage()}`);
   if (!quick) {
     const dir = join(REPO, 'bench', 'results');
