@@ -42,6 +42,15 @@ export interface ClusterServeHandle extends ServeHandle {
 
 const METRICS_TIMEOUT_MS = 2000;
 
+/**
+ * What each worker runs with: the connection limits are shared out, since every worker counts
+ * only its own connections and round-robin spreads a source's connections over all of them.
+ */
+export function workerConfig(config: GatehouseConfig): GatehouseConfig {
+  const share = (limit: number): number => Math.max(1, Math.ceil(limit / config.workers));
+  return { ...config, maxConnections: share(config.maxConnections), maxConnectionsPerSource: share(config.maxConnectionsPerSource) };
+}
+
 /** Starts the primary and its workers; throws PolicyLoadError when the policy is broken. */
 export async function startClusterServe(config: GatehouseConfig, options: ClusterServeOptions = {}): Promise<ClusterServeHandle> {
   const logger = createLogger({ level: config.logLevel, ...(options.destination ? { destination: options.destination } : {}) });
@@ -55,7 +64,7 @@ export async function startClusterServe(config: GatehouseConfig, options: Cluste
   const token = loadOrCreateAdminToken(config.stateDir);
   await sealLeftOpen(config, state, logger);
   const pool = new WorkerPool({
-    config,
+    config: workerConfig(config),
     logger,
     count: config.workers,
     exec: options.workerEntry ?? WORKER_ENTRY,
