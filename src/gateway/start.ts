@@ -78,6 +78,9 @@ export async function openGateway(
     maxConnections: config.maxConnections,
     maxConnectionsPerSource: config.maxConnectionsPerSource,
   });
+  // The listener's errors (EADDRINUSE at start, EMFILE later) are logged; without a listener
+  // an 'error' event would end the process with a stack trace instead of a message.
+  gateway.server.on('error', (e: unknown) => services.logger.error({ err: e }, 'SSH listener error'));
   const address = await gateway.listen(config.listen.host, config.listen.port);
   return { gateway, state, oidc, address, close: () => gateway.close() };
 }
