@@ -221,6 +221,16 @@ describe.skipIf(need.skip)(`serve --workers 2 with real ssh${need.reason}`, () =
         'the restored policy in the primary and both workers',
         15_000,
       );
+      // SIGHUP (serve's handler calls reloadFromSignal) reaches the workers too.
+      const hup = logs.length;
+      cluster.policy.reloadFromSignal();
+      await waitFor(
+        async () => {
+          const seen = new Set(logs.slice(hup).filter((l) => l.audit === 'policy.reload' && l.trigger === 'sighup').map((l) => l.worker ?? 'primary'));
+          return seen.size === 3 ? true : undefined;
+        },
+        'the SIGHUP reload in the primary and both workers',
+      );
     }
   }, 120_000);
 
