@@ -7,7 +7,6 @@
 import type { AuthAnswer, AuthCheck } from '../auth/index.js';
 import type { ProvenKey } from '../auth/public-key-proof.js';
 import { fingerprintSha256, isCertificateKey, parsePublicKeyBlob, verifyCertificate } from '../keys/index.js';
-import type { ServerConnection } from '../net/server-connection.js';
 import type { EventSink } from '../obs/events.js';
 import {
   type DeviceLogin,
@@ -59,8 +58,15 @@ export interface InboundAuthDeps {
   policy(): Policy;
   /** The gateway's own user CA public key: certificates from `gatehouse login` are trusted. */
   readonly gatewayUserCaBlob: Uint8Array;
-  readonly oidc: OidcSignIn | undefined;
+  readonly oidc: Pick<OidcSignIn, 'deviceLogins' | 'bindingForProvenKey' | 'bindProvenKey'> | undefined;
   readonly events: EventSink;
+}
+
+/** What authentication needs of the connection (a ServerConnection; tests pass a stand-in). */
+export interface InboundConnection {
+  readonly remoteAddress: string;
+  readonly isClosed: boolean;
+  once(event: 'close', listener: () => void): unknown;
 }
 
 const reject = (reason: string): AuthAnswer => ({ type: 'reject', reason });
@@ -86,7 +92,7 @@ export function newInboundContext(connectionId: string): InboundContext {
 export async function authenticateInbound(
   deps: InboundAuthDeps,
   ctx: InboundContext,
-  conn: ServerConnection,
+  conn: InboundConnection,
   user: string,
   check: AuthCheck,
 ): Promise<AuthAnswer> {
@@ -119,7 +125,7 @@ export async function authenticateInbound(
   return answer;
 }
 
-async function decide(deps: InboundAuthDeps, ctx: InboundContext, conn: ServerConnection, routing: RoutingName, check: AuthCheck): Promise<AuthAnswer> {
+async function decide(deps: InboundAuthDeps, ctx: InboundContext, conn: InboundConnection, routing: RoutingName, check: AuthCheck): Promise<AuthAnswer> {
   const policy = deps.policy();
   switch (check.kind) {
     case 'none':
@@ -162,7 +168,7 @@ const prompt = (round: KeyboardInteractiveRound): AuthAnswer => ({ type: 'prompt
  * USERAUTH_FAILURE carries no text), then the refusal. Bounded per connection; cancelled, with
  * its provider requests, when the connection closes.
  */
-async function keyboardInteractive(deps: InboundAuthDeps, ctx: InboundContext, conn: ServerConnection, routing: RoutingName, check: KeyboardInteractiveCheck): Promise<AuthAnswer> {
+async function keyboardInteractive(deps: InboundAuthDeps, ctx: InboundContext, conn: InboundConnection, routing: RoutingName, check: KeyboardInteractiveCheck): Promise<AuthAnswer> {
   const log = (outcome: 'success' | 'failure', reason: string) =>
     deps.events({
       type: 'auth.result',
@@ -248,7 +254,7 @@ async function keyboardInteractive(deps: InboundAuthDeps, ctx: InboundContext, c
 }
 
 /** One signal per connection, aborted when it closes (registered once, whatever the attempts). */
-function closedSignal(ctx: InboundContext, conn: ServerConnection): AbortSignal {
+function closedSignal(ctx: InboundContext, conn: InboundConnection): AbortSignal {
   if (ctx.connectionClosed === undefined) {
     const controller = new AbortController();
     ctx.connectionClosed = controller;
@@ -260,7 +266,7 @@ function closedSignal(ctx: InboundContext, conn: ServerConnection): AbortSignal 
 async function provenKey(
   deps: InboundAuthDeps,
   ctx: InboundContext,
-  conn: ServerConnection,
+  conn: InboundConnection,
   routing: RoutingName,
   policy: Policy,
   key: ProvenKey,
