@@ -29,7 +29,7 @@ import {
 } from '../policy/index.js';
 import { DisconnectReason } from '../wire/index.js';
 import { isSensitiveAddress } from './destination-guard.js';
-import { authenticateInbound, type InboundContext, newInboundContext } from './inbound-auth.js';
+import { authenticateInbound, type InboundContext, loginGrace, newInboundContext } from './inbound-auth.js';
 import { parseRoutingName } from './routing-name.js';
 import { type MenuEntry, TargetMenu } from './target-menu.js';
 import { hostKeySignerFor, type GatewayState } from './state.js';
@@ -80,6 +80,7 @@ export class Gateway {
     this.server = new SshServer({
       hostKeys: [hostKeySignerFor(opts.state, opts.hostNames)],
       authMethods: opts.oidc ? ['publickey', 'keyboard-interactive'] : ['publickey'],
+      ...loginGrace(opts.oidc),
       keepaliveIntervalMs: 60_000,
       ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),
       ...(opts.maxConnectionsPerSource === undefined ? {} : { maxConnectionsPerSource: opts.maxConnectionsPerSource }),

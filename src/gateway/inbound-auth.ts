@@ -51,6 +51,19 @@ export interface InboundContext {
  * here; OpenSSH retries keyboard-interactive up to NumberOfPasswordPrompts (3) times.
  */
 export const MAX_DEVICE_LOGINS_PER_CONNECTION = 3;
+/** sshd's LoginGraceTime default, which the gateway keeps without OIDC. */
+const DEFAULT_LOGIN_GRACE_MS = 120_000;
+
+/**
+ * The server's login grace time: with OIDC, long enough for one device sign-in to run to its own
+ * timeout (oidc.timeouts.login, default 10 min), so the user gets its message rather than a
+ * connection cut at sshd's usual 2 minutes in the middle of signing in.
+ */
+export function loginGrace(oidc: { readonly config: { readonly loginTimeoutSeconds: number } } | undefined): { loginGraceMs?: number } {
+  if (oidc === undefined) return {};
+  return { loginGraceMs: Math.max(DEFAULT_LOGIN_GRACE_MS, (oidc.config.loginTimeoutSeconds + 30) * 1000) };
+}
+
 /** Failures that a new code may cure; the others (declined, bad token, misconfiguration) end sign-in on the connection. */
 const RETRYABLE_FAILURES: ReadonlySet<OidcFailureKind> = new Set<OidcFailureKind>(['expired', 'unreachable']);
 

@@ -5,7 +5,14 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuthAnswer, AuthCheck } from '../../src/auth/auth-types.js';
-import { authenticateInbound, type InboundAuthDeps, type InboundConnection, MAX_DEVICE_LOGINS_PER_CONNECTION, newInboundContext } from '../../src/gateway/inbound-auth.js';
+import {
+  authenticateInbound,
+  type InboundAuthDeps,
+  type InboundConnection,
+  loginGrace,
+  MAX_DEVICE_LOGINS_PER_CONNECTION,
+  newInboundContext,
+} from '../../src/gateway/inbound-auth.js';
 import type { GatehouseEvent } from '../../src/obs/events.js';
 import type { OidcIdentity } from '../../src/oidc/claims.js';
 import { type DeviceFlowProvider, DeviceLoginService } from '../../src/oidc/device-flow.js';
@@ -197,5 +204,11 @@ describe('gateway keyboard-interactive OIDC sign-in', () => {
     expect(asked?.aborted).toBe(true);
     expect(t.deviceLogins.pending).toBe(0);
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('the login grace time leaves room for a whole device sign-in when OIDC is on, and stays sshd\'s 2 minutes otherwise', () => {
+    expect(loginGrace(undefined)).toEqual({});
+    expect(loginGrace({ config: { loginTimeoutSeconds: 600 } })).toEqual({ loginGraceMs: 630_000 });
+    expect(loginGrace({ config: { loginTimeoutSeconds: 30 } })).toEqual({ loginGraceMs: 120_000 });
   });
 });
