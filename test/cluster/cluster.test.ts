@@ -117,9 +117,9 @@ describe.skipIf(need.skip)(`serve --workers 2 with real ssh${need.reason}`, () =
     return (JSON.parse(t.c.out) as { sessions: SessionSummary[] }).sessions;
   }
 
-  /** An ssh -J session printing `<tag>-42` then sleeping, listed by the gateway. */
-  async function startLive(tag: string): Promise<{ live: Live; session: SessionSummary }> {
-    const child = gw.spawnSsh(['-o', 'LogLevel=INFO', '-J', jump, 'root@db1', `echo ${tag}-$((6*7)); sleep 60`]);
+  /** An ssh -J session printing `<tag>-42` then running `then`, listed by the gateway. */
+  async function startLive(tag: string, then = 'sleep 60'): Promise<{ live: Live; session: SessionSummary }> {
+    const child = gw.spawnSsh(['-o', 'LogLevel=INFO', '-J', jump, 'root@db1', `echo ${tag}-$((6*7)); ${then}`]);
     const live: Live = { child, tag, out: '', err: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
     child.stdout?.on('data', (c: Buffer) => {
       live.out += c.toString();
@@ -197,6 +197,28 @@ describe.skipIf(need.skip)(`serve --workers 2 with real ssh${need.reason}`, () =
       const cast = readFileSync(join(session.recording, readdirCast(session.recording)), 'utf8');
       expect(cast).toContain(`${live.tag}-42`);
     }
+  }, 120_000);
+
+  it('drops a viewer that does not read, at the worker, without buffering in the primary', async () => {
+    const bytes = 16_000_000;
+    const { session, live } = await startLive('flood', `read go; head -c ${bytes} /dev/zero | base64; sleep 60`);
+    const token = readFileSync(join(gw.config.stateDir, 'admin.token'), 'utf8').trim();
+    const res = await fetch(`${cluster.admin.url()}/api/sessions/${session.id}/watch`, { headers: { authorization: `Bearer ${token}` } });
+    expect(res.status).toBe(200);
+    // The viewer reads nothing while the session prints ~21 MB: the primary grants no credit,
+    // the worker's bounded subscription overflows, and the viewer is told it was dropped.
+    live.child.stdin?.write('go\n');
+    const printed = Math.ceil(bytes / 3) * 4;
+    await waitFor(async () => (live.out.length >= printed ? true : undefined), 'the flood to reach the client', 60_000, 200);
+    const types = (await res.text())
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => (JSON.parse(l) as { type: string }).type);
+    expect(types.at(-1)).toBe('dropped');
+    // Far fewer messages than the output held: the rest never left the worker.
+    expect(types.length).toBeLessThan(1000);
+    live.child.kill('SIGKILL');
+    await live.exited;
   }, 120_000);
 
   it('applies a policy edit in every worker: removing alice ends her sessions on both', async () => {
