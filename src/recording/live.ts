@@ -178,7 +178,8 @@ export class LiveBroadcaster {
       return;
     }
     const keep = bytes.length > this.catchUp ? bytes.subarray(bytes.length - this.catchUp) : bytes;
-    this.remember({ type: 'raw', channel, timeUs, code, bytes: keep.slice() });
+    // A copy (Buffer#slice would be a view of a buffer the relay reuses).
+    this.remember({ type: 'raw', channel, timeUs, code, bytes: new Uint8Array(keep) });
   }
 
   private remember(m: LiveMessage | RawRecent): void {

@@ -151,7 +151,8 @@ export class StreamingUtf8Decoder {
     }
     const tail = incompleteTail(data);
     const end = data.length - tail;
-    this.pending = tail > 0 ? data.slice(end) : new Uint8Array(0);
+    // A copy, never a view: the caller may reuse its buffer (Buffer#slice would be a view).
+    this.pending = tail > 0 ? new Uint8Array(data.subarray(end)) : new Uint8Array(0);
     const body = data.subarray(0, end);
     if (isPlainUtf8(body)) return body;
     const s = decodeSlow(body, body.length);
@@ -176,7 +177,7 @@ export class StreamingUtf8Decoder {
   /** Holds the incomplete sequence after `completeUtf8Length` (at most 3 bytes, copied). */
   hold(rest: Uint8Array): void {
     if (rest.length > 3) throw new RangeError('only an incomplete UTF-8 sequence (at most 3 bytes) can be held');
-    this.pending = rest.slice();
+    this.pending = new Uint8Array(rest);
   }
 
   /** Flushes held bytes (an incomplete sequence at end of stream is invalid). */

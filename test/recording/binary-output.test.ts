@@ -121,6 +121,27 @@ describe('output of channels without a pty', () => {
     }
   });
 
+  it('a caller that reuses its buffer (as the relay does) loses no byte of a character split across chunks', async () => {
+    const stream = Buffer.from('ab\r\n█✓😀 données\r\n'.repeat(50));
+    for (const pty of [true, false]) {
+      const scratch = Buffer.alloc(7);
+      const { dir, cleanup } = await tempDir();
+      cleanups.push(cleanup);
+      const { rec } = await openTestSession(dir);
+      const ch = await rec.openChannel({ kind: 'exec', command: 'x', ...(pty ? { pty: { cols: 80, rows: 24, term: 'xterm' } } : {}) });
+      for (let off = 0; off < stream.length; off += scratch.length) {
+        const n = stream.copy(scratch, 0, off, off + scratch.length);
+        ch.output(scratch.subarray(0, n));
+        scratch.fill(0x0d); // the next read overwrites it
+      }
+      await rec.closeChannel(ch);
+      await rec.finish();
+      const cast = parseCast(await readFile(join(rec.dir, 'channel-0.cast'), 'utf8'));
+      expect(outputBytes(cast.events).equals(stream), `pty ${pty}`).toBe(true);
+      expect(cast.events.some((e) => e.code === 'b'), `pty ${pty}`).toBe(false);
+    }
+  });
+
   it('pty channels keep binary output as o text (players show terminal output only from o)', async () => {
     const { cast } = await recordExec([Uint8Array.from([0x61, 0, 0xff, 0x62])], true);
     expect(cast.header.gatehouse?.binary_output).toBeUndefined();
