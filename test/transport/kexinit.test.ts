@@ -105,6 +105,10 @@ describe('registry and default offers', () => {
     expect(defaultAlgorithms('mac', 'server')).toEqual(['hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com']);
     expect(defaultAlgorithms('host-key', 'server').some((h) => h.startsWith('ecdsa'))).toBe(false);
     expect(defaultAlgorithms('cipher', 'server')).toContain('chacha20-poly1305@openssh.com');
+    // the client's order decides: AES-GCM (OpenSSL's AES-NI) before our chacha20-poly1305, same set
+    const clientCiphers = defaultAlgorithms('cipher', 'client');
+    expect(clientCiphers.slice(0, 3)).toEqual(['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com']);
+    expect([...clientCiphers].sort()).toEqual([...defaultAlgorithms('cipher', 'server')].sort());
   });
 
   it('the client also offers NIST curves, group14-sha256, ECDSA and non-EtM MACs, never SHA-1', () => {

@@ -81,14 +81,14 @@ describe('in-memory pairs', () => {
     handshake('mlkem768x25519-sha256', 'chacha20-poly1305@openssh.com', null, 'ssh-ed25519', 7);
   });
 
-  it('default offers agree: mlkem768x25519-sha256, chacha20-poly1305, ssh-ed25519, strict', () => {
+  it('default offers agree: mlkem768x25519-sha256, aes128-gcm (client preference), ssh-ed25519, strict', () => {
     const p = makePair();
     p.client.t.start();
     p.server.t.start();
     p.pump();
     const c = eventsOf(p.client, 'kex-complete')[0];
     expect(c?.algorithms.kex).toBe('mlkem768x25519-sha256');
-    expect(c?.algorithms.cipherClientToServer).toBe('chacha20-poly1305@openssh.com');
+    expect(c?.algorithms.cipherClientToServer).toBe('aes128-gcm@openssh.com');
     expect(c?.algorithms.hostKey).toBe('ssh-ed25519');
     expect(c?.initial).toBe(true);
     expect(p.client.t.sessionId).toEqual(c?.sessionId);
