@@ -1,132 +1,180 @@
 /**
- * Recording overhead: 200 MB of synthetic pty output (text, SGR colour sequences, UTF-8, in
- * 32 KiB SSH-sized chunks) through the session recorder (UTF-8 decode, asciicast JSON, hash
- * chain, bounded queue, flushes) against a plain write of the same bytes to a file, in the
- * same run on the same file system, printed as a ratio. Best of REPS runs each.
+ * Recording overhead through the real gateway (issue 5: "recording overhead for a pty session
+ * printing 200 MB, with recording on against recording off, in one run, as a ratio"; issue 7:
+ * "<= 10% on pty output").
  *
- *   npm run build && node dist/bench/recording.js     (GATEHOUSE_BENCH_MB=200, GATEHOUSE_BENCH_REPS=3)
+ * Two gateways share the stack's state, policy and target: `gatehouse serve` (recording on, as
+ * shipped) and bench/unrecorded-gateway.ts, the same code with channel data recording turned
+ * off by a bench-only switch (src/recording/benchmark-switch.ts explains why the product has no
+ * such switch). Runs alternate on, off, on, off …; the table has the medians of the ssh
+ * client's wall time and of the CPU time of the gateway that carried the session.
+ *
+ *  - pty text: `ssh -tt -J gateway root@target` runs a command printing PTY_MB of terminal-like
+ *    text (ls -l lines with colours, log lines, UTF-8), so the recorder sees what a busy
+ *    terminal sends (CR LF, escape sequences, multi-byte characters), split as sshd reads the pty.
+ *  - exec binary: `ssh -J gateway root@target 'head -c N /dev/zero'` and the same with random
+ *    bytes, no pty: a bulk binary download, which the recorder must keep losslessly too.
+ *
+ * GATEHOUSE_BENCH_PTY_MB (default 200, 50 with --quick) sets the pty output size; the download
+ * uses the bulk size of the run (GATEHOUSE_BENCH_MB).
  */
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadOrCreateRecordingKey } from '../src/recording/recording-key.js';
-import { SessionRecorder } from '../src/recording/session-recorder.js';
+import { median, treeCpuSeconds } from './lib/proc.js';
+import { freePort, REPO, type Stack, waitForPort } from './lib/stack.js';
 
-const MB = Number(process.env['GATEHOUSE_BENCH_MB'] ?? 200);
-const REPS = Number(process.env['GATEHOUSE_BENCH_REPS'] ?? 3);
-const CHUNK = 32 * 1024;
-const BASE = process.env['GATEHOUSE_BENCH_DIR'] ?? tmpdir();
+export interface RecordingBenchOptions {
+  readonly quick: boolean;
+  readonly reps: number;
+  /** Bulk download size in MiB (the run's GATEHOUSE_BENCH_MB). */
+  readonly downloadMB: number;
+  readonly out: (line?: string) => void;
+}
+
+interface Sample {
+  readonly seconds: number;
+  readonly gatewayCpu: number;
+}
+
+interface Gateway {
+  readonly name: 'on' | 'off';
+  readonly port: number;
+  readonly pid: number;
+}
 
 /** One MiB of output that looks like a busy terminal: ls -l with colours, logs, some UTF-8. */
-function syntheticPattern(): Uint8Array {
+export function terminalPattern(): Buffer {
   const lines: string[] = [];
-  let i = 0;
   let size = 0;
-  while (size < 1024 * 1024) {
+  for (let i = 0; size < 1024 * 1024; i++) {
     const l =
       i % 3 === 0
-        ? `-rw-r--r-- 1 root root ${(i * 7919) % 100000} Nov 23 21:${String(i % 60).padStart(2, '0')} \x1b[01;32mfile-${i}.log\x1b[0m\r\n`
+        ? `-rw-r--r-- 1 root root ${(i * 7919) % 100000} Nov 23 21:${String(i % 60).padStart(2, '0')} \x1b[01;32mfile-${i}.log\x1b[0m\n`
         : i % 3 === 1
-          ? `2026-11-23T21:00:${String(i % 60).padStart(2, '0')}Z INFO request id=${i} status=200 latency=${i % 97}ms path=/api/v1/items\r\n`
-          : `  données ${i}: ✓ ok — température ${i % 40}°C ${'█'.repeat(i % 20)}\r\n`;
+          ? `2026-11-23T21:00:${String(i % 60).padStart(2, '0')}Z INFO request id=${i} status=200 latency=${i % 97}ms path=/api/v1/items\n`
+          : `  données ${i}: ✓ ok — température ${i % 40}°C ${'█'.repeat(i % 20)}\n`;
     lines.push(l);
     size += Buffer.byteLength(l);
-    i++;
   }
-  return new Uint8Array(Buffer.from(lines.join('')).subarray(0, 1024 * 1024));
+  // Cut at a line end, so the file is whole lines and whole characters.
+  const all = Buffer.from(lines.join(''));
+  return all.subarray(0, all.lastIndexOf(0x0a, 1024 * 1024) + 1);
 }
 
-function* chunks(pattern: Uint8Array, total: number): Generator<Uint8Array> {
-  let sent = 0;
-  let off = 0;
-  while (sent < total) {
-    const n = Math.min(CHUNK, total - sent, pattern.length - off);
-    yield pattern.subarray(off, off + n);
-    sent += n;
-    off = (off + n) % pattern.length;
+/**
+ * Starts a gateway on the stack's state, policy and target: `gatehouse serve` itself (on), or
+ * bench/unrecorded-gateway.ts (off), with the same arguments. Both run one process
+ * (`--workers 1`): the bench-only switch lives in the process that calls it, and cluster workers
+ * start from their own entry point; one process each also keeps the comparison like for like.
+ */
+async function startGateway(stack: Stack, name: 'on' | 'off'): Promise<{ gateway: Gateway; child: ChildProcess }> {
+  const port = await freePort();
+  const admin = await freePort();
+  const nodeArgs = (process.env['GATEHOUSE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const entry = name === 'on' ? join(REPO, 'dist', 'src', 'cli.js') : join(REPO, 'dist', 'bench', 'unrecorded-gateway.js');
+  const args = ['serve', '--workers', '1', '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--log-level', 'warn'];
+  args.push('--state-dir', join(stack.dir, 'state'), '--policies', join(stack.dir, 'policies'), '--recordings', recordingsOf(stack, name));
+  const child = spawn('node', [...nodeArgs, entry, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(port);
+  return { gateway: { name, port, pid: child.pid ?? 0 }, child };
+}
+
+function recordingsOf(stack: Stack, name: 'on' | 'off'): string {
+  return join(stack.dir, `recordings-${name}`);
+}
+
+/** Total size of the .cast files under `dir`. */
+function castBytes(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && e.name.endsWith('.cast')) total += statSync(join(e.parentPath, e.name)).size;
   }
+  return total;
 }
 
-interface Timing {
-  readonly ms: number;
-  /** CPU time of this process (user + system), less sensitive to other load on the machine. */
-  readonly cpuMs: number;
-}
-
-function cpuMsSince(start: NodeJS.CpuUsage): number {
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1000;
-}
-
-async function plainWrite(dir: string, pattern: Uint8Array, total: number): Promise<Timing> {
-  const path = join(dir, 'plain.bin');
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const fh = await open(path, 'w');
-  for (const c of chunks(pattern, total)) await fh.write(c);
-  await fh.datasync();
-  await fh.close();
-  const ms = performance.now() - t0;
-  const cpuMs = cpuMsSince(cpu0);
-  await rm(path);
-  return { ms, cpuMs };
-}
-
-async function recorded(dir: string, pattern: Uint8Array, total: number, stateDir: string): Promise<Timing & { castBytes: number }> {
-  const key = await loadOrCreateRecordingKey(stateDir);
-  const root = join(dir, 'recordings');
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const rec = await SessionRecorder.open({
-    root,
-    sessionId: `bench${Date.now()}`,
-    who: { identity: 'bench', authMethod: 'publickey', clientAddress: '127.0.0.1' },
-    target: { host: 'bench', port: 22, login: 'root' },
-    key,
-    onFailure: (f) => {
-      throw new Error(`recording failure during the benchmark: ${f.message}`);
-    },
-  });
-  const ch = await rec.openChannel({ kind: 'shell', pty: { cols: 200, rows: 50, term: 'xterm-256color' } });
-  for (const c of chunks(pattern, total)) {
-    // As the relay does: stop taking data while the recording queue is above its high-water mark.
-    if (ch.output(c) === 'pressure') await ch.whenDrained();
-  }
-  await rec.closeChannel(ch);
-  await rec.finish();
-  const ms = performance.now() - t0;
-  const cpuMs = cpuMsSince(cpu0);
-  const castBytes = (await stat(join(rec.dir, 'channel-0.cast'))).size;
-  await rm(root, { recursive: true, force: true });
-  return { ms, cpuMs, castBytes };
-}
-
-async function main(): Promise<void> {
-  const dir = await mkdtemp(join(BASE, 'gh-bench-rec-'));
-  const stateDir = join(dir, 'state');
-  const total = MB * 1024 * 1024;
-  const pattern = syntheticPattern();
-  try {
-    let plain: Timing = { ms: Number.POSITIVE_INFINITY, cpuMs: Number.POSITIVE_INFINITY };
-    let rec: Timing = { ms: Number.POSITIVE_INFINITY, cpuMs: Number.POSITIVE_INFINITY };
-    let castBytes = 0;
-    for (let r = 0; r < REPS; r++) {
-      const p = await plainWrite(dir, pattern, total);
-      if (p.ms < plain.ms) plain = p;
-      const x = await recorded(dir, pattern, total, stateDir);
-      if (x.ms < rec.ms) rec = x;
-      castBytes = x.castBytes;
+async function stopGateway(child: ChildProcess): Promise<void> {
+  child.kill('SIGTERM');
+  await new Promise<void>((r) => {
+    if (child.exitCode !== null) r();
+    else {
+      child.once('exit', () => r());
+      setTimeout(r, 10_000);
     }
-    const mbps = (ms: number): string => (total / 1024 / 1024 / (ms / 1000)).toFixed(0);
-    console.log(`recording benchmark: ${MB} MB of synthetic pty output in ${CHUNK / 1024} KiB chunks, best of ${REPS}, dir ${BASE}`);
-    console.log(`  plain write      ${plain.ms.toFixed(0).padStart(6)} ms wall ${plain.cpuMs.toFixed(0).padStart(6)} ms cpu  ${mbps(plain.ms).padStart(5)} MB/s`);
-    console.log(
-      `  recorder (v2)    ${rec.ms.toFixed(0).padStart(6)} ms wall ${rec.cpuMs.toFixed(0).padStart(6)} ms cpu  ${mbps(rec.ms).padStart(5)} MB/s  (cast file ${(castBytes / 1024 / 1024).toFixed(0)} MB + chain)`,
-    );
-    console.log(`  ratio recorder/plain: ${(rec.ms / plain.ms).toFixed(2)} wall, ${(rec.cpuMs / plain.cpuMs).toFixed(2)} cpu`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-await main();
+function q(s: string): string {
+  return /^[A-Za-z0-9@%+=:,./_-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs one ssh through `gw` and counts what reaches the client, so a run that broke early can
+ * never pass for a fast one.
+ */
+function runThrough(stack: Stack, gw: Gateway, command: string, pty: boolean, expectBytes: number): Sample {
+  const argv = ['-F', stack.sshConfig, ...(pty ? ['-tt'] : []), '-J', `bench@127.0.0.1:${gw.port}`, 'root@target', command];
+  const c0 = treeCpuSeconds(gw.pid);
+  const t0 = performance.now();
+  const r = spawnSync('bash', ['-c', `set -o pipefail; ssh ${argv.map(q).join(' ')} </dev/null | wc -c`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const seconds = (performance.now() - t0) / 1000;
+  const gatewayCpu = treeCpuSeconds(gw.pid) - c0;
+  const got = Number(r.stdout.trim());
+  if (r.status !== 0 || !(got >= expectBytes)) {
+    throw new Error(`recording bench: ssh through the ${gw.name} gateway delivered ${got} of ${expectBytes} bytes (${r.stderr.trim()})`);
+  }
+  return { seconds, gatewayCpu };
+}
+
+function measurePair(stack: Stack, gws: readonly Gateway[], reps: number, command: string, pty: boolean, expectBytes: number): Map<'on' | 'off', Sample[]> {
+  const samples = new Map<'on' | 'off', Sample[]>([
+    ['on', []],
+    ['off', []],
+  ]);
+  for (let rep = 0; rep < reps; rep++) {
+    for (const gw of gws) samples.get(gw.name)?.push(runThrough(stack, gw, command, pty, expectBytes));
+  }
+  return samples;
+}
+
+function row(label: string, mb: number, s: Map<'on' | 'off', Sample[]>): string {
+  const wall = (n: 'on' | 'off') => median((s.get(n) ?? []).map((x) => x.seconds));
+  const cpu = (n: 'on' | 'off') => median((s.get(n) ?? []).map((x) => x.gatewayCpu));
+  const perGiB = (n: 'on' | 'off') => (cpu(n) / (mb / 1024)).toFixed(2);
+  return `| ${label} | ${wall('on').toFixed(2)} | ${wall('off').toFixed(2)} | ${(wall('on') / wall('off')).toFixed(2)} | ${cpu('on').toFixed(2)} | ${cpu('off').toFixed(2)} | ${(cpu('on') / cpu('off')).toFixed(2)} | ${perGiB('on')} / ${perGiB('off')} |`;
+}
+
+export async function recordingOverhead(stack: Stack, opts: RecordingBenchOptions): Promise<void> {
+  const ptyMB = Number(process.env['GATEHOUSE_BENCH_PTY_MB'] ?? (opts.quick ? 50 : 200));
+  const pattern = terminalPattern();
+  const patternFile = join(stack.dir, 'terminal-pattern.txt');
+  writeFileSync(patternFile, pattern);
+  const randomFile = join(stack.dir, 'random-16m.bin');
+  writeFileSync(randomFile, spawnSync('head', ['-c', String(16 * 1024 * 1024), '/dev/urandom'], { maxBuffer: 32 * 1024 * 1024 }).stdout);
+  const repeats = Math.ceil((ptyMB * 1024 * 1024) / pattern.length);
+  const ptyBytes = repeats * pattern.length;
+  const dlBytes = opts.downloadMB * 1024 * 1024;
+
+  const started = [await startGateway(stack, 'on'), await startGateway(stack, 'off')];
+  const gws = started.map((g) => g.gateway);
+  try {
+    const { out } = opts;
+    out(`\n## Recording overhead: recording on (gatehouse serve) against off (bench/unrecorded-gateway.ts), one process each, median of ${opts.reps} interleaved runs`);
+    out('| session | wall s on | wall s off | wall on/off | gateway CPU s on | gateway CPU s off | CPU on/off | CPU s/GiB on / off |');
+    out('|---|---|---|---|---|---|---|---|');
+    const pty = measurePair(stack, gws, opts.reps, `for i in $(seq ${repeats}); do cat ${patternFile}; done`, true, ptyBytes);
+    out(row(`pty text ${(ptyBytes / 1048576).toFixed(0)} MiB (ssh -tt -J)`, ptyBytes / 1048576, pty));
+    const zeros = measurePair(stack, gws, opts.reps, `head -c ${dlBytes} /dev/zero`, false, dlBytes);
+    out(row(`exec zeros ${opts.downloadMB} MiB (ssh -J, no pty)`, opts.downloadMB, zeros));
+    const random = measurePair(stack, gws, opts.reps, `for i in $(seq ${Math.ceil(opts.downloadMB / 16)}); do cat ${randomFile}; done | head -c ${dlBytes}`, false, dlBytes);
+    out(row(`exec random ${opts.downloadMB} MiB (ssh -J, no pty)`, opts.downloadMB, random));
+    out('target for pty text (issue 7): wall on/off <= 1.10; gateway CPU on/off is what recording costs the gateway');
+  } finally {
+    for (const g of started) await stopGateway(g.child);
+  }
+  // The comparison only means something if "on" recorded everything and "off" nothing.
+  const on = castBytes(recordingsOf(stack, 'on'));
+  const off = castBytes(recordingsOf(stack, 'off'));
+  opts.out(`.cast files written: on ${(on / 1048576).toFixed(0)} MiB, off ${(off / 1024).toFixed(0)} KiB`);
+  if (off > 1024 * 1024 || on < (ptyBytes + 2 * dlBytes) * opts.reps) throw new Error('recording bench: the on gateway did not record everything, or the off gateway recorded data');
+}

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--only upload|download|cpu|latency|setup|echo|memory|workers]`: Gatehouse against OpenSSH on this machine, in one run, with the
+ * `npm run bench [-- --quick] [--only upload|download|cpu|latency|setup|echo|memory|recording|workers]`: Gatehouse against OpenSSH on this machine, in one run, with the
  * pairs interleaved (A B A B …) and medians, printed as a table of ratios. It starts everything
  * itself on 127.0.0.1 (bench/lib/stack.ts). The full run writes a Markdown report under
  * bench/results/. Absolute figures on a shared machine mislead; the ratios are the result.
@@ -13,6 +13,7 @@ import type { ClientConnection } from '../src/net/client-connection.js';
 import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
 import { workersThroughput } from './workers.js';
 import { cpuSeconds, loadAverage, median, percentile, treeCpuSeconds, treeRssKiB } from './lib/proc.js';
+import { recordingOverhead } from './recording.js';
 import { MAX_CONNECTIONS, REPO, type Stack, startStack } from './lib/stack.js';
 
 const quick = process.argv.includes('--quick');
@@ -219,6 +220,7 @@ async function main(): Promise<void> {
     if (wants('setup')) await sessionSetup(stack);
     if (wants('echo')) await echoLatency(stack);
     if (wants('memory')) await idleMemory(stack);
+    if (wants('recording')) await recordingOverhead(stack, { quick, reps: REPS, downloadMB: MB, out });
   } finally {
     await stack.stop();
   }
