@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventHub } from '../../src/obs/events.js';
 import { createLogger } from '../../src/obs/logger.js';
-import { GatehouseMetrics } from '../../src/obs/metrics.js';
+import { exposeAggregated, GatehouseMetrics, parseMetricsSnapshot } from '../../src/obs/metrics.js';
 import { observe } from '../../src/obs/subscriber.js';
 
 function value(text: string, series: string): number {
@@ -78,5 +78,32 @@ describe('metrics', () => {
 
   it('two registries do not collide', () => {
     expect(() => [new GatehouseMetrics(), new GatehouseMetrics()]).not.toThrow();
+  });
+});
+
+describe('metrics of several processes (serve --workers N)', () => {
+  it('sums counters, gauges and histograms over the snapshots; policy reloads count once', async () => {
+    const procs = [new GatehouseMetrics({ defaultMetrics: false }), new GatehouseMetrics({ defaultMetrics: false }), new GatehouseMetrics({ defaultMetrics: false })];
+    procs.forEach((m, i) => {
+      for (let n = 0; n <= i; n++) m.record({ type: 'session.start', sessionId: `s${i}${n}`, connectionId: 'c', user: 'u', target: 't', login: 'l', authMethod: 'publickey' });
+      m.record({ type: 'relay.bytes', direction: 'target-to-client', bytes: 100 * (i + 1) });
+      m.record({ type: 'target.dial', target: 't', seconds: 0.002, ok: true });
+      m.record({ type: 'policy.reload', result: 'applied', trigger: 'start', version: 1, files: [], errors: [] });
+    });
+    const snapshots = await Promise.all(procs.map((m) => m.snapshot()));
+    // What crosses the IPC channel is JSON.
+    const received = snapshots.map((s) => parseMetricsSnapshot(JSON.parse(JSON.stringify(s))));
+    const { body } = await exposeAggregated(received.map((r) => r ?? []));
+    expect(value(body, 'gatehouse_active_sessions')).toBe(1 + 2 + 3);
+    expect(value(body, 'gatehouse_relayed_bytes_total{direction="target-to-client"}')).toBe(600);
+    expect(value(body, 'gatehouse_target_dial_seconds_count{result="ok"}')).toBe(3);
+    expect(value(body, 'gatehouse_policy_reloads_total{result="applied"}')).toBe(1);
+  });
+
+  it('refuses a snapshot that is not prom-client JSON', () => {
+    for (const bad of [null, {}, [1], [{ name: 'x', type: 'counter', help: 'h', values: [{ value: 'NaN' }] }], [{ name: 'x', type: 'counter', values: [] }], Array(1001).fill({ name: 'x', type: 'gauge', help: 'h', values: [] })]) {
+      expect(parseMetricsSnapshot(bad)).toBeUndefined();
+    }
+    expect(parseMetricsSnapshot([{ name: 'x', type: 'gauge', help: 'h', values: [{ value: 1, labels: {} }] }])).toHaveLength(1);
   });
 });
