@@ -11,6 +11,7 @@ import type { EventSink } from '../obs/events.js';
 import {
   type DeviceLogin,
   failureRound,
+  groupsFromWebLoginKeyId,
   type KeyboardInteractiveRound,
   type OidcFailureKind,
   OidcLoginError,
@@ -294,14 +295,11 @@ async function provenKey(
     const verdict = verifyCertificate(key.blob, { type: 'user', caKeys, principal, sourceAddress: conn.remoteAddress });
     if (!verdict.ok) return reject(`certificate refused: ${verdict.message}`);
     const fromWebLogin = sameBytes(verdict.caKeyBlob, deps.gatewayUserCaBlob) && verdict.certificate.keyId.startsWith(WEB_LOGIN_KEY_ID_PREFIX);
-    ctx.identity = {
-      user: principal,
-      groups: [],
-      authMethod: 'publickey',
-      keyFingerprint: fingerprint,
-      source: 'certificate',
-      ...(fromWebLogin ? { sso: true } : {}),
-    };
+    // A `gatehouse login` certificate stands for the OIDC sign-in it was issued after, with the
+    // groups it carries (signed in its key id), like a key binding does.
+    ctx.identity = fromWebLogin
+      ? { user: principal, groups: groupsFromWebLoginKeyId(verdict.certificate.keyId), authMethod: 'publickey', keyFingerprint: fingerprint, source: 'oidc', sso: true }
+      : { user: principal, groups: [], authMethod: 'publickey', keyFingerprint: fingerprint, source: 'certificate' };
     ctx.certificate = { forceCommand: verdict.forceCommand, extensions: verdict.extensions };
     return { type: 'accept' };
   }

@@ -45,7 +45,7 @@ export type { CredentialsCheck, OidcClientOptions } from './provider-client.js';
 export { OidcClient } from './provider-client.js';
 export { parseCertificateLine, parsePublicKeyLine, PublicKeyLineError, sha256Fingerprint } from './ssh-public-key.js';
 export type { UserCertificateIssuer, UserCertificateRequest, WebLoginOptions } from './web-login.js';
-export { CALLBACK_PATH, LOGIN_PATH, userCaIssuer, WEB_LOGIN_CERT_EXTENSIONS, WEB_LOGIN_KEY_ID_PREFIX, WebLogin } from './web-login.js';
+export { CALLBACK_PATH, groupsFromWebLoginKeyId, LOGIN_PATH, userCaIssuer, WEB_LOGIN_CERT_EXTENSIONS, WEB_LOGIN_KEY_ID_PREFIX, WebLogin, webLoginKeyId } from './web-login.js';
 
 export interface OidcSignIn {
   readonly config: OidcConfig;

@@ -90,6 +90,47 @@ const COOKIE = 'gatehouse_login';
 const CLI_STATE = /^[A-Za-z0-9_-]{16,128}$/;
 /** Key ids of web sign-in certificates start with this, so the gateway can tell they stand for an SSO sign-in. */
 export const WEB_LOGIN_KEY_ID_PREFIX = 'gatehouse-web:';
+const GROUPS_MARK = ' groups=';
+/** Bound on the groups part of a key id; groups past it are left out (they can only grant, so fewer is safe). */
+const MAX_KEY_ID_GROUPS_CHARS = 4096;
+
+/**
+ * The key id of a web sign-in certificate: `gatehouse-web:<user>:<subject> groups=<g1>,<g2>`, each
+ * group percent-encoded. The groups of the sign-in ride in the key id, which the user CA signs,
+ * so that rules naming OIDC groups admit the certificate as they admit a device-flow sign-in (a
+ * snapshot for the certificate's lifetime, like a key binding).
+ */
+export function webLoginKeyId(identity: Pick<OidcIdentity, 'user' | 'subject' | 'groups'>): string {
+  const groups: string[] = [];
+  let size = 0;
+  for (const g of identity.groups) {
+    const encoded = encodeURIComponent(g);
+    if (size + encoded.length + 1 > MAX_KEY_ID_GROUPS_CHARS) break;
+    groups.push(encoded);
+    size += encoded.length + 1;
+  }
+  return `${WEB_LOGIN_KEY_ID_PREFIX}${identity.user}:${identity.subject}${GROUPS_MARK}${groups.join(',')}`;
+}
+
+/** The groups in a web sign-in key id; none when it has none or they do not parse (total, never throws). */
+export function groupsFromWebLoginKeyId(keyId: string): string[] {
+  const at = keyId.lastIndexOf(GROUPS_MARK);
+  if (!keyId.startsWith(WEB_LOGIN_KEY_ID_PREFIX) || at < 0) return [];
+  const list = keyId.slice(at + GROUPS_MARK.length);
+  if (list === '' || list.length > MAX_KEY_ID_GROUPS_CHARS) return [];
+  const groups: string[] = [];
+  for (const part of list.split(',')) {
+    let g: string;
+    try {
+      g = decodeURIComponent(part);
+    } catch {
+      return [];
+    }
+    if (g.length === 0 || g.length > 256 || /[\x00-\x1f\x7f]/.test(g)) return [];
+    groups.push(g);
+  }
+  return groups;
+}
 
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -257,7 +298,7 @@ export class WebLogin {
         publicKeyBlob: pending.publicKeyBlob,
         publicKey: pending.publicKey,
         principals: [identity.user],
-        keyId: `${WEB_LOGIN_KEY_ID_PREFIX}${identity.user}:${identity.subject}`,
+        keyId: webLoginKeyId(identity),
         validitySeconds: this.#opts.certificateTtlSeconds,
         nowSeconds,
         identity,

@@ -92,7 +92,7 @@ describe.skipIf(need.skip)(`OIDC sign-in through the gateway${need.reason}`, () 
     provider = await startTestProvider({ redirectUris: [`http://127.0.0.1:${adminPort}/login/callback`], middleware: [t.middleware] });
     provider.accounts.set('carol', { email: 'carol@example.com', preferred_username: 'carol', groups: ['sre'] });
     provider.accounts.set('dave', { email: 'dave@example.com', preferred_username: 'dave', groups: [] });
-    for (const name of ['erin', 'frank', 'gina']) provider.accounts.set(name, { email: `${name}@example.com`, preferred_username: name, groups: ['sre'] });
+    for (const name of ['erin', 'frank', 'gina', 'hana']) provider.accounts.set(name, { email: `${name}@example.com`, preferred_username: name, groups: ['sre'] });
     const secretFile = join(dir, 'client-secret');
     writeFileSync(secretFile, `${provider.clientSecret}\n`, { mode: 0o600 });
     gw = await startTestGateway({
@@ -353,33 +353,49 @@ rules:
     }
   });
 
-  it('`gatehouse login` (web sign-in with PKCE) writes a certificate that ssh -J accepts through the gateway', async () => {
-    const home = makeTempDir('gatehouse-login-home-');
-    mkdirSync(join(home, '.ssh'), { recursive: true });
-    const dave = await generateKey(join(home, '.ssh'), 'id_ed25519', 'ed25519');
-    // Without the certificate, dave's key is unknown and BatchMode cannot sign in.
-    const before = await gw.ssh(['-J', jump('dave'), 'root@db1', 'true'], { identity: dave });
-    expect(before.code).toBe(255);
-    let out = '';
-    const browser = new TestBrowser();
-    const code = await runLogin(['--gateway', gw.adminUrl, '--key', `${dave.privatePath}.pub`, '--timeout', '60'], {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (out += s) },
-      home,
-      // The "browser": the gateway's /login → the provider (sign in, consent) → /login/callback → the CLI's loopback.
-      openBrowser: async (url) => {
-        const atProvider = await playUser(browser, await browser.request(url), 'dave', { providerOrigin: provider.issuer });
-        if (atProvider.location === undefined) throw new Error(`the provider did not redirect back: ${atProvider.body.slice(0, 200)}`);
-        await browser.follow(atProvider.location);
-      },
-    });
-    expect(out).toContain('Signed in as dave');
-    expect(code).toBe(0);
+  it('`gatehouse login` (web sign-in with PKCE) writes a certificate that ssh -J accepts through the gateway, for a policy user and by OIDC group', async () => {
+    // dave is an SSO user entry of the policy; hana is in no entry, only in the OIDC group sre,
+    // which her certificate carries (in its signed key id).
+    const keys = new Map<string, GeneratedKey>();
+    for (const { user, rule } of [
+      { user: 'dave', rule: 'dave-db1' },
+      { user: 'hana', rule: 'sre-db1' },
+    ]) {
+      const home = makeTempDir('gatehouse-login-home-');
+      mkdirSync(join(home, '.ssh'), { recursive: true });
+      const key = await generateKey(join(home, '.ssh'), 'id_ed25519', 'ed25519');
+      keys.set(user, key);
+      // Without the certificate the key is unknown, and BatchMode cannot sign in.
+      const before = await gw.ssh(['-J', jump(user), 'root@db1', 'true'], { identity: key });
+      expect(before.code).toBe(255);
+      let out = '';
+      const browser = new TestBrowser();
+      const code = await runLogin(['--gateway', gw.adminUrl, '--key', `${key.privatePath}.pub`, '--timeout', '60'], {
+        stdout: { write: (s: string) => (out += s) },
+        stderr: { write: (s: string) => (out += s) },
+        home,
+        // The "browser": the gateway's /login → the provider (sign in, consent) → /login/callback → the CLI's loopback.
+        openBrowser: async (url) => {
+          const atProvider = await playUser(browser, await browser.request(url), user, { providerOrigin: provider.issuer });
+          if (atProvider.location === undefined) throw new Error(`the provider did not redirect back: ${atProvider.body.slice(0, 200)}`);
+          await browser.follow(atProvider.location);
+        },
+      });
+      expect(out).toContain(`Signed in as ${user}`);
+      expect(code).toBe(0);
+      const from = gw.logs.length;
+      // ssh offers the plain key first, then the certificate beside it (id_ed25519-cert.pub).
+      const r = await gw.ssh(['-J', jump(user), 'root@db1', 'echo cert-ok'], { identity: key });
+      expect(r.stdout, `${r.stderr}\n${JSON.stringify(since(from).filter((l) => l.audit), null, 1)}`).toBe('cert-ok\n');
+      expect(since(from).some((l) => l.audit === 'auth.result' && l.result === 'success' && l.method === 'publickey' && l.user === user)).toBe(true);
+      expect(since(from).some((l) => l.audit === 'policy.decision' && l.result === 'allow' && l.user === user && l.rule === rule)).toBe(true);
+    }
     const from = gw.logs.length;
-    const r = await gw.ssh(['-J', jump('dave'), 'root@db1', 'echo cert-ok'], { identity: dave });
-    expect(r.stdout, `${r.stderr}\n${JSON.stringify(since(from).filter((l) => l.audit), null, 1)}`).toBe('cert-ok\n');
-    expect(since(from).some((l) => l.audit === 'auth.result' && l.result === 'success' && l.method === 'publickey' && l.user === 'dave')).toBe(true);
-    expect(since(from).some((l) => l.audit === 'policy.decision' && l.result === 'allow' && l.user === 'dave' && l.rule === 'dave-db1')).toBe(true);
+    const hana = keys.get('hana');
+    if (hana === undefined) throw new Error('no key for hana');
+    const denied = await gw.ssh(['-J', jump('hana'), 'root@db2', 'true'], { identity: hana });
+    expect(denied.code).toBe(255);
+    await waitFor(async () => since(from).find((l) => l.audit === 'policy.decision' && l.result === 'deny' && l.user === 'hana' && l.target === 'db2'), 'deny event');
   });
 
   it('the gateway log holds no device code, user code, token or client secret', () => {

@@ -10,7 +10,7 @@ import { runLogin } from '../../src/cli/login.js';
 import { parseOidcConfig, Secret } from '../../src/oidc/config.js';
 import { OidcClient } from '../../src/oidc/provider-client.js';
 import { CLOCK_SKEW_SECONDS, type CertificateAuthority, loadOrCreateCa } from '../../src/ca/index.js';
-import { userCaIssuer, WebLogin } from '../../src/oidc/web-login.js';
+import { groupsFromWebLoginKeyId, userCaIssuer, WebLogin, webLoginKeyId } from '../../src/oidc/web-login.js';
 import { generateKey, requireBinaries, run, runSsh, startSshd } from '../support/index.js';
 import { playUser, startTestProvider, TestBrowser, type TestProvider } from './support/test-provider.js';
 
@@ -86,7 +86,8 @@ describe.skipIf(need.skip)(`gatehouse login (web sign-in with PKCE)${need.reason
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/Type: ssh-ed25519-cert-v01@openssh.com user certificate/);
     expect(shown.stdout).toMatch(/Principals:\s*\n\s+alice@example\.com\s*\n\s+Critical Options/);
-    expect(shown.stdout).toContain('Key ID: "gatehouse-web:alice@example.com:alice"');
+    // The groups of the sign-in ride in the key id (signed), for rules that name OIDC groups.
+    expect(shown.stdout).toContain('Key ID: "gatehouse-web:alice@example.com:alice groups=ops,dba"');
     const validity = /Valid: from (\S+) to (\S+)/.exec(shown.stdout);
     expect(validity).not.toBeNull();
     // ssh-keygen prints local time without a zone; the span is what we check: 8 h plus the CA's backdating.
@@ -144,5 +145,23 @@ describe.skipIf(need.skip)(`gatehouse login (web sign-in with PKCE)${need.reason
     const unknown = await fetch(`${adminBase}/login/callback?code=x&state=nope`, { redirect: 'manual' });
     expect(unknown.status).toBe(400);
     expect(await unknown.text()).toContain('Run &#34;gatehouse login&#34; again');
+  });
+});
+
+describe('web sign-in key ids', () => {
+  it('carry the groups percent-encoded, read back exactly, bounded, and never throw on foreign input', () => {
+    const id = webLoginKeyId({ user: 'alice', subject: 'sub with groups=x', groups: ['ops', 'Domain Admins', 'a,b'] });
+    expect(id).toBe('gatehouse-web:alice:sub with groups=x groups=ops,Domain%20Admins,a%2Cb');
+    expect(groupsFromWebLoginKeyId(id)).toEqual(['ops', 'Domain Admins', 'a,b']);
+    expect(groupsFromWebLoginKeyId(webLoginKeyId({ user: 'bob', subject: 's', groups: [] }))).toEqual([]);
+    const many = webLoginKeyId({ user: 'u', subject: 's', groups: Array.from({ length: 1000 }, (_, i) => `group-${i}-${'x'.repeat(40)}`) });
+    expect(many.length).toBeLessThan(4200);
+    const back = groupsFromWebLoginKeyId(many);
+    expect(back.length).toBeGreaterThan(50);
+    expect(back[0]).toBe(`group-0-${'x'.repeat(40)}`);
+    // Old key ids (no groups), other CAs' ids, broken encodings, control characters: no groups.
+    for (const foreign of ['gatehouse-web:alice@example.com:alice', 'gatehouse:alice:s1 groups=ops', 'gatehouse-web:a:s groups=%E0%A4%A', 'gatehouse-web:a:s groups=ok,%0A', 'gatehouse-web:a:s groups=a,,b']) {
+      expect(groupsFromWebLoginKeyId(foreign), foreign).toEqual([]);
+    }
   });
 });
