@@ -9,6 +9,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { GatehouseConfig } from '../config.js';
+import { withGatewayHeapFlags } from '../gateway/heap-flags.js';
 import type { Logger } from '../obs/logger.js';
 import type { ClusterMetrics } from '../obs/metrics.js';
 import { type RecordingKey, readSessionIndex, sealInterruptedSession } from '../recording/index.js';
@@ -64,7 +65,7 @@ interface Entry {
 
 const REQUEST_TIMEOUT_MS = 5000;
 const ENDED_KEPT = 256;
-/** Restart back-off: the first death in a minute is replaced at once, then 0.5 s, 1 s … 30 s. */
+/** Restart back-off (restartDelay). */
 const CRASH_WINDOW_MS = 60_000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
@@ -189,7 +190,7 @@ export class WorkerPool implements WorkerChannel {
     cluster.setupPrimary({
       exec: this.opts.exec,
       args: [],
-      execArgv: [...(this.opts.execArgv ?? process.execArgv)],
+      execArgv: withGatewayHeapFlags(this.opts.execArgv ?? process.execArgv),
       silent: this.opts.destination !== undefined,
     });
     const worker = cluster.fork();
@@ -306,10 +307,7 @@ export class WorkerPool implements WorkerChannel {
     this.opts.logger.error({ worker: e.id, workerPid: e.worker.process.pid, code, signal, liveSessions: e.sessions.size }, 'worker died; replacing it');
     this.opts.metrics.restarts.inc();
     void this.sealAfterDeath(e);
-    const now = Date.now();
-    this.crashes.push(now);
-    while (this.crashes.length > 0 && (this.crashes[0] ?? now) < now - CRASH_WINDOW_MS) this.crashes.shift();
-    const delay = this.crashes.length <= 1 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** (this.crashes.length - 2));
+    const delay = restartDelay(this.crashes, Date.now());
     const timer = setTimeout(() => {
       this.restartTimers.delete(timer);
       if (this.stopping) return;
@@ -330,6 +328,17 @@ export class WorkerPool implements WorkerChannel {
       }
     }
   }
+}
+
+/**
+ * Records a worker death at `now` in `crashes` (deaths of the last minute) and returns how long
+ * to wait before replacing it: at once for the first, then 0.5 s, 1 s, 2 s … up to 30 s, so a
+ * worker that cannot start (a broken host key, a full disk) does not spin the primary.
+ */
+export function restartDelay(crashes: number[], now: number): number {
+  crashes.push(now);
+  while (crashes.length > 0 && (crashes[0] ?? now) < now - CRASH_WINDOW_MS) crashes.shift();
+  return crashes.length <= 1 ? 0 : Math.min(MAX_RESTART_DELAY_MS, 500 * 2 ** (crashes.length - 2));
 }
 
 function forwardLines(stream: Readable | null, dest: { write(line: string): unknown }): void {
