@@ -222,9 +222,9 @@ export class ChannelRecorder {
     const r = this.init.writer.pushEncoded(max, (buf, pos) => {
       if (isText) {
         const body = writeEventHead(version, us, 'o', prev, buf, pos);
-        const q = writeJsonString(text, 0, end, buf, body);
         // Compare the string bodies (the quotes and the head are the same length either way).
-        if (q - body - 2 <= b64) {
+        const q = writeJsonString(text, 0, end, buf, body, body + 1 + b64);
+        if (q !== -1 && q - body - 2 <= b64) {
           buf[q] = 0x5d;
           return q + 1;
         }

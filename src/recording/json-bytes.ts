@@ -40,8 +40,10 @@ export function jsonStringBodyLength(src: Uint8Array, start = 0, end = src.lengt
 /**
  * Writes `src[start..end)` as a JSON string, quotes included, at `out[pos]`; returns the end.
  * `out` needs room for `6 * (end - start) + 2` bytes in the worst case (all control bytes).
+ * With `limit`, gives up and returns -1 as soon as an escape takes the output past `out[limit]`
+ * (so a chunk of NUL bytes costs one short scan, not a 6x encoding that is then thrown away).
  */
-export function writeJsonString(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number): number {
+export function writeJsonString(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, limit = Number.POSITIVE_INFINITY): number {
   let p = pos;
   out[p++] = 0x22;
   for (let i = start; i < end; i++) {
@@ -49,17 +51,19 @@ export function writeJsonString(src: Uint8Array, start: number, end: number, out
     const w = WIDTH[b] as number;
     if (w === 1) {
       out[p++] = b;
-    } else if (w === 2) {
-      out[p++] = 0x5c;
+      continue;
+    }
+    out[p++] = 0x5c;
+    if (w === 2) {
       out[p++] = SHORT[b] as number;
     } else {
-      out[p++] = 0x5c;
       out[p++] = 0x75; // u
       out[p++] = 0x30;
       out[p++] = 0x30;
       out[p++] = HEX[b >> 4] as number;
       out[p++] = HEX[b & 15] as number;
     }
+    if (p > limit) return -1;
   }
   out[p++] = 0x22;
   return p;

@@ -65,6 +65,15 @@ describe('JSON string bytes', () => {
     }
   });
 
+  it('gives up (-1) once escapes take the output past the limit, and not before', () => {
+    const out = Buffer.alloc(6 * 1000 + 2);
+    expect(writeJsonString(new Uint8Array(1000), 0, 1000, out, 0, 1 + 1336)).toBe(-1);
+    const text = enc('a\nb\tc\n'.repeat(100)); // ends with an escape, where the limit is checked
+    const full = writeJsonString(text, 0, text.length, out, 0);
+    expect(writeJsonString(text, 0, text.length, out, 0, full - 1)).toBe(full);
+    expect(writeJsonString(text, 0, text.length, out, 0, full - 2)).toBe(-1);
+  });
+
   it('writeTextEvent writes at the given offset and leaves the bytes around it alone', () => {
     const out = Buffer.alloc(200, 0xee);
     const end = writeTextEvent(2, 1_500_000, 'o', enc('a\x00b\n'), 0, out, 7);
