@@ -150,6 +150,21 @@ export class SessionRelay {
     if (!this.client.isClosed && this.client.stderrOut.writable) this.client.stderrOut.write(`gatehouse: ${message}\r\n`);
   }
 
+  /**
+   * Refuses a shell, exec or subsystem request so that the user reads why. A failure reply makes
+   * OpenSSH quit at once, often before it has written the stderr line we sent with it (the
+   * message was lost about one time in four); so the request is accepted and, once that reply is
+   * out, the channel ends with the message on stderr and exit status 1, which ssh always prints.
+   */
+  private refuse(message: string): void {
+    this.started = true;
+    setImmediate(() => {
+      this.tellClient(message);
+      if (!this.client.isClosed) this.client.exit({ status: 1 });
+      if (!this.target.isClosed) this.target.destroy();
+    });
+  }
+
   /** Ends the relay from the gateway side (revocation, kill, recording failure). */
   terminate(message: string): void {
     this.tellClient(message);
@@ -211,8 +226,8 @@ export class SessionRelay {
     if (this.started) return false;
     const decision = this.host.authorize(action, command ?? (action === 'sftp' ? 'sftp' : 'shell'));
     if (!decision.allowed) {
-      this.tellClient(`denied: ${decision.reason}`);
-      return false;
+      this.refuse(`denied: ${decision.reason}`);
+      return true;
     }
     this.started = true;
     this.action = action;
@@ -231,8 +246,8 @@ export class SessionRelay {
         });
       }
     } catch (e) {
-      this.tellClient(`session refused: ${e instanceof Error ? e.message : 'recording unavailable'}`);
-      return false;
+      this.refuse(`session refused: ${e instanceof Error ? e.message : 'recording unavailable'}`);
+      return true;
     }
     const forwarded: ChannelRequest =
       command !== undefined && action === 'exec'
