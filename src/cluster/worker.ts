@@ -220,7 +220,7 @@ export async function runWorker(): Promise<void> {
   observe(hub, logger, metrics);
   try {
     const policy = new PolicyStore(config.policies, { events: hub.emit });
-    const opened = await openGateway(config, { logger, events: hub.emit, policy }, { sealInterrupted: false, revokeBindingsOnReload: false });
+    const opened = await openGateway(config, { logger, events: hub.emit, policy }, { sealInterrupted: false, revokeBindingsOnReload: false, connectionIdPrefix: `w${init.worker}-` });
     const rt = new WorkerRuntime(init.worker, logger, metrics, policy, opened);
     // The primary keeps the open recordings of each worker, to seal them if the worker dies.
     hub.subscribe((e) => {

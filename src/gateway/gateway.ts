@@ -49,6 +49,8 @@ export interface GatewayOptions {
   /** Connection limits enforced at accept (SshServer defaults: 1024 in all, 64 per source address). */
   readonly maxConnections?: number;
   readonly maxConnectionsPerSource?: number;
+  /** Prefix of connection ids ("w2-" in worker 2 of `serve --workers N`), so ids stay unique across processes. */
+  readonly connectionIdPrefix?: string;
 }
 
 interface OuterConnection {
@@ -109,7 +111,7 @@ export class Gateway {
   private outer(conn: ServerConnection): OuterConnection {
     let o = this.connections.get(conn);
     if (!o) {
-      o = { ctx: newInboundContext(`c${++connectionCounter}`), sessions: new Set(), routingSession: undefined };
+      o = { ctx: newInboundContext(`${this.opts.connectionIdPrefix ?? ''}c${++connectionCounter}`), sessions: new Set(), routingSession: undefined };
       this.connections.set(conn, o);
     }
     return o;

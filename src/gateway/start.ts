@@ -22,6 +22,8 @@ import { localSessions, registerSessionRoutes, type SessionDirectory } from './s
 import { type GatewayState, loadGatewayState } from './state.js';
 
 export interface OpenGatewayOptions {
+  /** Prefix of connection ids (a worker's "w<id>-"). */
+  readonly connectionIdPrefix?: string;
   /** Seal recordings a crashed gateway left open (only where no other process has live sessions). */
   readonly sealInterrupted: boolean;
   /** Revoke OIDC key bindings the reloaded policy no longer admits (one process per state dir). */
@@ -77,6 +79,7 @@ export async function openGateway(
     listen: config.listen,
     maxConnections: config.maxConnections,
     maxConnectionsPerSource: config.maxConnectionsPerSource,
+    ...(options.connectionIdPrefix === undefined ? {} : { connectionIdPrefix: options.connectionIdPrefix }),
   });
   // The listener's errors (EADDRINUSE at start, EMFILE later) are logged; without a listener
   // an 'error' event would end the process with a stack trace instead of a message.
