@@ -37,6 +37,8 @@ interface Pending {
   readonly user: string;
   readonly method: string;
   readonly check: AuthCheck;
+  /** Whether a refusal counts against the attempt limit (not the opening "none"). */
+  readonly counted: boolean;
   /** A newer request replaced this keyboard-interactive exchange; the answer is dropped. */
   superseded: boolean;
 }
@@ -228,9 +230,9 @@ export class AuthServer {
     if (this.stateValue !== 'userauth') this.queue.length = 0;
   }
 
-  private ask(user: string, method: string, check: AuthCheck, events: AuthServerEvent[]): void {
+  private ask(user: string, method: string, check: AuthCheck, events: AuthServerEvent[], counted = true): void {
     const id = this.nextId++ as AuthRequestId;
-    this.pending = { id, user, method, check, superseded: false };
+    this.pending = { id, user, method, check, counted, superseded: false };
     events.push({ type: 'check', id, user, check });
   }
 
@@ -259,7 +261,7 @@ export class AuthServer {
     switch (req.method) {
       case 'none':
         if (!this.allowed.includes('none')) return fail('method none not allowed');
-        this.ask(user, method, { kind: 'none' }, events);
+        this.ask(user, method, { kind: 'none' }, events, counted);
         return;
       case 'publickey':
       case HOSTBOUND_METHOD: {
@@ -332,7 +334,7 @@ export class AuthServer {
         return;
       case 'reject':
         this.kbd = null;
-        this.fail(p.user, p.method, answer.reason, true, events);
+        this.fail(p.user, p.method, answer.reason, p.counted, events);
         return;
       case 'prompt': {
         const kbd = this.kbd;

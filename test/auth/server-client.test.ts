@@ -337,6 +337,15 @@ describe('partial success, limits, users, banner, grace', () => {
     expect(p.server.state).toBe('closed');
   });
 
+  it('does not count the opening none against the limit when the hook refuses it', () => {
+    const keys = [ed25519Key(), ed25519Key(), ed25519Key(), ed25519Key()];
+    const p = new AuthPair({ maxAttempts: 3, methods: ['none', 'publickey'] }, { credentials: keys.map((k) => pk(k)) }, () => reject).start();
+    const failures = p.serverEventsOf('failure');
+    expect(failures[0]).toMatchObject({ method: 'none', attempts: 0 });
+    expect(failures.map((f) => f.attempts)).toEqual([0, 1, 2, 3]);
+    expect(p.disconnected?.reason).toBe(DisconnectReason.NO_MORE_AUTH_METHODS_AVAILABLE);
+  });
+
   it('tells the driver about a user change and forgets factors passed for the old user', () => {
     const a = ed25519Key();
     const { server, send } = rawServer({ methods: ['publickey', 'password'] });
