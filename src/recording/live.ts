@@ -105,17 +105,81 @@ export class LiveSubscription implements AsyncIterable<LiveMessage> {
   }
 }
 
-/** A catch-up entry kept as bytes while nobody watches (decoded only when someone subscribes). */
+/**
+ * A catch-up entry kept as bytes while nobody watches (decoded only when someone subscribes):
+ * `length` bytes at absolute position `start` of the broadcaster's byte ring.
+ */
 interface RawRecent {
   readonly type: 'raw';
   readonly channel: number;
   readonly timeUs: number;
   readonly code: CastEventCode;
-  readonly bytes: Uint8Array;
+  readonly start: number;
+  readonly length: number;
 }
 
 function weightOf(m: LiveMessage | RawRecent): number {
-  return m.type === 'raw' ? MESSAGE_COST + m.bytes.length : weight(m);
+  return m.type === 'raw' ? MESSAGE_COST + m.length : weight(m);
+}
+
+/**
+ * The bytes of the raw catch-up entries, copied in as they are published (the caller's buffer
+ * may be reused) without an allocation per event. Positions are absolute; byte p lives at
+ * p % capacity. The catch-up bound keeps every retained entry within the last `catchUp` bytes;
+ * the ring starts small and doubles up to that as output accumulates, so a quiet session holds
+ * little memory.
+ */
+class ByteRing {
+  private buf = new Uint8Array(0);
+  private end = 0;
+
+  constructor(private readonly max: number) {}
+
+  /** Absolute position after the last byte. */
+  get position(): number {
+    return this.end;
+  }
+
+  /**
+   * Appends `b` and returns its absolute start. `retained`: how many of the last bytes are still
+   * referenced; `retained + b.length` must not exceed `max`.
+   */
+  append(b: Uint8Array, retained: number): number {
+    this.reserve(retained + b.length);
+    const cap = this.buf.length;
+    const start = this.end;
+    const at = start % cap;
+    const first = Math.min(b.length, cap - at);
+    this.buf.set(b.subarray(0, first), at);
+    if (first < b.length) this.buf.set(b.subarray(first), 0);
+    this.end += b.length;
+    return start;
+  }
+
+  /** A copy of `length` bytes from absolute `start` (which must still be within the ring). */
+  read(start: number, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    const cap = this.buf.length;
+    for (let done = 0; done < length; ) {
+      const at = (start + done) % cap;
+      const n = Math.min(length - done, cap - at);
+      out.set(this.buf.subarray(at, at + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  private reserve(need: number): void {
+    if (need <= this.buf.length) return;
+    let cap = Math.max(4096, this.buf.length);
+    while (cap < need) cap *= 2;
+    cap = Math.max(need, Math.min(cap, this.max));
+    const next = new Uint8Array(cap);
+    // Keep the last bytes (everything still referenced is among them) at their new positions.
+    const keep = Math.min(this.buf.length, this.end);
+    for (let p = this.end - keep; p < this.end; p++) next[p % cap] = this.buf[p % this.buf.length] as number;
+    this.buf = next;
+  }
 }
 
 export class LiveBroadcaster {
@@ -123,6 +187,7 @@ export class LiveBroadcaster {
   private readonly headers = new Map<number, CastHeader>();
   private recent: (LiveMessage | RawRecent)[] = [];
   private recentChars = 0;
+  private readonly ring: ByteRing;
   private ended = false;
   private readonly maxPerSub: number;
   private readonly catchUp: number;
@@ -132,6 +197,7 @@ export class LiveBroadcaster {
   constructor(opts: LiveBroadcasterOptions = {}) {
     this.maxPerSub = opts.maxQueuedPerSubscriber ?? 1024 * 1024;
     this.catchUp = opts.catchUpChars ?? 64 * 1024;
+    this.ring = new ByteRing(this.catchUp);
   }
 
   get subscriberCount(): number {
@@ -178,17 +244,38 @@ export class LiveBroadcaster {
       return;
     }
     const keep = bytes.length > this.catchUp ? bytes.subarray(bytes.length - this.catchUp) : bytes;
-    // A copy (Buffer#slice would be a view of a buffer the relay reuses).
-    this.remember({ type: 'raw', channel, timeUs, code, bytes: new Uint8Array(keep) });
+    // Evict first, so the ring only has to hold what stays referenced plus this. After a
+    // channel-close removed entries, the oldest raw entry can lie further back than the bytes
+    // still referenced add up to: evict until its span fits too.
+    this.evict(MESSAGE_COST + keep.length);
+    let oldest = this.oldestRawStart();
+    while (oldest !== undefined && this.ring.position - oldest + keep.length > this.catchUp) {
+      this.evictOne();
+      oldest = this.oldestRawStart();
+    }
+    const start = this.ring.append(keep, oldest === undefined ? 0 : this.ring.position - oldest);
+    this.remember({ type: 'raw', channel, timeUs, code, start, length: keep.length });
   }
 
   private remember(m: LiveMessage | RawRecent): void {
+    this.evict(weightOf(m));
     this.recent.push(m);
     this.recentChars += weightOf(m);
-    while (this.recentChars > this.catchUp && this.recent.length > 1) {
-      const old = this.recent.shift();
-      if (old) this.recentChars -= weightOf(old);
-    }
+  }
+
+  /** Drops the oldest catch-up entries until `incoming` more fits (the newest entry always stays). */
+  private evict(incoming: number): void {
+    while (this.recentChars + incoming > this.catchUp && this.recent.length > 0) this.evictOne();
+  }
+
+  private evictOne(): void {
+    const old = this.recent.shift();
+    if (old) this.recentChars -= weightOf(old);
+  }
+
+  private oldestRawStart(): number | undefined {
+    for (const m of this.recent) if (m.type === 'raw') return m.start;
+    return undefined;
   }
 
   subscribe(): LiveSubscription {
@@ -196,7 +283,7 @@ export class LiveBroadcaster {
     for (const [channel, header] of this.headers) s.deliver({ type: 'channel-open', channel, header });
     for (const m of this.recent) {
       if (m.type !== 'raw') s.deliver(m);
-      else s.deliver({ type: 'event', channel: m.channel, event: { timeUs: m.timeUs, code: m.code, data: new StreamingUtf8Decoder().decode(m.bytes) } });
+      else s.deliver({ type: 'event', channel: m.channel, event: { timeUs: m.timeUs, code: m.code, data: new StreamingUtf8Decoder().decode(this.ring.read(m.start, m.length)) } });
     }
     if (this.ended) s.deliver({ type: 'end' });
     else this.subs.add(s);
