@@ -2,8 +2,11 @@
 // connection stands for the signed-in identity until the binding expires (default 8 h), so
 // Ansible runs and scp loops need no browser. One JSON file in the state dir, mode 0600,
 // replaced atomically (write a temporary file, fsync, rename), bounded in entries and bytes.
+// Several processes change it (gateway workers, `gatehouse sessions revoke-key`): each
+// read-modify-write holds `<file>.lock`, created exclusively, so no change is lost.
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import type { OidcIdentity } from './claims.js';
 import { KeyBindingStoreError } from './errors.js';
@@ -29,6 +32,10 @@ const FORMAT_VERSION = 1;
 const DEFAULT_MAX_ENTRIES = 10_000;
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+/** How long a change waits for another process's lock before giving up. */
+const LOCK_WAIT_MS = 5_000;
+/** A lock older than this was left by a process that died mid-change (a change takes ms). */
+const LOCK_STALE_MS = 10_000;
 
 export function isFingerprint(value: string): boolean {
   return FINGERPRINT.test(value);
@@ -170,15 +177,45 @@ export class KeyBindingStore {
 
   #mutate<T>(change: (list: KeyBinding[], now: number) => { list: KeyBinding[]; value: T }): Promise<T> {
     const run = async () => {
-      const now = this.#now();
-      const live = (await this.#read()).filter((b) => b.expiresAtMs > now);
-      const { list, value } = change(live, now);
-      await this.#write(list);
-      return value;
+      const release = await this.#lock();
+      try {
+        const now = this.#now();
+        const live = (await this.#read()).filter((b) => b.expiresAtMs > now);
+        const { list, value } = change(live, now);
+        await this.#write(list);
+        return value;
+      } finally {
+        await release();
+      }
     };
     const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** Takes the cross-process lock (see the file comment); resolves to its release. */
+  async #lock(): Promise<() => Promise<void>> {
+    const lockPath = `${this.#path}.lock`;
+    await mkdir(dirname(lockPath), { recursive: true, mode: 0o700 });
+    const deadline = Date.now() + LOCK_WAIT_MS;
+    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+      try {
+        const fh = await open(lockPath, 'wx', 0o600);
+        await fh.writeFile(`${process.pid}\n`).finally(() => fh.close());
+        return () => unlink(lockPath).catch(() => undefined);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new KeyBindingStoreError(`cannot lock ${this.#path}: ${(err as Error).message}`);
+        }
+      }
+      const held = await stat(lockPath).catch(() => undefined);
+      if (held !== undefined && Date.now() - held.mtimeMs > LOCK_STALE_MS) {
+        await unlink(lockPath).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() > deadline) throw new KeyBindingStoreError(`${lockPath} is held by another process`);
+      await sleep(delay);
+    }
   }
 
   async #write(list: readonly KeyBinding[]): Promise<void> {

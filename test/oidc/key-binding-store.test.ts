@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +35,27 @@ describe('KeyBindingStore', () => {
     expect(statSync(s.path).mode & 0o777).toBe(0o600);
     expect(readdirSync(join(s.path, '..'))).toEqual(['oidc-key-bindings.json']);
     expect((await s.list()).map((b) => b.fingerprint).sort()).toEqual([fp(1), fp(2), fp(3)].sort());
+  });
+
+  it('loses no change when several stores (gateway workers, the CLI) change the file at once', async () => {
+    const now = { t: 1_000_000 };
+    const first = store(now);
+    const stateDir = join(first.path, '..');
+    const others = [1, 2, 3].map(() => new KeyBindingStore({ stateDir, ttlSeconds: 3600, now: () => now.t }));
+    const all = [first, ...others];
+    await Promise.all(all.flatMap((s, i) => Array.from({ length: 10 }, (_, j) => s.bind(fp(i * 10 + j + 1), alice))));
+    expect(await first.list()).toHaveLength(40);
+    expect(readdirSync(stateDir)).toEqual(['oidc-key-bindings.json']);
+  });
+
+  it('takes over a lock left by a process that died mid-change', async () => {
+    const now = { t: 1_000_000 };
+    const s = store(now);
+    writeFileSync(`${s.path}.lock`, '99999\n');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${s.path}.lock`, old, old);
+    await s.bind(fp(1), alice);
+    expect((await s.lookup(fp(1)))?.identity).toEqual(alice);
   });
 
   it('revokes one key, and all keys of a user', async () => {
