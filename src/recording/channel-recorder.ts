@@ -5,7 +5,6 @@
  */
 import {
   type AsciicastVersion,
-  base64Length,
   type CastEvent,
   type CastEventCode,
   type CastHeader,
@@ -191,10 +190,10 @@ export class ChannelRecorder {
 
   /**
    * Output of a channel without a pty, which may be a binary download (`ssh host 'cat x.tgz'`).
-   * A chunk is an `o` event when its bytes are valid UTF-8 whose JSON string is no longer than
-   * their base64 would be, else a `b` event with the base64 of every byte not yet written
-   * (FORMAT.md). Text stays readable in any asciicast player, and binary costs 4/3 of its size
-   * instead of up to 6x (a NUL byte is "\u0000" in JSON).
+   * A chunk is an `o` event when its bytes are valid UTF-8 whose JSON string body is at most
+   * textBudget(n) long, else a `b` event with the base64 of every byte not yet written
+   * (FORMAT.md). Text, colour sequences included, stays readable in any asciicast player, and
+   * binary costs 4/3 of its size instead of up to 6x (a NUL byte is "\u0000" in JSON).
    */
   private emitOutputOrBinary(decoder: StreamingUtf8Decoder, chunk: Uint8Array): PushResult {
     const all = decoder.take(chunk);
@@ -208,7 +207,7 @@ export class ChannelRecorder {
     }
     if (this.gapLines > 0) {
       // Rare (after the queue overflowed): the string path writes the gap marker first.
-      if (isText && jsonBodyFits(text, base64Length(all.length))) {
+      if (isText && jsonStringBodyLength(text) <= textBudget(end)) {
         decoder.hold(all.subarray(end));
         return this.emit('o', new TextDecoder().decode(text));
       }
@@ -217,14 +216,13 @@ export class ChannelRecorder {
     const us = this.nextTime();
     const { version } = this.init;
     const prev = this.lastWrittenUs;
-    const b64 = base64Length(all.length);
+    const budget = textBudget(end);
     const max = isText ? Math.max(maxTextEventLength(end), maxBinaryEventLength(all.length)) : maxBinaryEventLength(all.length);
     const r = this.init.writer.pushEncoded(max, (buf, pos) => {
       if (isText) {
         const body = writeEventHead(version, us, 'o', prev, buf, pos);
-        // Compare the string bodies (the quotes and the head are the same length either way).
-        const q = writeJsonString(text, 0, end, buf, body, body + 1 + b64);
-        if (q !== -1 && q - body - 2 <= b64) {
+        const q = writeJsonString(text, 0, end, buf, body, body + 1 + budget);
+        if (q !== -1 && q - body - 2 <= budget) {
           buf[q] = 0x5d;
           return q + 1;
         }
@@ -272,7 +270,11 @@ export class ChannelRecorder {
   }
 }
 
-/** Whether `utf8` as a JSON string body takes at most `limit` bytes. */
-function jsonBodyFits(utf8: Uint8Array, limit: number): boolean {
-  return jsonStringBodyLength(utf8) <= limit;
+/**
+ * Longest JSON string body for which `n` bytes of valid UTF-8 output are still written as text:
+ * twice their size (text with colour sequences is 1.0-1.3x, NUL-padded or control-heavy binary
+ * 2.5-6x), or 64 bytes more for short chunks such as a lone "\x1b[0m" (FORMAT.md).
+ */
+export function textBudget(n: number): number {
+  return Math.max(2 * n, n + 64);
 }

@@ -111,6 +111,16 @@ describe('output of channels without a pty', () => {
     }
   });
 
+  it('keeps colour sequences and short escape-heavy chunks as text; NUL-padded data goes binary', async () => {
+    const colour = enc('\x1b[01;32mfile.log\x1b[0m\n');
+    const reset = enc('\x1b[0m');
+    const padded = Buffer.concat([enc('ustar  root '), new Uint8Array(200), enc('file contents\n'.repeat(20))]);
+    const { cast } = await recordExec([colour, reset, padded]);
+    expect(cast.events.filter((e) => e.code === 'o' || e.code === 'b').map((e) => e.code)).toEqual(['o', 'o', 'b']);
+    expect(cast.events[1]?.data).toBe('\x1b[01;32mfile.log\x1b[0m\n');
+    expect(outputBytes(cast.events).equals(Buffer.concat([colour, reset, padded]))).toBe(true);
+  });
+
   it('rebuilds the exact byte stream from o and b events, whatever the chunking (fuzz)', async () => {
     const rnd = rng(11);
     const pieces = [enc('text line\n'), enc('é✓😀'), enc('\x1b[1mbold\x1b[0m'), Uint8Array.from([0, 0, 0, 0]), Uint8Array.from([0xff, 0xc3]), Uint8Array.from([0xf4, 0x8f, 0xb8, 0x80]), new Uint8Array(300)];
