@@ -92,10 +92,32 @@ export async function openGateway(
 export function registerGatewayRoutes(
   admin: AdminServer,
   config: GatehouseConfig,
-  parts: { readonly sessions: SessionDirectory; readonly state: GatewayState; readonly oidc: OidcSignIn | undefined },
+  parts: {
+    readonly sessions: SessionDirectory;
+    readonly state: GatewayState;
+    readonly oidc: OidcSignIn | undefined;
+    /** Where web sign-ins are reported (audit log, gatehouse_auth_total{method="oidc-web"}). */
+    readonly events: EventSink;
+  },
 ): void {
   if (parts.oidc) {
-    const web = parts.oidc.webLogin({ issueCertificate: userCaIssuer(parts.state.userCa), publicBaseUrl: new URL(admin.url()) });
+    const { events } = parts;
+    const web = parts.oidc.webLogin({
+      issueCertificate: userCaIssuer(parts.state.userCa),
+      publicBaseUrl: new URL(admin.url()),
+      onIssued: ({ identity, fingerprint, validBefore }) =>
+        events({
+          type: 'oidc.web-login',
+          result: 'issued',
+          reason: 'signed in at the identity provider',
+          user: identity.user,
+          groups: identity.groups,
+          keyFingerprint: fingerprint,
+          validBefore: validBefore.toISOString(),
+        }),
+      // the error's detail is for operators (provider messages, never tokens or codes)
+      onFailed: ({ error }) => events({ type: 'oidc.web-login', result: 'refused', reason: `${error.kind}: ${error.detail}` }),
+    });
     for (const route of web.routes()) admin.route(route);
   }
   registerSessionRoutes(admin, parts.sessions);
@@ -105,7 +127,7 @@ export function registerGatewayRoutes(
 export async function startGateway(config: GatehouseConfig, services: GatewayServices): Promise<GatewayHandle> {
   const opened = await openGateway(config, services, { sealInterrupted: true, revokeBindingsOnReload: true });
   try {
-    registerGatewayRoutes(services.admin, config, { sessions: localSessions(opened.gateway), state: opened.state, oidc: opened.oidc });
+    registerGatewayRoutes(services.admin, config, { sessions: localSessions(opened.gateway), state: opened.state, oidc: opened.oidc, events: services.events });
   } catch (e) {
     await opened.close();
     throw e;

@@ -58,6 +58,10 @@ export function describeEvent(e: GatehouseEvent): { level: Level; message: strin
       return { level: 'debug', message: `dialled ${e.target} in ${e.seconds}s (${e.ok ? 'ok' : 'failed'})` };
     case 'handshake.complete':
       return { level: 'debug', message: `${e.side} handshake in ${e.seconds}s` };
+    case 'oidc.web-login':
+      return e.result === 'issued'
+        ? { level: 'info', message: `web sign-in: certificate for ${e.user ?? '?'} (${e.keyFingerprint ?? '?'}) until ${e.validBefore ?? '?'}` }
+        : { level: 'warn', message: `web sign-in refused: ${e.reason}` };
     default: {
       const never: never = e;
       throw new Error(`unknown event ${String(never)}`);

@@ -105,7 +105,18 @@ export type GatehouseEvent =
   // The three below are high-frequency measurements: counted in metrics, logged at debug only.
   | { readonly type: 'relay.bytes'; readonly direction: Direction; readonly bytes: number }
   | { readonly type: 'target.dial'; readonly target: string; readonly seconds: number; readonly ok: boolean }
-  | { readonly type: 'handshake.complete'; readonly seconds: number; readonly side: 'inbound' | 'outbound' };
+  | { readonly type: 'handshake.complete'; readonly seconds: number; readonly side: 'inbound' | 'outbound' }
+  | {
+      /** A browser sign-in at the admin listener (`gatehouse login`): certificate issued or refused. */
+      readonly type: 'oidc.web-login';
+      readonly result: 'issued' | 'refused';
+      readonly reason: string;
+      readonly user?: string;
+      readonly groups?: readonly string[];
+      /** Fingerprint of the key the certificate was issued for. */
+      readonly keyFingerprint?: string;
+      readonly validBefore?: string;
+    };
 
 export type GatehouseEventType = GatehouseEvent['type'];
 

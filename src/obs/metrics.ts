@@ -94,6 +94,9 @@ export class GatehouseMetrics {
       case 'auth.result':
         this.auth.inc({ method: e.method, result: e.result });
         return;
+      case 'oidc.web-login':
+        this.auth.inc({ method: 'oidc-web', result: e.result === 'issued' ? 'success' : 'failure' });
+        return;
       case 'policy.decision':
         this.decisions.inc({ result: e.result });
         return;

@@ -17,7 +17,7 @@ import { fingerprintSha256 } from '../../src/keys/index.js';
 import { parsePublicKeyLine } from '../../src/keys/public-key.js';
 import { signJwt } from '../oidc/support/jwt.js';
 import { approveDeviceCode, playUser, startTestProvider, TestBrowser, type TestProvider } from '../oidc/support/test-provider.js';
-import { freePort, type GeneratedKey, generateKey, makeTempDir, type PtyHandle, requireBinaries, startPty, waitFor } from '../support/index.js';
+import { fingerprint, freePort, type GeneratedKey, generateKey, makeTempDir, type PtyHandle, requireBinaries, startPty, waitFor } from '../support/index.js';
 import { startTestGateway, type TestGateway, userStderr } from './harness.js';
 
 const need = requireBinaries('ssh', 'sshd', 'ssh-keygen', 'tmux');
@@ -369,6 +369,7 @@ rules:
       const before = await gw.ssh(['-J', jump(user), 'root@db1', 'true'], { identity: key });
       expect(before.code).toBe(255);
       let out = '';
+      const loginFrom = gw.logs.length;
       const browser = new TestBrowser();
       const code = await runLogin(['--gateway', gw.adminUrl, '--key', `${key.privatePath}.pub`, '--timeout', '60'], {
         stdout: { write: (s: string) => (out += s) },
@@ -383,6 +384,9 @@ rules:
       });
       expect(out).toContain(`Signed in as ${user}`);
       expect(code).toBe(0);
+      // the issue is in the audit log, with the key it was issued for
+      const issued = await waitFor(async () => since(loginFrom).find((l) => l.audit === 'oidc.web-login' && l.result === 'issued'), 'web sign-in event');
+      expect(issued).toMatchObject({ user, keyFingerprint: await fingerprint(`${key.privatePath}.pub`) });
       const from = gw.logs.length;
       // ssh offers the plain key first, then the certificate beside it (id_ed25519-cert.pub).
       const r = await gw.ssh(['-J', jump(user), 'root@db1', 'echo cert-ok'], { identity: key });
