@@ -363,8 +363,10 @@ export class Gateway {
   }
 
   async close(): Promise<void> {
-    for (const s of this.registry.list()) s.terminate('the gateway is shutting down');
-    await this.server.close(true);
+    const message = 'the gateway is shutting down';
+    for (const s of this.registry.list()) s.terminate(message);
+    // The outer connection's DISCONNECT carries it too: with -J the jump's own ssh prints that one.
+    await this.server.close(true, message);
   }
 }
 

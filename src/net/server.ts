@@ -13,6 +13,7 @@ import type { PrivateKey } from '../keys/private-key.js';
 import { defaultSignatureVerifier } from '../keys/signature.js';
 import type { HostKeySigner, SignatureVerifier } from '../transport/host-key.js';
 import type { TransportOptions } from '../transport/transport-types.js';
+import { DisconnectReason } from '../wire/index.js';
 import type { CoreOptions } from './connection-core.js';
 import type { CloseInfo } from './errors.js';
 import { toHostKeySigner } from './host-key-signer.js';
@@ -130,9 +131,12 @@ export class SshServer extends EventEmitter {
     return conn;
   }
 
-  /** Stops accepting; with `disconnectAll` also ends every live connection. Resolves when the listener closed. */
-  close(disconnectAll = true): Promise<void> {
-    if (disconnectAll) for (const c of this.connections) c.disconnect();
+  /**
+   * Stops accepting; with `disconnectAll` also ends every live connection, with `description` as
+   * the DISCONNECT message clients print. Resolves when the listener closed.
+   */
+  close(disconnectAll = true, description?: string): Promise<void> {
+    if (disconnectAll) for (const c of this.connections) c.disconnect(DisconnectReason.BY_APPLICATION, description);
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
