@@ -104,7 +104,7 @@ export async function startClusterServe(config: GatehouseConfig, options: Cluste
     policy.watch();
     await admin.listen(config.admin.host, config.admin.port);
     logger.info({ url: admin.url(), stateDir: config.stateDir, workers: config.workers }, 'admin listener ready (/metrics, /healthz)');
-    const oidc = await openOidc(config, policy, true);
+    const oidc = await openOidc(config, policy, true, logger);
     registerGatewayRoutes(admin, config, { sessions: remoteSessions(pool), state, oidc, events: hub.emit });
     address = await pool.start();
   } catch (e) {

@@ -13,7 +13,9 @@ import type { GatehouseConfig } from '../config.js';
 import type { EventSink } from '../obs/events.js';
 import type { Logger } from '../obs/logger.js';
 import { createOidcSignIn, type OidcSignIn, userCaIssuer } from '../oidc/index.js';
+import type { OidcIdentity } from '../oidc/claims.js';
 import type { PolicyStore } from '../policy/store.js';
+import type { Policy } from '../policy/types.js';
 import { Gateway } from './gateway.js';
 import { sealInterruptedSessions } from '../recording/index.js';
 import { registerRecordingRoutes } from '../admin/recordings.js';
@@ -45,14 +47,31 @@ export async function sealLeftOpen(config: GatehouseConfig, state: GatewayState,
   );
 }
 
+/**
+ * Whether `policy` still admits an OIDC identity at all: as an OIDC user entry, or through a rule
+ * naming one of its provider groups. Key bindings of identities it does not are revoked.
+ */
+export function policyAdmitsOidcIdentity(policy: Policy, identity: Pick<OidcIdentity, 'user' | 'groups'>): boolean {
+  return (
+    policy.users.some((u) => u.oidc && u.name === identity.user) ||
+    policy.rules.some((r) => r.oidcGroups.some((g) => identity.groups.includes(g)))
+  );
+}
+
 /** The OIDC sign-in of `config`, with revocation of key bindings on policy reload when asked. */
-export async function openOidc(config: GatehouseConfig, policy: PolicyStore, revokeOnReload: boolean): Promise<OidcSignIn | undefined> {
+export async function openOidc(config: GatehouseConfig, policy: PolicyStore, revokeOnReload: boolean, logger: Logger): Promise<OidcSignIn | undefined> {
   if (!config.oidc) return undefined;
   const oidc = await createOidcSignIn({ oidc: config.oidc, stateDir: config.stateDir });
   // Revocation by policy: a user the reloaded policy no longer knows loses their key bindings too.
   if (revokeOnReload) {
+    const log = logger.child({ component: 'oidc' });
     policy.onReload((p) => {
-      void oidc.keyBindings.revokeWhere((id) => !p.users.some((u) => u.oidc && u.name === id.user) && !p.rules.some((r) => r.oidcGroups.some((g) => id.groups.includes(g)))).catch(() => {});
+      oidc.keyBindings.revokeWhere((id) => !policyAdmitsOidcIdentity(p, id)).then(
+        (n) => {
+          if (n > 0) log.warn({ revoked: n, policyVersion: p.version }, `revoked ${n} key binding(s): policy v${p.version} no longer admits their identities`);
+        },
+        (e: unknown) => log.error({ err: e, policyVersion: p.version }, 'could not revoke key bindings after a policy reload'),
+      );
     });
   }
   return oidc;
@@ -67,7 +86,7 @@ export async function openGateway(
   const state = await loadGatewayState(config.stateDir);
   // Sessions a crashed gateway left open are sealed (marked interrupted) before new ones start.
   if (options.sealInterrupted) await sealLeftOpen(config, state, services.logger);
-  const oidc = await openOidc(config, services.policy, options.revokeBindingsOnReload);
+  const oidc = await openOidc(config, services.policy, options.revokeBindingsOnReload, services.logger);
   const gateway = new Gateway({
     state,
     policy: services.policy,

@@ -82,6 +82,7 @@ describe.skipIf(need.skip)(`OIDC sign-in through the gateway${need.reason}`, () 
   let provider: TestProvider;
   let tap: ProviderTap;
   let gw: TestGateway;
+  let policyYaml = '';
   let carol: GeneratedKey;
   const dir = makeTempDir('gatehouse-gw-oidc-');
 
@@ -111,7 +112,7 @@ describe.skipIf(need.skip)(`OIDC sign-in through the gateway${need.reason}`, () 
     // dave is an SSO user entry (certificates from `gatehouse login` carry no groups).
     const from = gw.logs.length;
     const hostKey = gw.sshd.hostKeys[0] ?? '';
-    gw.writePolicy(`users:
+    policyYaml = `users:
   - name: dave
     oidc: true
 targets:
@@ -139,7 +140,8 @@ rules:
     targets: { names: [db1] }
     logins: [root]
     allow: [exec]
-`);
+`;
+    gw.writePolicy(policyYaml);
     await waitFor(async () => gw.logs.slice(from).some((l) => l.audit === 'policy.reload' && l.result === 'applied') || undefined, 'policy reload', 10_000);
     carol = await generateKey(dir, 'carol', 'ed25519');
   }, 60_000);
@@ -400,6 +402,35 @@ rules:
     const denied = await gw.ssh(['-J', jump('hana'), 'root@db2', 'true'], { identity: hana });
     expect(denied.code).toBe(255);
     await waitFor(async () => since(from).find((l) => l.audit === 'policy.decision' && l.result === 'deny' && l.user === 'hana' && l.target === 'db2'), 'deny event');
+  });
+
+  it('a policy reload that no longer admits a signed-in identity revokes its key bindings, and says so in the log', async () => {
+    const gina = await generateKey(dir, 'gina', 'ed25519');
+    const pty = await ptySsh(gina, 'gina', 'root@db1', "'echo gina-$((6*7))'");
+    try {
+      const { url } = await devicePrompt(pty);
+      await approveDeviceCode(url, 'gina');
+      await pty.sendKeys(['Enter']);
+      await pty.waitForText(/^gina-42\s*$/m);
+    } finally {
+      await pty.stop();
+    }
+    expect((await gw.ssh(['-J', jump('gina'), 'root@db1', 'echo bound'], { identity: gina })).stdout).toBe('bound\n');
+    const from = gw.logs.length;
+    // No rule names the group sre any more (gina's only claim to access).
+    gw.writePolicy(policyYaml.replace('oidcGroups: [sre]', 'oidcGroups: [sre-retired]'));
+    try {
+      const line = await waitFor(async () => since(from).find((l) => typeof l.msg === 'string' && /revoked \d+ key binding\(s\): policy v\d+ no longer admits/.test(l.msg)), 'the revocation log line', 10_000);
+      expect(Number(line.revoked)).toBeGreaterThanOrEqual(1);
+    } finally {
+      const back = gw.logs.length;
+      gw.writePolicy(policyYaml);
+      await waitFor(async () => since(back).some((l) => l.audit === 'policy.reload' && l.result === 'applied') || undefined, 'policy restored', 10_000);
+    }
+    // Even with the rule back, the key needs a browser sign-in again.
+    const batch = await gw.ssh(['-J', jump('gina'), 'root@db1', 'true'], { identity: gina });
+    expect(batch.code).toBe(255);
+    expect(batch.stderr).toMatch(/Permission denied/);
   });
 
   it('the gateway log holds no device code, user code, token or client secret', () => {
