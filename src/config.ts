@@ -31,9 +31,9 @@ export interface GatehouseConfig {
   readonly policies: string;
   readonly recordings: string;
   readonly workers: number;
-  /** SSH connections at once (per worker); more are closed at accept. */
+  /** SSH connections at once (with --workers N, each worker takes its share); more are closed at accept. */
   readonly maxConnections: number;
-  /** SSH connections at once from one source address (per worker); more are closed at accept. */
+  /** SSH connections at once from one source address (shared out among workers likewise); more are closed at accept. */
   readonly maxConnectionsPerSource: number;
   readonly logLevel: LogLevel;
   readonly recordingFormat: RecordingFormat;
