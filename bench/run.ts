@@ -25,10 +25,13 @@ const LATENCY_N = quick ? 7 : 20;
 const IDLE_SESSIONS = Math.min(MAX_CONNECTIONS - 16, Number(process.env['GATEHOUSE_BENCH_IDLE'] ?? 1000));
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const wants = (section: string): boolean => only === undefined || only === section;
-const SETUP_N = quick ? 20 : 60;
+// With `serve --workers N` the sessions spread over N processes that each warm up on their own:
+// 20 sessions left the quick figure swinging by a third between runs.
+const SETUP_N = quick ? 40 : 120;
 /** Sessions run before the setup measurement starts, so that it measures the JIT-compiled steady state. */
-const SETUP_WARMUP = 10;
-const ECHO_N = quick ? 200 : 1000;
+const SETUP_WARMUP = 20;
+// p99 of 200 round trips is the second-worst sample; 500 take about a second.
+const ECHO_N = quick ? 500 : 1000;
 const CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
 
 const report: string[] = [];
