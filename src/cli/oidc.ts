@@ -4,29 +4,20 @@
  * endpoints, and whether the token endpoint accepts the client credentials. Prints no secret.
  * Exit 0 when sign-in can work, 1 when something is wrong, 2 on usage or config errors.
  */
-import { ConfigError, loadConfig } from '../config.js';
+
 import { loadClientSecret, parseOidcConfig, type Secret } from '../oidc/config.js';
 import { OidcConfigError, OidcLoginError } from '../oidc/errors.js';
 import { OidcClient } from '../oidc/provider-client.js';
 import { CALLBACK_PATH } from '../oidc/web-login.js';
+import { type ConfiguredIo, loadCommandConfig } from './io.js';
 
 export const OIDC_USAGE = 'usage: gatehouse oidc check [--config FILE]';
 
-export interface OidcCliIo {
-  readonly stdout: { write(data: string): unknown };
-  readonly stderr: { write(data: string): unknown };
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly cwd?: string;
-}
+export type OidcCliIo = ConfiguredIo;
 
 export async function runOidc(argv: readonly string[], io: OidcCliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  let loaded: ReturnType<typeof loadConfig>;
-  try {
-    loaded = loadConfig({ argv, env: io.env ?? process.env, ...(io.cwd === undefined ? {} : { cwd: io.cwd }) });
-  } catch (e) {
-    io.stderr.write(`${e instanceof ConfigError ? e.message : String(e)}\n`);
-    return 2;
-  }
+  const loaded = loadCommandConfig(argv, io);
+  if (loaded === undefined) return 2;
   const [sub, ...extra] = loaded.rest;
   if (sub !== 'check' || extra.length > 0) {
     io.stderr.write(`${OIDC_USAGE}\n`);

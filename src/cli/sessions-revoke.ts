@@ -4,28 +4,19 @@
  * connection with that key needs a browser sign-in again. FINGERPRINT as `ssh-keygen -l`
  * prints it ("SHA256:…"). Exit 0 revoked, 1 no such binding, 2 usage errors.
  */
-import { ConfigError, loadConfig } from '../config.js';
+
 import { parseOidcConfig } from '../oidc/config.js';
-import { KeyBindingStore, isFingerprint } from '../oidc/key-binding-store.js';
+import { isFingerprint, KeyBindingStore } from '../oidc/key-binding-store.js';
+import { type ConfiguredIo, loadCommandConfig } from './io.js';
 
 export const REVOKE_KEY_USAGE = 'usage: gatehouse sessions revoke-key SHA256:FINGERPRINT [--state-dir DIR] [--config FILE]';
 
-export interface RevokeIo {
-  readonly stdout: { write(data: string): unknown };
-  readonly stderr: { write(data: string): unknown };
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly cwd?: string;
-}
+export type RevokeIo = ConfiguredIo;
 
 /** `argv` is what follows `sessions revoke-key`. */
 export async function runSessionsRevokeKey(argv: readonly string[], io: RevokeIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  let loaded: ReturnType<typeof loadConfig>;
-  try {
-    loaded = loadConfig({ argv, env: io.env ?? process.env, ...(io.cwd === undefined ? {} : { cwd: io.cwd }) });
-  } catch (e) {
-    io.stderr.write(`${e instanceof ConfigError ? e.message : String(e)}\n`);
-    return 2;
-  }
+  const loaded = loadCommandConfig(argv, io);
+  if (loaded === undefined) return 2;
   const [fingerprint, ...extra] = loaded.rest;
   if (fingerprint === undefined || extra.length > 0 || fingerprint === '--help' || fingerprint === '-h') {
     io.stderr.write(`${REVOKE_KEY_USAGE}\n`);

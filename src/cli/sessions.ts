@@ -7,9 +7,10 @@
  * Also the small admin API client that `watch` and `kill` share. Exit status: 0 ok,
  * 1 the gateway said no or could not be reached, 2 usage or configuration errors.
  */
-import { ConfigError, loadConfig } from '../config.js';
+
 import { readAdminToken } from '../admin/token.js';
-import type { CliIo } from './io.js';
+import { ConfigError, loadConfig } from '../config.js';
+import type { ConfiguredIo } from './io.js';
 
 export const SESSIONS_USAGE = [
   'usage: gatehouse sessions [--admin URL|HOST:PORT] [--state-dir DIR] [--config FILE] [--json]',
@@ -17,9 +18,7 @@ export const SESSIONS_USAGE = [
   'subcommands: revoke-key',
 ].join('\n');
 
-export interface AdminCliIo extends CliIo {
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  readonly cwd?: string;
+export interface AdminCliIo extends ConfiguredIo {
   /** Ends a long-running request (watch); tests use it instead of Ctrl-C. */
   readonly signal?: AbortSignal;
 }
