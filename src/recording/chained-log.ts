@@ -97,6 +97,8 @@ export class ChainedLineWriter {
   private queued = 0;
   /** The last written batch buffer, reused while data flows and released when a flush finds nothing. */
   private spare: Buffer | null = null;
+  /** Size of the batch buffer last handed to a write. */
+  private lastBatchSize = 0;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly chain: LineChain;
@@ -248,7 +250,9 @@ export class ChainedLineWriter {
   private reserve(n: number): void {
     const need = this.batchLen + n;
     if (need <= this.batch.length) return;
-    let size = Math.max(MIN_BATCH, this.batch.length * 2);
+    // While a batch is being written, data is flowing: start the next one at the size of the
+    // last, instead of growing (and copying) from MIN_BATCH again.
+    let size = Math.max(MIN_BATCH, this.batch.length * 2, this.flushing ? this.lastBatchSize : 0);
     while (size < need) size *= 2;
     let next: Buffer;
     if (this.spare && this.spare.length >= need) {
@@ -306,6 +310,7 @@ export class ChainedLineWriter {
     const buf = this.batch;
     const len = this.batchLen;
     const ends = this.lineEnds;
+    this.lastBatchSize = Math.min(buf.length, MAX_SPARE);
     this.batch = this.spare ?? EMPTY;
     this.spare = null;
     this.batchLen = 0;

@@ -221,7 +221,7 @@ export class ChannelRecorder {
     const r = this.init.writer.pushEncoded(max, (buf, pos) => {
       if (isText) {
         const body = writeEventHead(version, us, 'o', prev, buf, pos);
-        const q = writeJsonString(text, 0, end, buf, body, body + 1 + budget);
+        const q = writeJsonString(text, 0, end, buf, body, TEXT_GROWTH);
         if (q !== -1 && q - body - 2 <= budget) {
           buf[q] = 0x5d;
           return q + 1;
@@ -270,11 +270,15 @@ export class ChannelRecorder {
   }
 }
 
+/** Encoding gives up early once the JSON of the bytes read so far is over 2x plus 64 bytes. */
+const TEXT_GROWTH = 2;
+
 /**
  * Longest JSON string body for which `n` bytes of valid UTF-8 output are still written as text:
  * twice their size (text with colour sequences is 1.0-1.3x, NUL-padded or control-heavy binary
  * 2.5-6x), or 64 bytes more for short chunks such as a lone "\x1b[0m" (FORMAT.md).
  */
 export function textBudget(n: number): number {
-  return Math.max(2 * n, n + 64);
+  return Math.max(TEXT_GROWTH * n, n + 64);
 }
+

@@ -40,10 +40,11 @@ export function jsonStringBodyLength(src: Uint8Array, start = 0, end = src.lengt
 /**
  * Writes `src[start..end)` as a JSON string, quotes included, at `out[pos]`; returns the end.
  * `out` needs room for `6 * (end - start) + 2` bytes in the worst case (all control bytes).
- * With `limit`, gives up and returns -1 as soon as an escape takes the output past `out[limit]`
- * (so a chunk of NUL bytes costs one short scan, not a 6x encoding that is then thrown away).
+ * With `maxGrowth`, gives up and returns -1 as soon as an escape makes the string body longer
+ * than `maxGrowth` times the bytes read so far plus 64 (so a chunk of NUL bytes costs a scan of
+ * a few bytes, not a 6x encoding that is then thrown away).
  */
-export function writeJsonString(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, limit = Number.POSITIVE_INFINITY): number {
+export function writeJsonString(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, maxGrowth = Number.POSITIVE_INFINITY): number {
   let p = pos;
   out[p++] = 0x22;
   for (let i = start; i < end; i++) {
@@ -63,7 +64,7 @@ export function writeJsonString(src: Uint8Array, start: number, end: number, out
       out[p++] = HEX[b >> 4] as number;
       out[p++] = HEX[b & 15] as number;
     }
-    if (p > limit) return -1;
+    if (p - pos - 1 > maxGrowth * (i + 1 - start) + 64) return -1;
   }
   out[p++] = 0x22;
   return p;
