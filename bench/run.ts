@@ -128,16 +128,31 @@ async function idleMemory(stack: Stack): Promise<void> {
   const conns: ClientConnection[] = [];
   try {
     const batch = 25;
+    const failures = new Map<string, number>();
+    // One session that never gets its exec answered must not hang the bench: 30 s each, then it
+    // counts as failed (and is left out of the per-session figure).
+    const openOne = async (): Promise<void> => {
+      let c: ClientConnection | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no exec reply within 30 s')), 30_000);
+        });
+        c = await Promise.race([ourClient(stack, true), timeout]);
+        await Promise.race([exec(c, 'sleep 600'), timeout]);
+        conns.push(c);
+      } catch (e) {
+        c?.disconnect();
+        const why = e instanceof Error ? e.message : String(e);
+        failures.set(why, (failures.get(why) ?? 0) + 1);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     for (let i = 0; i < IDLE_SESSIONS; i += batch) {
-      const opened = await Promise.all(
-        Array.from({ length: Math.min(batch, IDLE_SESSIONS - i) }, async () => {
-          const c = await ourClient(stack, true);
-          await exec(c, 'sleep 600');
-          return c;
-        }),
-      );
-      conns.push(...opened);
+      await Promise.all(Array.from({ length: Math.min(batch, IDLE_SESSIONS - i) }, openOne));
     }
+    for (const [why, n] of failures) out(`${n} session(s) failed to open: ${why}`);
     await new Promise((r) => setTimeout(r, 2000));
     const after = treeRssKiB(stack.gatewayPid);
     out(`| sessions | RSS before KiB | RSS after KiB | per session KiB |`);
