@@ -78,10 +78,11 @@ function cpuPerGiB(stack: Stack): void {
   out('| cipher | gateway CPU s/GiB |');
   out('|---|---|');
   for (const cipher of CIPHERS) {
-    const c0 = cpuSeconds(stack.gatewayPid);
+    // summed over the gateway's process tree: with serve --workers the relay runs in a worker
+    const c0 = treeCpuSeconds(stack.gatewayPid);
     const r = runSsh(sshArgv(stack, 'gatehouse -J', 'cat > /dev/null', ['-c', cipher]), 'upload');
     if (!r.ok) throw new Error(r.stderr);
-    const cpu = cpuSeconds(stack.gatewayPid) - c0;
+    const cpu = treeCpuSeconds(stack.gatewayPid) - c0;
     out(`| ${cipher} | ${(cpu / (MB / 1024)).toFixed(2)} |`);
   }
 }
