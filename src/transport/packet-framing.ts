@@ -31,24 +31,7 @@ export class ByteQueue {
 
   /** The next n bytes (n <= length), consumed. A view when they sit in one chunk, else one copy. */
   take(n: number): Uint8Array {
-    const first = this.chunks[0];
-    if (first === undefined || n > this.total) throw new RangeError('ByteQueue underflow');
-    if (first.length - this.head >= n) {
-      const v = first.subarray(this.head, this.head + n);
-      this.advance(n);
-      return v;
-    }
-    const out = new Uint8Array(n);
-    let o = 0;
-    while (o < n) {
-      const c = this.chunks[0];
-      if (c === undefined) throw new RangeError('ByteQueue underflow');
-      const k = Math.min(n - o, c.length - this.head);
-      out.set(c.subarray(this.head, this.head + k), o);
-      o += k;
-      this.advance(k);
-    }
-    return out;
+    return this.takeWith(n, null);
   }
 
   /** Copies the next n bytes (n <= length) into `out` without consuming them. */
@@ -71,20 +54,30 @@ export class ByteQueue {
    * `scratch` (which must hold n bytes) and returned as its first n bytes.
    */
   takeInto(n: number, scratch: Uint8Array): Uint8Array {
+    if (scratch.length < n) throw new RangeError('ByteQueue scratch too small');
+    return this.takeWith(n, scratch);
+  }
+
+  /** take/takeInto: a view of one chunk, or a copy into `scratch` (a fresh array when null). */
+  private takeWith(n: number, scratch: Uint8Array | null): Uint8Array {
     const first = this.chunks[0];
     if (first === undefined || n > this.total) throw new RangeError('ByteQueue underflow');
-    if (first.length - this.head >= n) return this.take(n);
-    if (scratch.length < n) throw new RangeError('ByteQueue scratch too small');
+    if (first.length - this.head >= n) {
+      const v = first.subarray(this.head, this.head + n);
+      this.advance(n);
+      return v;
+    }
+    const out = scratch ?? new Uint8Array(n);
     let o = 0;
     while (o < n) {
       const c = this.chunks[0];
       if (c === undefined) throw new RangeError('ByteQueue underflow');
       const k = Math.min(n - o, c.length - this.head);
-      scratch.set(c.subarray(this.head, this.head + k), o);
+      out.set(c.subarray(this.head, this.head + k), o);
       o += k;
       this.advance(k);
     }
-    return scratch.subarray(0, n);
+    return out.length === n ? out : out.subarray(0, n);
   }
 
   /** Everything left, consumed. */
