@@ -60,7 +60,7 @@ function throughput(stack: Stack, direction: 'upload' | 'download'): void {
     for (let rep = 0; rep < REPS; rep++) {
       for (const path of ALL_PATHS) {
         const command = direction === 'upload' ? 'cat > /dev/null' : `head -c ${MB}M /dev/zero`;
-        const r = runSsh(sshArgv(stack, path, command, ['-c', cipher]), direction === 'upload' ? 'upload' : 'none');
+        const r = runSsh(sshArgv(stack, path, command, [], cipher), direction === 'upload' ? 'upload' : 'none');
         if (!r.ok) throw new Error(`${path} ${cipher} ${direction} failed: ${r.stderr}`);
         samples.get(path)?.push((MB * 1.048576) / r.seconds);
       }
@@ -80,7 +80,7 @@ function cpuPerGiB(stack: Stack): void {
   for (const cipher of CIPHERS) {
     // summed over the gateway's process tree: with serve --workers the relay runs in a worker
     const c0 = treeCpuSeconds(stack.gatewayPid);
-    const r = runSsh(sshArgv(stack, 'gatehouse -J', 'cat > /dev/null', ['-c', cipher]), 'upload');
+    const r = runSsh(sshArgv(stack, 'gatehouse -J', 'cat > /dev/null', [], cipher), 'upload');
     if (!r.ok) throw new Error(r.stderr);
     const cpu = treeCpuSeconds(stack.gatewayPid) - c0;
     out(`| ${cipher} | ${(cpu / (MB / 1024)).toFixed(2)} |`);

@@ -29,7 +29,7 @@ async function gatewayCpuSeconds(stack: Stack): Promise<number> {
 
 function upload(stack: Stack, mb: number): Promise<void> {
   const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const argv = sshArgv(stack, ALL_PATHS[0] ?? 'gatehouse -J', 'cat > /dev/null', ['-c', CIPHER]);
+  const argv = sshArgv(stack, ALL_PATHS[0] ?? 'gatehouse -J', 'cat > /dev/null', [], CIPHER);
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', `head -c ${mb}M /dev/zero | ssh ${argv.map(q).join(' ')}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
