@@ -10,8 +10,23 @@
  */
 export const GATEWAY_SEMI_SPACE_MIB = 4;
 
-/** `execArgv` with the gateway's young-generation cap added, unless the operator set one. */
+/**
+ * GC on the main thread only. V8's parallel and concurrent GC helper threads spend extra CPU to
+ * shorten pauses; a gateway runs one worker per core, so those threads take CPU from the other
+ * workers. The relay allocates one buffer per packet, and the helper threads were about a third
+ * of a worker's CPU in a bulk upload: with the flag, gateway CPU per GiB relayed fell ~24% (bench
+ * --only cpu, 256 MiB, alternated runs: 10.3 -> 7.9 s/GiB averaged over the three ciphers).
+ */
+export const GATEWAY_GC_FLAG = '--single-threaded-gc';
+
+function has(execArgv: readonly string[], ...names: readonly string[]): boolean {
+  return execArgv.some((a) => names.some((n) => a === n || a.startsWith(`${n}=`)));
+}
+
+/** `execArgv` with the gateway's young-generation cap and GC mode added, unless the operator set them. */
 export function withGatewayHeapFlags(execArgv: readonly string[]): string[] {
-  if (execArgv.some((a) => a.startsWith('--max-semi-space-size') || a.startsWith('--max_semi_space_size'))) return [...execArgv];
-  return [...execArgv, `--max-semi-space-size=${GATEWAY_SEMI_SPACE_MIB}`];
+  const out = [...execArgv];
+  if (!has(execArgv, '--max-semi-space-size', '--max_semi_space_size')) out.push(`--max-semi-space-size=${GATEWAY_SEMI_SPACE_MIB}`);
+  if (!has(execArgv, GATEWAY_GC_FLAG, '--single_threaded_gc', '--no-single-threaded-gc', '--no_single_threaded_gc')) out.push(GATEWAY_GC_FLAG);
+  return out;
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { GATEWAY_SEMI_SPACE_MIB, withGatewayHeapFlags } from '../../src/gateway/heap-flags.js';
+import { GATEWAY_GC_FLAG, GATEWAY_SEMI_SPACE_MIB, withGatewayHeapFlags } from '../../src/gateway/heap-flags.js';
 
 // Allocates like a burst of session set-ups (short-lived objects, some survivors) and prints
 // the young generation's committed size.
@@ -19,10 +19,16 @@ function youngGenerationBytes(execArgv: readonly string[]): number {
 }
 
 describe('gateway heap flags', () => {
-  it('adds the semi-space cap, keeps the other flags, and leaves an operator-chosen cap alone', () => {
-    expect(withGatewayHeapFlags(['--enable-source-maps'])).toEqual(['--enable-source-maps', `--max-semi-space-size=${GATEWAY_SEMI_SPACE_MIB}`]);
-    expect(withGatewayHeapFlags(['--max-semi-space-size=16'])).toEqual(['--max-semi-space-size=16']);
-    expect(withGatewayHeapFlags(['--max_semi_space_size', '8'])).toEqual(['--max_semi_space_size', '8']);
+  it('adds the semi-space cap and single-threaded GC, keeps the other flags, and leaves operator choices alone', () => {
+    expect(withGatewayHeapFlags(['--enable-source-maps'])).toEqual(['--enable-source-maps', `--max-semi-space-size=${GATEWAY_SEMI_SPACE_MIB}`, GATEWAY_GC_FLAG]);
+    expect(withGatewayHeapFlags(['--max-semi-space-size=16'])).toEqual(['--max-semi-space-size=16', GATEWAY_GC_FLAG]);
+    expect(withGatewayHeapFlags(['--max_semi_space_size', '8', '--no-single-threaded-gc'])).toEqual(['--max_semi_space_size', '8', '--no-single-threaded-gc']);
+  });
+
+  it('starts a process whose V8 accepts the flags', () => {
+    const r = spawnSync(process.execPath, [...withGatewayHeapFlags([]), '-e', 'process.stdout.write("ok")'], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('ok');
   });
 
   it('keeps a worker young generation within the cap under set-up churn (the default grows past it)', () => {
