@@ -10,6 +10,7 @@
 
 import { readAdminToken } from '../admin/token.js';
 import { ConfigError, loadConfig } from '../config.js';
+import type { SessionSummary as GatewaySessionSummary } from '../gateway/session-routes.js';
 import type { ConfiguredIo } from './io.js';
 
 export const SESSIONS_USAGE = [
@@ -40,16 +41,8 @@ export interface AdminClient {
   request(method: 'GET' | 'DELETE', path: string, signal?: AbortSignal): Promise<Response>;
 }
 
-export interface SessionSummary {
-  readonly id: string;
-  readonly user: string;
-  readonly authMethod: string;
-  readonly target: string;
-  readonly login: string;
-  readonly client: string;
-  readonly startedAt: string;
-  readonly recording?: string;
-}
+/** A live session as /api/sessions lists it (the recording path only where the gateway names it). */
+export type SessionSummary = Omit<GatewaySessionSummary, 'recording'> & { readonly recording?: string };
 
 /** A listen address names the interface; a client of a wildcard listener connects to loopback. */
 function clientHost(host: string): string {
@@ -159,7 +152,10 @@ export async function withAdminErrors(io: AdminCliIo, command: string, body: () 
 function isSessionSummary(v: unknown): v is SessionSummary {
   if (!v || typeof v !== 'object') return false;
   const s = v as Record<string, unknown>;
-  return ['id', 'user', 'target', 'login', 'client', 'startedAt'].every((k) => typeof s[k] === 'string');
+  return (
+    ['id', 'user', 'authMethod', 'target', 'login', 'client', 'startedAt'].every((k) => typeof s[k] === 'string') &&
+    (s['worker'] === undefined || Number.isSafeInteger(s['worker']))
+  );
 }
 
 export async function listLiveSessions(client: AdminClient): Promise<SessionSummary[]> {
@@ -178,8 +174,12 @@ function cell(s: string): string {
 
 export function formatSessionTable(sessions: readonly SessionSummary[]): string {
   if (sessions.length === 0) return 'no live sessions\n';
-  const header = ['ID', 'USER', 'TARGET', 'LOGIN', 'CLIENT', 'STARTED', 'AUTH'];
-  const rows = sessions.map((s) => [s.id, s.user, s.target, s.login, s.client, s.startedAt, s.authMethod ?? ''].map((c) => cell(String(c))));
+  // `serve --workers N`: which worker holds each session
+  const workers = sessions.some((s) => s.worker !== undefined);
+  const header = ['ID', 'USER', 'TARGET', 'LOGIN', 'CLIENT', 'STARTED', 'AUTH', ...(workers ? ['WORKER'] : [])];
+  const rows = sessions.map((s) =>
+    [s.id, s.user, s.target, s.login, s.client, s.startedAt, s.authMethod, ...(workers ? [s.worker ?? ''] : [])].map((c) => cell(String(c))),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: readonly string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminServer } from '../../src/admin/server.js';
 import { loadOrCreateAdminToken } from '../../src/admin/token.js';
 import { runKill } from '../../src/cli/kill.js';
-import { runSessions } from '../../src/cli/sessions.js';
+import { formatSessionTable, runSessions } from '../../src/cli/sessions.js';
 import { ndjsonLines, parseWatchLine, runWatch, WatchProtocolError } from '../../src/cli/watch.js';
 import type { SessionRecorder } from '../../src/recording/session-recorder.js';
 import { enc, openTestSession } from '../recording/helpers.js';
@@ -330,5 +330,16 @@ describe('watch stream parser', () => {
         // drain
       }
     }).rejects.toThrow(WatchProtocolError);
+  });
+});
+
+describe('formatSessionTable', () => {
+  const base = { user: 'alice', authMethod: 'publickey', target: 'db1', login: 'root', client: '127.0.0.1:1', startedAt: '2026-12-02T00:00:00Z' };
+  it('adds a WORKER column only when the gateway runs workers', () => {
+    expect(formatSessionTable([{ ...base, id: 'a' }]).split('\n')[0]).toMatch(/AUTH$/);
+    const t = formatSessionTable([{ ...base, id: 'a', worker: 1 }, { ...base, id: 'b', worker: 2 }]).trim().split('\n');
+    expect(t[0]).toMatch(/AUTH\s+WORKER$/);
+    expect(t[1]).toMatch(/^a\s.*publickey\s+1$/);
+    expect(t[2]).toMatch(/^b\s.*publickey\s+2$/);
   });
 });
