@@ -12,7 +12,7 @@ import { SshClient, signerFromPrivateKey } from '../src/net/client.js';
 import type { ClientConnection } from '../src/net/client-connection.js';
 import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
 import { workersThroughput } from './workers.js';
-import { cpuSeconds, loadAverage, median, percentile, treeCpuSeconds, treeRssKiB } from './lib/proc.js';
+import { loadAverage, median, percentile, treeCpuSeconds, treeRssKiB } from './lib/proc.js';
 import { recordingOverhead } from './recording.js';
 import { MAX_CONNECTIONS, REPO, type Stack, startStack } from './lib/stack.js';
 
