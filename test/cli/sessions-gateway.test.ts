@@ -8,21 +8,10 @@ import { runKill } from '../../src/cli/kill.js';
 import { runSessions, type SessionSummary } from '../../src/cli/sessions.js';
 import { runWatch } from '../../src/cli/watch.js';
 import { startTestGateway, type TestGateway } from '../gateway/harness.js';
+import { captureCliIo } from '../support/index.js';
 
 const hasTools = spawnSync('ssh', ['-V']).status === 0 && spawnSync('/usr/sbin/sshd', ['-V']).status !== null;
 if (!hasTools) console.warn('skipping: ssh/sshd missing (Debian packages openssh-client, openssh-server)');
-
-function io() {
-  const c = { out: '', err: '' };
-  return {
-    c,
-    io: {
-      stdout: { write: (d: string | Uint8Array) => (c.out += typeof d === 'string' ? d : Buffer.from(d).toString('utf8')) },
-      stderr: { write: (d: string) => (c.err += d) },
-      env: { GATEHOUSE_ADMIN_TOKEN: undefined, GATEHOUSE_ADMIN: undefined, GATEHOUSE_CONFIG: undefined },
-    },
-  };
-}
 
 describe.skipIf(!hasTools)('sessions, watch and kill against the real gateway', () => {
   let gw: TestGateway;
@@ -39,7 +28,7 @@ describe.skipIf(!hasTools)('sessions, watch and kill against the real gateway', 
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     let sessions: SessionSummary[] = [];
     for (let i = 0; i < 200 && sessions.length === 0; i++) {
-      const t = io();
+      const t = captureCliIo();
       expect(await runSessions([...args, '--json'], t.io), t.c.err).toBe(0);
       sessions = (JSON.parse(t.c.out) as { sessions: SessionSummary[] }).sessions;
       if (sessions.length === 0) await new Promise((r) => setTimeout(r, 100));
@@ -50,24 +39,24 @@ describe.skipIf(!hasTools)('sessions, watch and kill against the real gateway', 
     expect(s.user).toBe('alice');
     expect(s.login).toBe('root');
 
-    const table = io();
+    const table = captureCliIo();
     expect(await runSessions(args, table.io)).toBe(0);
     expect(table.c.out).toContain(s.id);
 
-    const w = io();
+    const w = captureCliIo();
     const watching = runWatch([s.id, ...args], w.io);
     // The output was printed before the watch began: it arrives through the catch-up tail.
     for (let i = 0; i < 200 && !w.c.out.includes('watch-me-42'); i++) await new Promise((r) => setTimeout(r, 50));
     expect(w.c.out).toContain('watch-me-42');
 
-    const k = io();
+    const k = captureCliIo();
     expect(await runKill([s.id, ...args], k.io), k.c.err).toBe(0);
     expect(k.c.out).toBe(`ended session ${s.id}\n`);
     expect(await watching).toBe(0);
     expect(w.c.err).toContain('ended]');
     expect(await exited).not.toBe(0);
 
-    const after = io();
+    const after = captureCliIo();
     expect(await runSessions(args, after.io)).toBe(0);
     expect(after.c.out).toBe('no live sessions\n');
   }, 60_000);

@@ -15,31 +15,7 @@ import { formatSessionTable, runSessions } from '../../src/cli/sessions.js';
 import { ndjsonLines, parseWatchLine, runWatch, WatchProtocolError } from '../../src/cli/watch.js';
 import type { SessionRecorder } from '../../src/recording/session-recorder.js';
 import { enc, openTestSession } from '../recording/helpers.js';
-
-interface Captured {
-  out: string;
-  bytes: number[];
-  err: string;
-}
-
-function captureIo(env: Record<string, string | undefined> = {}, signal?: AbortSignal) {
-  const c: Captured = { out: '', bytes: [], err: '' };
-  return {
-    c,
-    io: {
-      stdout: {
-        write(d: string | Uint8Array) {
-          if (typeof d === 'string') c.out += d;
-          else c.bytes.push(...d);
-          return true;
-        },
-      },
-      stderr: { write: (d: string) => (c.err += d) },
-      env: { GATEHOUSE_ADMIN_TOKEN: undefined, GATEHOUSE_ADMIN: undefined, GATEHOUSE_CONFIG: undefined, ...env },
-      ...(signal ? { signal } : {}),
-    },
-  };
-}
+import { type CapturedCli, captureCliIo } from '../support/index.js';
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
@@ -120,7 +96,7 @@ describe('gatehouse sessions', () => {
   it('lists live sessions with the token from the state dir, as a table and as JSON', async () => {
     const a = await newSession('alice');
     const b = await newSession('bob\u001b]52;c;aGk=\u0007');
-    const t = captureIo();
+    const t = captureCliIo();
     expect(await runSessions(['--admin', url, '--state-dir', stateDir], t.io)).toBe(0);
     const lines = t.c.out.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+USER\s+TARGET\s+LOGIN\s+CLIENT\s+STARTED\s+AUTH$/);
@@ -130,7 +106,7 @@ describe('gatehouse sessions', () => {
     // A user name with control characters cannot drive the operator's terminal.
     expect(t.c.out).not.toContain('\u001b');
     expect(t.c.out).toContain('bob?]52;c;aGk=?');
-    const j = captureIo();
+    const j = captureCliIo();
     expect(await runSessions(['--json', `--admin=${url}`, '--state-dir', stateDir], j.io)).toBe(0);
     const ids = (JSON.parse(j.c.out) as { sessions: { id: string }[] }).sessions.map((s) => s.id);
     expect(ids).toEqual(expect.arrayContaining([a.id, b.id]));
@@ -138,7 +114,7 @@ describe('gatehouse sessions', () => {
     markEnded(b.id);
     await a.rec.finish();
     await b.rec.finish();
-    const empty = captureIo();
+    const empty = captureCliIo();
     expect(await runSessions(['--admin', url, '--state-dir', stateDir], empty.io)).toBe(0);
     expect(empty.c.out).toBe('no live sessions\n');
   });
@@ -146,7 +122,7 @@ describe('gatehouse sessions', () => {
   it('takes the token from GATEHOUSE_ADMIN_TOKEN and the address as HOST:PORT', async () => {
     const { port } = admin.address();
     const token = loadOrCreateAdminToken(stateDir);
-    const t = captureIo({ GATEHOUSE_ADMIN_TOKEN: token });
+    const t = captureCliIo({ GATEHOUSE_ADMIN_TOKEN: token });
     const empty = await mkdtemp(join(tmpdir(), 'gh-cli-empty-'));
     expect(await runSessions(['--admin', `127.0.0.1:${port}`, '--state-dir', empty], t.io)).toBe(0);
     expect(t.c.err).toBe('');
@@ -154,12 +130,12 @@ describe('gatehouse sessions', () => {
   });
 
   it('says clearly when the token is wrong, missing, or the listener is unreachable', async () => {
-    const wrong = captureIo({ GATEHOUSE_ADMIN_TOKEN: 'not-the-token-0123456789' });
+    const wrong = captureCliIo({ GATEHOUSE_ADMIN_TOKEN: 'not-the-token-0123456789' });
     expect(await runSessions(['--admin', url], wrong.io)).toBe(1);
     expect(wrong.c.err).toContain(`the admin listener at ${url} rejected the admin token from GATEHOUSE_ADMIN_TOKEN (HTTP 401)`);
 
     const noToken = await mkdtemp(join(tmpdir(), 'gh-cli-none-'));
-    const missing = captureIo();
+    const missing = captureCliIo();
     expect(await runSessions(['--admin', url, '--state-dir', noToken], missing.io)).toBe(2);
     expect(missing.c.err).toContain('no admin token');
     await rm(noToken, { recursive: true, force: true });
@@ -169,7 +145,7 @@ describe('gatehouse sessions', () => {
     await probe.listen('127.0.0.1', 0);
     const deadUrl = probe.url();
     await probe.close();
-    const down = captureIo();
+    const down = captureCliIo();
     expect(await runSessions(['--admin', deadUrl, '--state-dir', stateDir], down.io)).toBe(1);
     expect(down.c.err).toContain(`cannot reach the admin listener at ${deadUrl} (ECONNREFUSED)`);
   });
@@ -178,7 +154,7 @@ describe('gatehouse sessions', () => {
     const bare = new AdminServer({ token: loadOrCreateAdminToken(stateDir) });
     await bare.listen('127.0.0.1', 0);
     try {
-      const t = captureIo();
+      const t = captureCliIo();
       expect(await runSessions(['--admin', bare.url(), '--state-dir', stateDir], t.io)).toBe(1);
       expect(t.c.err).toContain('has no sessions API');
     } finally {
@@ -187,10 +163,10 @@ describe('gatehouse sessions', () => {
   });
 
   it('keeps `sessions revoke-key` and rejects stray arguments', async () => {
-    const r = captureIo();
+    const r = captureCliIo();
     expect(await runSessions(['revoke-key', 'not-a-fingerprint', '--state-dir', stateDir], r.io)).toBe(2);
     expect(r.c.err).toContain('not a SHA256 key fingerprint');
-    const stray = captureIo();
+    const stray = captureCliIo();
     expect(await runSessions(['toString', '--admin', url, '--state-dir', stateDir], stray.io)).toBe(2);
     expect(stray.c.err).toContain('subcommands: revoke-key');
   });
@@ -199,26 +175,26 @@ describe('gatehouse sessions', () => {
 describe('gatehouse kill', () => {
   it('ends a live session and reports an unknown one', async () => {
     const s = await newSession('carol');
-    const t = captureIo();
+    const t = captureCliIo();
     expect(await runKill([s.id, '--admin', url, '--state-dir', stateDir], t.io)).toBe(0);
     expect(t.c.out).toBe(`ended session ${s.id}\n`);
     expect(live.get(s.id)?.ended).toBe('the session was ended by an administrator');
-    const again = captureIo();
+    const again = captureCliIo();
     expect(await runKill([s.id, '--admin', url, '--state-dir', stateDir], again.io)).toBe(1);
     expect(again.c.err).toContain(`no live session "${s.id}"`);
-    const usage = captureIo();
+    const usage = captureCliIo();
     expect(await runKill(['--admin', url, '--state-dir', stateDir], usage.io)).toBe(2);
     expect(usage.c.err).toContain('usage: gatehouse kill SESSION-ID');
   });
 });
 
 describe('gatehouse watch', () => {
-  async function watchSession(raw: boolean): Promise<{ code: number; c: Captured }> {
+  async function watchSession(raw: boolean): Promise<{ code: number; c: CapturedCli }> {
     const { id, rec } = await newSession('dave');
     const ch = await rec.openChannel({ kind: 'shell', pty: { cols: 80, rows: 24, term: 'xterm' } });
     // Sent before the watcher connects: it arrives through the broadcaster's catch-up.
     ch.output(enc('hello \u001b]52;c;c2VjcmV0\u0007world\r\n'), 'stdout');
-    const t = captureIo();
+    const t = captureCliIo();
     const running = runWatch([id, ...(raw ? ['--raw'] : []), '--admin', url, '--state-dir', stateDir], t.io);
     while (rec.live.subscriberCount === 0) await new Promise((r) => setTimeout(r, 10));
     ch.output(enc('\u001b]0;owned title\u0007second line \xff'), 'stdout');
@@ -253,10 +229,10 @@ describe('gatehouse watch', () => {
   });
 
   it('reports an unknown session and a wrong token', async () => {
-    const t = captureIo();
+    const t = captureCliIo();
     expect(await runWatch(['nosuch', '--admin', url, '--state-dir', stateDir], t.io)).toBe(1);
     expect(t.c.err).toContain('no live session "nosuch"');
-    const w = captureIo({ GATEHOUSE_ADMIN_TOKEN: 'wrong-token-wrong-token' });
+    const w = captureCliIo({ GATEHOUSE_ADMIN_TOKEN: 'wrong-token-wrong-token' });
     expect(await runWatch(['nosuch', '--admin', url], w.io)).toBe(1);
     expect(w.c.err).toContain('rejected the admin token');
   });
@@ -264,7 +240,7 @@ describe('gatehouse watch', () => {
   it('stops quietly when the viewer aborts', async () => {
     const { id, rec } = await newSession('erin');
     const ac = new AbortController();
-    const t = captureIo({}, ac.signal);
+    const t = captureCliIo({}, ac.signal);
     const running = runWatch([id, '--admin', url, '--state-dir', stateDir], t.io);
     while (rec.live.subscriberCount === 0) await new Promise((r) => setTimeout(r, 10));
     ac.abort();

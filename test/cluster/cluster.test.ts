@@ -13,7 +13,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKill } from '../../src/cli/kill.js';
 import { runSessions } from '../../src/cli/sessions.js';
@@ -24,7 +23,7 @@ import { loadGatewayState } from '../../src/gateway/state.js';
 import { readSessionIndex, verify } from '../../src/recording/index.js';
 import { startTestGateway, type TestGateway, userStderr } from '../gateway/harness.js';
 import { buildForChild } from '../recording/child-build.js';
-import { requireBinaries, waitFor } from '../support/index.js';
+import { captureCliIo, jsonLineSink, requireBinaries, waitFor } from '../support/index.js';
 
 const need = requireBinaries('ssh', 'sshd', 'ssh-keygen');
 
@@ -34,18 +33,6 @@ interface Live {
   out: string;
   err: string;
   readonly exited: Promise<number | null>;
-}
-
-function cliIo() {
-  const c = { out: '', err: '' };
-  return {
-    c,
-    io: {
-      stdout: { write: (d: string | Uint8Array) => (c.out += typeof d === 'string' ? d : Buffer.from(d).toString('utf8')) },
-      stderr: { write: (d: string) => (c.err += d) },
-      env: { GATEHOUSE_ADMIN_TOKEN: undefined, GATEHOUSE_ADMIN: undefined, GATEHOUSE_CONFIG: undefined },
-    },
-  };
 }
 
 /** The sum of a metric's series (one series for unlabelled metrics); undefined if absent. */
@@ -79,22 +66,7 @@ describe.skipIf(need.skip)(`serve --workers 2 with real ssh${need.reason}`, () =
     gw = await startTestGateway();
     // The cluster takes over the harness's ports, state, policy and recordings.
     await gw.serve.close();
-    let partial = '';
-    const destination = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        partial += chunk.toString('utf8');
-        for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
-          const line = partial.slice(0, nl);
-          partial = partial.slice(nl + 1);
-          try {
-            logs.push(JSON.parse(line) as Record<string, unknown>);
-          } catch {
-            logs.push({ raw: line });
-          }
-        }
-        cb();
-      },
-    });
+    const destination = jsonLineSink(logs);
     cluster = await startClusterServe(
       { ...gw.config, workers: 2 },
       { destination, workerEntry: join(built, 'src', 'cluster', 'worker.js'), execArgv: [] },
@@ -112,7 +84,7 @@ describe.skipIf(need.skip)(`serve --workers 2 with real ssh${need.reason}`, () =
   });
 
   async function listSessions(): Promise<SessionSummary[]> {
-    const t = cliIo();
+    const t = captureCliIo();
     expect(await runSessions([...adminArgs, '--json'], t.io), t.c.err).toBe(0);
     return (JSON.parse(t.c.out) as { sessions: SessionSummary[] }).sessions;
   }
@@ -170,11 +142,11 @@ describe.skipIf(need.skip)(`serve --workers 2 with real ssh${need.reason}`, () =
     expect(text).toMatch(/^gatehouse_policy_reloads_total\{result="applied"\} 1$/m);
 
     for (const { live, session } of pair) {
-      const w = cliIo();
+      const w = captureCliIo();
       const watching = runWatch([session.id, ...adminArgs], w.io);
       // Printed before the watch began: it arrives through the catch-up tail, from the worker.
       await waitFor(async () => (w.c.out.includes(`${live.tag}-42`) ? true : undefined), `watch of ${live.tag} on worker ${session.worker}`);
-      const k = cliIo();
+      const k = captureCliIo();
       expect(await runKill([session.id, ...adminArgs], k.io), k.c.err).toBe(0);
       expect(k.c.out).toBe(`ended session ${session.id}\n`);
       expect(await watching).toBe(0);
@@ -184,7 +156,7 @@ describe.skipIf(need.skip)(`serve --workers 2 with real ssh${need.reason}`, () =
     }
     const left = await listSessions();
     for (const { session } of pair) expect(left.map((s) => s.id)).not.toContain(session.id);
-    const missing = cliIo();
+    const missing = captureCliIo();
     expect(await runKill([pair[0]?.session.id ?? '', ...adminArgs], missing.io)).toBe(1);
 
     // Recordings of both workers, in the one directory, verify.

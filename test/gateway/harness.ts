@@ -7,12 +7,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { startServe, type ServeHandle } from '../../src/cli/serve.js';
+import { type ServeHandle, startServe } from '../../src/cli/serve.js';
 import { defaultConfig, type GatehouseConfig, type OidcSection } from '../../src/config.js';
-import { loadGatewayState } from '../../src/gateway/state.js';
 import { startGateway } from '../../src/gateway/start.js';
-import { freePort, type GeneratedKey, generateKey, makeTempDir, run, type RunResult, type SshdHandle, startSshd, track } from '../support/index.js';
+import { loadGatewayState } from '../../src/gateway/state.js';
+import { freePort, type GeneratedKey, generateKey, jsonLineSink, makeTempDir, type RunResult, run, type SshdHandle, startSshd, track } from '../support/index.js';
 
 export interface TestGateway {
   readonly dir: string;
@@ -133,24 +132,7 @@ export async function startTestGateway(
     ...(opts.oidc === undefined ? {} : { oidc: opts.oidc }),
   };
   const logs: Record<string, unknown>[] = [];
-  let partial = '';
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      partial += chunk.toString('utf8');
-      let nl = partial.indexOf('\n');
-      while (nl >= 0) {
-        const line = partial.slice(0, nl);
-        partial = partial.slice(nl + 1);
-        try {
-          logs.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          logs.push({ raw: line });
-        }
-        nl = partial.indexOf('\n');
-      }
-      cb();
-    },
-  });
+  const destination = jsonLineSink(logs);
   const serve = await startServe(config, { destination, startGateway });
   const port = serve.gateway?.address.port ?? 0;
   const hostCaLine = state.hostCa.publicKeyLine;

@@ -9,6 +9,7 @@
  *   generateKey / signCertificate       keys and certificates from the real ssh-keygen
  */
 export * from './binaries.js';
+export * from './cli-io.js';
 export * from './keys.js';
 export * from './process.js';
 export * from './pty.js';
