@@ -4,10 +4,12 @@
  * data flows through Node stream pipes whose backpressure is the SSH window on each side, and
  * the recorder taps both directions off the hot path (it only queues).
  */
+
+import type { Readable, Writable } from 'node:stream';
 import type { ChannelRequest } from '../connection/index.js';
 import type { SshChannel } from '../net/channel-stream.js';
+import { drainedOrClosed } from '../net/drain.js';
 import type { Action, Authorization, Decision } from '../policy/index.js';
-import type { Readable, Writable } from 'node:stream';
 import type { ChannelRecorder, PushResult, SftpChannelAudit } from '../recording/index.js';
 
 export interface SessionRelayHost {
@@ -112,17 +114,7 @@ export class SessionRelay {
       if (holding) return;
       holding = true;
       src.pause();
-      if (dst.writableNeedDrain && !dst.destroyed) {
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            dst.off('drain', done);
-            dst.off('close', done);
-            resolve();
-          };
-          dst.on('drain', done);
-          dst.on('close', done);
-        });
-      }
+      await drainedOrClosed(dst);
       if (recorderPressure && this.recorder) await this.recorder.whenDrained();
       holding = false;
       if (!src.destroyed) src.resume();

@@ -9,6 +9,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { AdminServer } from '../admin/server.js';
+import { drainedOrClosed } from '../net/drain.js';
 import type { LiveMessage } from '../recording/index.js';
 import type { Gateway } from './gateway.js';
 import type { TargetSession } from './target-session.js';
@@ -105,17 +106,7 @@ export function registerSessionRoutes(admin: AdminServer, sessions: SessionDirec
         res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
         req.once('close', () => feed.close());
         for await (const m of feed) {
-          if (!res.write(`${JSON.stringify(m)}\n`)) {
-            await new Promise<void>((r) => {
-              const done = (): void => {
-                res.off('drain', done);
-                res.off('close', done);
-                r();
-              };
-              res.once('drain', done);
-              res.once('close', done);
-            });
-          }
+          if (!res.write(`${JSON.stringify(m)}\n`)) await drainedOrClosed(res);
           if (res.destroyed) break;
           if (m.type === 'end' || m.type === 'dropped') break;
         }
