@@ -7,19 +7,18 @@
  * after a worker dies) and the primary registers the admin routes with registerGatewayRoutes.
  */
 import { hostname } from 'node:os';
+import { registerRecordingRoutes } from '../admin/recordings.js';
 import type { AdminServer } from '../admin/server.js';
+import { loadOrCreateAdminToken } from '../admin/token.js';
 import type { GatewayHandle, GatewayServices } from '../cli/gateway-entry.js';
 import type { GatehouseConfig } from '../config.js';
 import type { EventSink } from '../obs/events.js';
 import type { Logger } from '../obs/logger.js';
 import { createOidcSignIn, type OidcSignIn, userCaIssuer } from '../oidc/index.js';
-import type { OidcIdentity } from '../oidc/claims.js';
+import { policyAdmitsOidcIdentity } from '../policy/index.js';
 import type { PolicyStore } from '../policy/store.js';
-import type { Policy } from '../policy/types.js';
-import { Gateway } from './gateway.js';
 import { sealInterruptedSessions } from '../recording/index.js';
-import { registerRecordingRoutes } from '../admin/recordings.js';
-import { loadOrCreateAdminToken } from '../admin/token.js';
+import { Gateway } from './gateway.js';
 import { localSessions, registerSessionRoutes, type SessionDirectory } from './session-routes.js';
 import { type GatewayState, loadGatewayState } from './state.js';
 
@@ -44,17 +43,6 @@ export interface OpenedGateway {
 export async function sealLeftOpen(config: GatehouseConfig, state: GatewayState, logger: Logger): Promise<void> {
   await sealInterruptedSessions(config.recordings, state.recordingKey).catch((e: unknown) =>
     logger.warn({ err: e }, 'could not seal interrupted recordings'),
-  );
-}
-
-/**
- * Whether `policy` still admits an OIDC identity at all: as an OIDC user entry, or through a rule
- * naming one of its provider groups. Key bindings of identities it does not are revoked.
- */
-export function policyAdmitsOidcIdentity(policy: Policy, identity: Pick<OidcIdentity, 'user' | 'groups'>): boolean {
-  return (
-    policy.users.some((u) => u.oidc && u.name === identity.user) ||
-    policy.rules.some((r) => r.oidcGroups.some((g) => identity.groups.includes(g)))
   );
 }
 

@@ -18,7 +18,7 @@ export {
 export { fingerprintOf, parseKeyLine, sameKey } from './key-line.js';
 export { LiveAuthorizations, type ReloadSource, type RevokeCallback } from './live-sessions.js';
 export { checkPolicyPath, checkPolicySources, loadPolicyPath, type PolicyCheck } from './loader.js';
-export { keyUserNamed, trustedUserCa, userForKey } from './lookup.js';
+export { keyUserNamed, policyAdmitsOidcIdentity, trustedUserCa, userForKey } from './lookup.js';
 export { PolicyStore, type PolicyStoreOptions, type ReloadOutcome, type ReloadTrigger } from './store.js';
 export { resolveTarget, selectorMatches, type TargetLookup, targetNames } from './targets.js';
 export * from './types.js';

@@ -1,6 +1,7 @@
 /**
  * Lookups the authentication layer needs from the policy: which key user a proven public key
- * belongs to, and whether a certificate's signing CA is trusted.
+ * belongs to, whether a certificate's signing CA is trusted, and whether an OIDC identity can
+ * be admitted at all.
  */
 import { sameKey } from './key-line.js';
 import type { Policy, PolicyKey, PolicyUser } from './types.js';
@@ -18,4 +19,15 @@ export function trustedUserCa(policy: Policy, caBlob: Uint8Array): PolicyKey | u
 /** The key user with this name (certificate principals name key users). */
 export function keyUserNamed(policy: Policy, name: string): PolicyUser | undefined {
   return policy.users.find((u) => !u.oidc && u.name === name);
+}
+
+/**
+ * Whether `policy` admits an OIDC identity at all: as an OIDC user entry, or through a rule
+ * naming one of its provider groups. The gateway revokes the key bindings of identities it does not.
+ */
+export function policyAdmitsOidcIdentity(policy: Policy, identity: { readonly user: string; readonly groups: readonly string[] }): boolean {
+  return (
+    policy.users.some((u) => u.oidc && u.name === identity.user) ||
+    policy.rules.some((r) => r.oidcGroups.some((g) => identity.groups.includes(g)))
+  );
 }

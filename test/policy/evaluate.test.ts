@@ -8,11 +8,12 @@ import {
   reachableTargets,
   reevaluate,
 } from '../../src/policy/evaluate.js';
+import { parseKeyLine } from '../../src/policy/key-line.js';
 import { checkPolicySources } from '../../src/policy/loader.js';
+import { policyAdmitsOidcIdentity } from '../../src/policy/lookup.js';
 import { resolveTarget } from '../../src/policy/targets.js';
 import type { Action, Policy } from '../../src/policy/types.js';
 import { ALICE_KEY, basePolicy, HOST_KEY } from './helpers.js';
-import { parseKeyLine } from '../../src/policy/key-line.js';
 
 function load(text = basePolicy()): Policy {
   const { policy, issues } = checkPolicySources([{ file: 'p.yaml', text }]);
@@ -190,5 +191,15 @@ describe('policy evaluation', () => {
     expect(d.rule).toBe('ops-prod');
     const d2 = evaluate(p, { identity: key('alice'), target: 'web1', login: 'root', action: 'shell' });
     expect(d2.rule).toBe('later');
+  });
+});
+
+describe('policyAdmitsOidcIdentity', () => {
+  it('admits an OIDC user entry or a provider group some rule names, and nobody else', () => {
+    expect(policyAdmitsOidcIdentity(policy, { user: 'carol@example.com', groups: [] })).toBe(true);
+    expect(policyAdmitsOidcIdentity(policy, { user: 'zed@example.com', groups: ['users', 'admins'] })).toBe(true);
+    expect(policyAdmitsOidcIdentity(policy, { user: 'zed@example.com', groups: ['users'] })).toBe(false);
+    // a key user of the same name is not an OIDC entry
+    expect(policyAdmitsOidcIdentity(policy, { user: 'alice', groups: [] })).toBe(false);
   });
 });
