@@ -158,6 +158,12 @@ export async function startSshd(opts: SshdOptions = {}): Promise<SshdHandle> {
     logs,
     async stop() {
       await stopChild(child);
+      // per-connection sshd-session processes inherit stderr and can outlive the listener:
+      // detach the pipes before ending the log, or their last lines are a write after end
+      for (const out of [child.stdout, child.stderr]) {
+        out?.unpipe(log);
+        out?.destroy();
+      }
       log.end();
       removeTempDir(dir);
     },
