@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isPair, isScalar, parseDocument, visit } from 'yaml';
 import { LOG_LEVELS, type LogLevel } from './obs/log-levels.js';
 
 export interface HostPort {
@@ -193,6 +193,24 @@ function applyFile(config: Mutable<GatehouseConfig>, file: string, issues: Confi
   const doc = parseDocument(text, { uniqueKeys: true });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) issues.push({ setting: 'config', source: file, message: e.message.split('\n')[0] ?? e.message });
+    return;
+  }
+  // A key that is a list or a mapping would be stringified by toJS (with a process warning);
+  // no setting is named like that, so say so plainly instead.
+  let complexKey: string | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      const key = isPair(pair) ? pair.key : null;
+      // a !!binary key is a scalar whose value is a Uint8Array, stringified the same way
+      if (key !== null && (!isScalar(key) || (typeof key.value === 'object' && key.value !== null))) {
+        complexKey = String(key).slice(0, 60);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (complexKey !== undefined) {
+    issues.push({ setting: 'config', source: file, message: `a setting name must be a plain word, not a list, mapping or binary value (${complexKey})` });
     return;
   }
   let data: unknown;

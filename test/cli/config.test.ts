@@ -78,6 +78,20 @@ describe('config', () => {
     expect(errorsOf(() => loadConfig({ argv: ['--config', '/nonexistent/g.yaml'], env: {} }))).toContain('cannot read');
     expect(errorsOf(() => loadConfig({ argv: ['--config', configFile('listen: [').file], env: {} }))).toContain('config (from');
     expect(errorsOf(() => loadConfig({ argv: ['--config', configFile('- a\n- b\n').file], env: {} }))).toContain('must be a mapping');
+    // a list or mapping used as a key is refused by name, not stringified with a process warning
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => {
+      warnings.push(w.message);
+    };
+    process.on('warning', onWarning);
+    try {
+      for (const text of ['? [a, b]\n: 1\n', 'oidc:\n  {issuer: x}: 1\n', '!!binary aGk=: 1\n']) {
+        expect(errorsOf(() => loadConfig({ argv: ['--config', configFile(text).file], env: {} }))).toContain('must be a plain word');
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
   });
 
   it('passes the oidc section through for src/oidc to validate, with the secret file made absolute', () => {
