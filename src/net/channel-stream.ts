@@ -89,6 +89,11 @@ export class SshChannel extends Duplex {
       write: (chunk: Buffer, _enc, cb) => this.enqueue(chunk, true, cb),
       final: (cb) => cb(),
     });
+    // The peer decides when a channel ends, so a write can always race its CHANNEL_CLOSE. Such a
+    // write fails through its callback; as an 'error' event with no listener it would instead
+    // be an uncaught exception that ends the whole process, for every connection on it.
+    this.on('error', ignoreError);
+    this.stderrOut.on('error', ignoreError);
   }
 
   // ---- input side: called by the connection driver ----
@@ -297,6 +302,8 @@ export class SshChannel extends Duplex {
     }
   }
 }
+
+function ignoreError(): void {}
 
 /** A Readable that reports each read() (the moment bytes leave its buffer). */
 class CreditingReadable extends Readable {

@@ -165,4 +165,19 @@ describe('SshChannel', () => {
     await tick();
     expect(errors).toEqual([]);
   });
+
+  it('a write that races the peer CLOSE fails its callback without an uncaught error', async () => {
+    const port = new FakePort();
+    port.window = 1 << 20;
+    const ch = new SshChannel(0, port);
+    ch.resume();
+    ch.onClose();
+    // Without a listener of ours, an 'error' event here would be thrown out of the event loop.
+    const results = await Promise.all(
+      [ch, ch.stderrOut].map((w) => new Promise<Error | null | undefined>((r) => w.write(new Uint8Array(10), (e) => r(e)))),
+    );
+    for (const e of results) expect(e).toBeInstanceOf(Error);
+    await tick();
+    expect(port.sentBytes()).toBe(0);
+  });
 });

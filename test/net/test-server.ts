@@ -11,11 +11,11 @@ import type { AuthAnswer, AuthCheck } from '../../src/auth/auth-types.js';
 import { ChannelOpenFailure } from '../../src/connection/channel-opens.js';
 import type { ChannelRequest } from '../../src/connection/channel-requests.js';
 import { verifyCertificate } from '../../src/keys/certificate.js';
-import { parsePublicKeyLine } from '../../src/keys/public-key.js';
 import { parsePrivateKey } from '../../src/keys/private-key.js';
+import { parsePublicKeyLine } from '../../src/keys/public-key.js';
 import type { SshChannel } from '../../src/net/channel-stream.js';
-import type { Denial, ServerConnection } from '../../src/net/server-connection.js';
 import { SshServer, type SshServerOptions } from '../../src/net/server.js';
+import type { Denial, ServerConnection } from '../../src/net/server-connection.js';
 import { bytesEqual } from '../../src/wire/index.js';
 import { generateKey, type KeyType } from '../support/index.js';
 
@@ -172,6 +172,10 @@ export async function startTestServer(o: TestServerOptions): Promise<TestServer>
     stdin.on('error', () => {});
     stdout.pipe(ch, { end: false });
     stderr.pipe(ch.stderrOut, { end: false });
+    // The client may close the channel while the command still writes: those writes fail with
+    // "write after end", which is expected here and must not become an uncaught exception.
+    ch.on('error', () => {});
+    ch.stderrOut.on('error', () => {});
     let outDone = false;
     let errDone = false;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
