@@ -13,12 +13,11 @@ import { join } from 'node:path';
 import { type AsciicastVersion, BINARY_SCHEME, type CastHeader } from './asciicast.js';
 import { ChainedLineWriter, type ChainedLineWriterOptions, type PushResult, type RecordingFs } from './chained-log.js';
 import { ChannelRecorder } from './channel-recorder.js';
-import { errnoCode, errorMessage, type RecordingFailure, RecordingError } from './failures.js';
-import { CHAIN_SUFFIX, chainSeed } from './line-chain.js';
+import { errnoCode, errorMessage, RecordingError, type RecordingFailure } from './failures.js';
 import { AUDIT_FILE, channelFileName, ensureDir, INDEX_FILE, sessionDir } from './layout.js';
+import { CHAIN_SUFFIX, chainSeed } from './line-chain.js';
 import { LiveBroadcaster } from './live.js';
 import type { RecordingKey } from './recording-key.js';
-import { type SftpAuditEvent, SftpAuditor } from './sftp-audit.js';
 import {
   type ChannelEntry,
   type ForwardEntry,
@@ -28,6 +27,7 @@ import {
   type SessionWho,
   signIndex,
 } from './session-index.js';
+import { type SftpAuditEvent, SftpAuditor } from './sftp-audit.js';
 import { ESCAPE_SCHEME } from './utf8-escape.js';
 
 export interface SessionRecorderOptions {
@@ -82,6 +82,9 @@ export interface SftpChannelAudit {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** Default delay of an index rewrite after a channel opens or closes (the writers' flush interval). */
+const INDEX_REWRITE_MS = 250;
+
 export class SessionRecorder {
   private readonly channels = new Map<number, ChannelRecorder>();
   private readonly finished: ChannelEntry[] = [];
@@ -93,6 +96,8 @@ export class SessionRecorder {
   private endIso: string | undefined;
   private finishing: Promise<SessionIndex> | null = null;
   private indexWrite: Promise<void> = Promise.resolve();
+  /** Pending rewrite of the open index (channel list changed), null when none is scheduled. */
+  private indexTimer: NodeJS.Timeout | null = null;
   readonly live: LiveBroadcaster;
   readonly dir: string;
   private readonly clock: () => number;
@@ -211,7 +216,7 @@ export class SessionRecorder {
     if (req.command !== undefined) rec.marker(`exec: ${req.command}`);
     this.channels.set(channel, rec);
     this.audit({ type: 'channel.open', channel, kind: req.kind, pty: req.pty !== undefined, file, ...(req.command !== undefined ? { command: req.command } : {}) });
-    void this.writeIndex(undefined);
+    this.scheduleIndex();
     return rec;
   }
 
@@ -228,7 +233,7 @@ export class SessionRecorder {
         bytesOut: entry.bytesOut,
         bytesIn: entry.bytesIn,
       });
-      void this.writeIndex(undefined);
+      this.scheduleIndex();
     }
     return entry;
   }
@@ -310,6 +315,7 @@ export class SessionRecorder {
   }
 
   private async doFinish(reason: string | undefined): Promise<SessionIndex> {
+    this.cancelIndexRewrite();
     for (const rec of [...this.channels.values()]) await this.closeChannel(rec);
     for (const s of this.sftp.values()) s.audit.close();
     for (const t of [...this.openForwards]) t.close('session ended');
@@ -343,9 +349,32 @@ export class SessionRecorder {
     };
   }
 
+  /**
+   * Rewrites the open index a little later (the writers' flush interval) instead of at once:
+   * the channels that opened and closed meanwhile share one rewrite, and a session that ends
+   * before then writes only its signed index. The open index only describes a live session;
+   * after a crash, recovery takes the channels from the files on disk (a channel missing
+   * from the index is described from its cast header), so the delay loses nothing.
+   */
+  private scheduleIndex(): void {
+    if (this.finishing || this.indexTimer) return;
+    this.indexTimer = setTimeout(() => {
+      this.indexTimer = null;
+      if (!this.finishing) void this.writeIndex(undefined);
+    }, this.opts.writer?.flushIntervalMs ?? INDEX_REWRITE_MS);
+    this.indexTimer.unref();
+  }
+
+  private cancelIndexRewrite(): void {
+    if (this.indexTimer) clearTimeout(this.indexTimer);
+    this.indexTimer = null;
+  }
+
   /** Writes index.json atomically (temp file + rename); serialized so the last write wins. */
   private writeIndex(signed: SessionIndex | undefined, rethrow = false): Promise<void> {
     const next = this.indexWrite.then(async () => {
+      // The signed index is on its way: an open one written now would only be overwritten.
+      if (!signed && this.finishing && !rethrow) return;
       const index = signed ?? this.buildIndex('open');
       const path = join(this.dir, INDEX_FILE);
       try {

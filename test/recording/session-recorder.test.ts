@@ -163,3 +163,42 @@ describe('forward and agent audit', () => {
     expect(index.forwards[1]?.end).toBeDefined();
   });
 });
+
+describe('index rewrites while the session is open', () => {
+  const readIndex = async (dir: string): Promise<SessionIndex> => JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as SessionIndex;
+
+  it('rewrites the open index with a channel that opened, shortly after it opened', async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const { rec } = await openTestSession(dir, { writer: { flushIntervalMs: 20 } });
+    expect((await readIndex(rec.dir)).channels).toEqual([]);
+    const ch = await rec.openChannel({ kind: 'exec', command: 'sleep 1' });
+    let index = await readIndex(rec.dir);
+    for (let i = 0; i < 200 && index.channels.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      index = await readIndex(rec.dir);
+    }
+    expect(index.state).toBe('open');
+    expect(index.channels).toMatchObject([{ channel: 0, kind: 'exec', command: 'sleep 1' }]);
+    await rec.closeChannel(ch);
+    await rec.finish();
+    expect((await readIndex(rec.dir)).state).toBe('closed');
+  });
+
+  it('never writes an open index over the signed one when the session ends before a pending rewrite', async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const { rec, failures } = await openTestSession(dir, { writer: { flushIntervalMs: 30 } });
+    const ch = await rec.openChannel({ kind: 'exec', command: 'true' });
+    ch.setExit({ type: 'status', status: 0 });
+    await rec.closeChannel(ch);
+    const signed = await rec.finish();
+    // past the rewrite the channel open and close scheduled
+    await new Promise((r) => setTimeout(r, 120));
+    const onDisk = await readIndex(rec.dir);
+    expect(onDisk).toEqual(signed);
+    expect(onDisk.state).toBe('closed');
+    expect(onDisk.channels).toMatchObject([{ channel: 0, exitStatus: 0 }]);
+    expect(failures).toEqual([]);
+  });
+});
