@@ -11,19 +11,18 @@
  * its open recording sealed, and stop drains every worker.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runKill } from '../../src/cli/kill.js';
-import { runSessions } from '../../src/cli/sessions.js';
 import { runWatch } from '../../src/cli/watch.js';
-import { type ClusterServeHandle, startClusterServe } from '../../src/cluster/primary.js';
+import type { ClusterServeHandle } from '../../src/cluster/primary.js';
 import type { SessionSummary } from '../../src/gateway/session-routes.js';
 import { loadGatewayState } from '../../src/gateway/state.js';
 import { readSessionIndex, verify } from '../../src/recording/index.js';
 import { startTestGateway, type TestGateway, userStderr } from '../gateway/harness.js';
-import { buildForChild } from '../recording/child-build.js';
-import { captureCliIo, jsonLineSink, requireBinaries, waitFor } from '../support/index.js';
+import { captureCliIo, requireBinaries, waitFor } from '../support/index.js';
+import { startTestCluster, type TestCluster } from './support.js';
 
 const need = requireBinaries('ssh', 'sshd', 'ssh-keygen');
 
@@ -52,42 +51,30 @@ function isAlive(pid: number): boolean {
 
 describe.skipIf(need.skip)(`serve --workers 2 with real ssh${need.reason}`, () => {
   let gw: TestGateway;
+  let tc: TestCluster;
   let cluster: ClusterServeHandle;
-  let built = '';
-  const logs: Record<string, unknown>[] = [];
+  let logs: Record<string, unknown>[] = [];
   const lives: Live[] = [];
   let jump = '';
-  let adminArgs: string[] = [];
+  let adminArgs: readonly string[] = [];
   /** Which listed session each ssh child is. */
   const matched = new Map<Live, string>();
 
   beforeAll(async () => {
-    built = await buildForChild(['src/cluster/worker.ts']);
     gw = await startTestGateway();
     // The cluster takes over the harness's ports, state, policy and recordings.
-    await gw.serve.close();
-    const destination = jsonLineSink(logs);
-    cluster = await startClusterServe(
-      { ...gw.config, workers: 2 },
-      { destination, workerEntry: join(built, 'src', 'cluster', 'worker.js'), execArgv: [] },
-    );
-    expect(cluster.gateway?.address.port).toBe(gw.port);
+    tc = await startTestCluster(gw);
+    ({ cluster, logs, adminArgs } = tc);
     jump = `alice@127.0.0.1:${gw.port}`;
-    adminArgs = ['--admin', cluster.admin.url(), '--state-dir', gw.config.stateDir];
   }, 120_000);
 
   afterAll(async () => {
     for (const l of lives) if (l.child.exitCode === null) l.child.kill('SIGKILL');
-    await cluster?.close();
+    await tc?.close();
     await gw?.stop();
-    if (built) rmSync(built, { recursive: true, force: true });
   });
 
-  async function listSessions(): Promise<SessionSummary[]> {
-    const t = captureCliIo();
-    expect(await runSessions([...adminArgs, '--json'], t.io), t.c.err).toBe(0);
-    return (JSON.parse(t.c.out) as { sessions: SessionSummary[] }).sessions;
-  }
+  const listSessions = () => tc.listSessions();
 
   /** An ssh -J session printing `<tag>-42` then running `then`, listed by the gateway. */
   async function startLive(tag: string, then = 'sleep 60'): Promise<{ live: Live; session: SessionSummary }> {

@@ -16,8 +16,9 @@ import { runSessionsRevokeKey } from '../../src/cli/sessions-revoke.js';
 import { fingerprintSha256 } from '../../src/keys/index.js';
 import { parsePublicKeyLine } from '../../src/keys/public-key.js';
 import { signJwt } from '../oidc/support/jwt.js';
+import { devicePrompt, jumpTo, ptyExited, ptySsh as ptySshVia } from '../oidc/support/ssh-sign-in.js';
 import { approveDeviceCode, playUser, startTestProvider, TestBrowser, type TestProvider } from '../oidc/support/test-provider.js';
-import { fingerprint, freePort, type GeneratedKey, generateKey, makeTempDir, type PtyHandle, requireBinaries, startPty, waitFor } from '../support/index.js';
+import { fingerprint, freePort, type GeneratedKey, generateKey, makeTempDir, requireBinaries, waitFor } from '../support/index.js';
 import { startTestGateway, type TestGateway, userStderr } from './harness.js';
 
 const need = requireBinaries('ssh', 'sshd', 'ssh-keygen', 'tmux');
@@ -152,34 +153,9 @@ rules:
   });
 
   const since = (from: number) => gw.logs.slice(from);
-  const jump = (user: string) => `${user}@127.0.0.1:${gw.port}`;
-  /** ssh -J through a pty; keyboard-interactive allowed, INFO so that ssh prints the instruction. */
-  const ptySsh = (key: GeneratedKey, user: string, target: string, command: string, extra: readonly string[] = []) =>
-    startPty(`ssh -F ${gw.sshConfig(key, ['BatchMode no', 'LogLevel INFO', 'ConnectTimeout 120', ...extra])} -J ${jump(user)} ${target} ${command}`, { columns: 220, rows: 50 });
-  const PROMPT = /\[session ([A-Z0-9]+)\] Sign in at (\S+), then press Enter:/g;
-  /** The prompt of the device sign-in (waits for a new one when `notTag` is given). */
-  async function devicePrompt(pty: PtyHandle, notTag?: string): Promise<{ screen: string; tag: string; url: string; userCode: string }> {
-    let screen = '';
-    const m = await waitFor(
-      async () => {
-        screen = await pty.capture(200);
-        const last = [...screen.matchAll(PROMPT)].at(-1);
-        return last !== undefined && last[1] !== notTag ? last : undefined;
-      },
-      'the device sign-in prompt',
-      15_000,
-      100,
-    ).catch((e: unknown) => {
-      throw new Error(`${(e as Error).message}\n--- screen ---\n${screen}`);
-    });
-    const tag = m[1] ?? '';
-    const url = m[2] ?? '';
-    return { screen, tag, url, userCode: new URL(url).searchParams.get('user_code') ?? '' };
-  }
-  const exited = async (pty: PtyHandle) => {
-    await waitFor(async () => ((await pty.isDead()) ? true : undefined), 'ssh to exit', 20_000);
-    return pty.exitStatus();
-  };
+  const jump = (user: string) => jumpTo(gw, user);
+  const ptySsh = (key: GeneratedKey, user: string, target: string, command: string, extra: readonly string[] = []) => ptySshVia(gw, key, user, target, command, extra);
+  const exited = ptyExited;
 
   it('a user with no known key signs in through the device flow and reaches a target their OIDC group allows', async () => {
     const from = gw.logs.length;
