@@ -47,6 +47,11 @@ function nobleGcm(raw: Uint8Array): AesGcmKey {
     sealInto(iv, aad, plaintext, out, offset) {
       out.set(gcm(key, iv, aad).encrypt(plaintext), offset);
     },
+    seal(iv, aad, plaintext) {
+      const sealed = gcm(key, iv, aad).encrypt(plaintext);
+      const n = sealed.length - 16;
+      return { ciphertext: sealed.subarray(0, n), tag: sealed.subarray(n) };
+    },
     open(iv, aad, ciphertextAndTag) {
       try {
         return gcm(key, iv, aad).decrypt(ciphertextAndTag);

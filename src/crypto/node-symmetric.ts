@@ -76,6 +76,13 @@ function nodeGcm(raw: Uint8Array): AesGcmKey {
       out.set(ct, offset);
       out.set(c.getAuthTag(), offset + ct.length);
     },
+    seal(iv, aad, plaintext) {
+      const c = createCipheriv(alg, key, iv, { authTagLength: 16 });
+      c.setAAD(aad);
+      const ciphertext = c.update(plaintext);
+      c.final();
+      return { ciphertext, tag: c.getAuthTag() };
+    },
     open(iv, aad, ciphertextAndTag) {
       if (ciphertextAndTag.length < 16) return null;
       const n = ciphertextAndTag.length - 16;

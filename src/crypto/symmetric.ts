@@ -26,6 +26,13 @@ export interface ChaChaKey {
 export interface AesGcmKey {
   /** Encrypts `plaintext`; writes ciphertext || tag into `out` at `offset` (plaintext may alias it). */
   sealInto(iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array, out: Uint8Array, offset: number): void;
+  /**
+   * Encrypts `plaintext` into fresh buffers: the ciphertext and the 16-byte tag. For a writer
+   * that sends them as parts of a gathered write: node:crypto's cipher allocates its output
+   * anyway, and copying it into a packet buffer would cost a second allocation and a copy.
+   * `plaintext` is only read during the call (it may be a reused scratch buffer).
+   */
+  seal(iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): { readonly ciphertext: Uint8Array; readonly tag: Uint8Array };
   /** Verifies and decrypts ciphertext || tag; null when the tag does not verify. */
   open(iv: Uint8Array, aad: Uint8Array, ciphertextAndTag: Uint8Array): Uint8Array | null;
 }

@@ -11,7 +11,7 @@
  * ended, every channel closed with the error, then one 'close' event with the reason.
  */
 import { EventEmitter } from 'node:events';
-import { routeMessage, type AuthPhase } from '../auth/dispatch.js';
+import { type AuthPhase, routeMessage } from '../auth/dispatch.js';
 import type { ChannelOpen, ChannelOpenFailureCode } from '../connection/channel-opens.js';
 import type { ChannelRequest } from '../connection/channel-requests.js';
 import { SshConnection } from '../connection/connection.js';
@@ -99,6 +99,7 @@ export abstract class ConnectionCore extends EventEmitter {
     this.transport = new Transport(
       {
         write: (bytes) => this.edge.write(bytes),
+        writeParts: (parts) => this.edge.writeParts(parts),
         event: (ev) => this.onTransportEvent(ev),
       },
       transportOptions,

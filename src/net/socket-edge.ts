@@ -4,10 +4,15 @@
  *    for Nagle;
  *  - every packet produced while handling one event (one socket read, one timer, one API
  *    call) goes out in ONE socket write: packets are gathered and written together (writev,
- *    no concatenating copy) on the next microtask;
+ *    no concatenating copy) on the next microtask. Over a stream that is not a socket (the SSH
+ *    channel an inner connection of `ssh -J` runs over), where every write() becomes at least
+ *    one message, they are concatenated into one write instead: a packet handed over in parts
+ *    must not become several CHANNEL_DATA messages, and several packets in one write fill the
+ *    channel's packets rather than each leaving a runt behind;
  *  - socket backpressure is visible (`canWrite`) so channel streams stop producing while the
  *    kernel buffer is full, and `onDrain` tells them when to go on.
  */
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 /**
@@ -35,6 +40,8 @@ export class SocketEdge {
   private flushScheduled = false;
   private backpressured = false;
   private ended = false;
+  /** A real socket takes a gathered write (writev); any other stream gets one concatenated write. */
+  private readonly gathers: boolean;
   /** Total bytes written and read, for metrics and the rekey-by-bytes policy upstream. */
   bytesOut = 0;
   bytesIn = 0;
@@ -43,6 +50,7 @@ export class SocketEdge {
     readonly socket: ByteStream,
     private readonly events: SocketEdgeEvents,
   ) {
+    this.gathers = socket instanceof Socket;
     socket.setNoDelay?.(true);
     socket.on('data', (chunk: Buffer) => {
       this.bytesIn += chunk.length;
@@ -68,6 +76,20 @@ export class SocketEdge {
     }
   }
 
+  /** Queues consecutive parts of the byte stream (e.g. one packet's length, ciphertext and tag) for the next batched write. */
+  writeParts(parts: readonly Uint8Array[]): void {
+    if (this.ended) return;
+    for (const p of parts) {
+      if (p.length === 0) continue;
+      this.queue.push(p);
+      this.queuedBytes += p.length;
+    }
+    if (!this.flushScheduled && this.queuedBytes > 0) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
   /** Writes everything queued now, as one socket write. */
   flush(): void {
     this.flushScheduled = false;
@@ -80,6 +102,10 @@ export class SocketEdge {
     const only = parts[0];
     if (parts.length === 1 && only !== undefined) {
       if (!this.socket.write(only)) this.backpressured = true;
+      return;
+    }
+    if (!this.gathers) {
+      if (!this.socket.write(concat(parts, total))) this.backpressured = true;
       return;
     }
     // Several parts: one gathered write (writev) under cork, without concatenating them first.
@@ -127,4 +153,14 @@ export class SocketEdge {
     this.ended = true;
     this.events.closed(error);
   }
+}
+
+function concat(parts: readonly Uint8Array[], total: number): Buffer {
+  const out = Buffer.allocUnsafe(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }

@@ -38,6 +38,13 @@ export type TransportEvent =
 export interface TransportSink {
   /** Bytes to send to the peer, in order (a version line, or one or more whole packets). */
   write(bytes: Uint8Array): void;
+  /**
+   * Optional: the same as write() of the parts' concatenation, for a sink that can send parts
+   * as one gathered write. With it, ciphers whose primitive allocates its output (AES-GCM on
+   * node:crypto) hand that output on instead of copying it into a packet buffer. The sink owns
+   * the array and the parts.
+   */
+  writeParts?(parts: Uint8Array[]): void;
   event(ev: TransportEvent): void;
 }
 

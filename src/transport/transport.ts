@@ -10,13 +10,13 @@
 import type { CryptoBackend } from '../crypto/backend.js';
 import { defaultBackend, defaultSymmetric } from '../crypto/index.js';
 import type { SymmetricBackend } from '../crypto/symmetric.js';
-import { DisconnectReason, Msg, SshProtocolError, disconnectReasonOf } from '../wire/index.js';
+import { DisconnectReason, disconnectReasonOf, Msg, SshProtocolError } from '../wire/index.js';
 import { type BatchSealer, createOpener, createSealer } from './ciphers/index.js';
 import { parseExtInfo } from './ext-info.js';
 import { encodeDisconnect, encodeUnimplemented, parseDisconnect } from './kex-messages.js';
 import { KexRound, type KexRoundHost, resolveOffer, type TransportOffer } from './kex-round.js';
-import type { DirectionKeys } from './packet-protection.js';
 import { PacketReader, type ReceivedPacket } from './packet-framing.js';
+import type { DirectionKeys } from './packet-protection.js';
 import type { NegotiatedAlgorithms, TransportEvent, TransportOptions, TransportSink } from './transport-types.js';
 import { VersionReader, versionLine } from './version.js';
 
@@ -417,11 +417,24 @@ export class Transport {
     this.sink.event(ev);
   }
 
-  /** One sink.write for everything queued: packets sealed in order straight into one buffer. */
+  /**
+   * One sink.write for everything queued: packets sealed in order straight into one buffer, or,
+   * when the sink takes parts and every sealer can produce them, one sink.writeParts with each
+   * packet's parts as the cipher produced them (no packet buffer, no copy).
+   */
   private flush(): void {
     const out = this.out;
     if (out.length === 0) return;
     this.out = [];
+    if (this.sink.writeParts !== undefined && out.every(sealsToParts)) {
+      const parts: Uint8Array[] = [];
+      for (const o of out) {
+        if (o instanceof Uint8Array) parts.push(o);
+        else o.sealer.sealParts?.(o.seq, o.payload, parts, o.body);
+      }
+      this.sink.writeParts(parts);
+      return;
+    }
     const only = out[0];
     if (out.length === 1 && only !== undefined) {
       this.sink.write(only instanceof Uint8Array ? only : only.sealer.seal(only.seq, only.payload, only.body));
@@ -481,6 +494,10 @@ export class Transport {
       // a failing handler must not make receive() throw; the connection is closed already
     }
   }
+}
+
+function sealsToParts(o: Outgoing): boolean {
+  return o instanceof Uint8Array || o.sealer.sealParts !== undefined;
 }
 
 function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -3,17 +3,16 @@
  * beside each vector in ./vectors.
  */
 import { describe, expect, it } from 'vitest';
-import type { CryptoBackend, EcCurve } from '../../src/crypto/backend.js';
-import { nobleBackend, nobleEcdh, nobleModp, nobleX25519 } from '../../src/crypto/noble-backend.js';
+import type { CryptoBackend, DhKeyPair, EcCurve, ModpGroup } from '../../src/crypto/backend.js';
 import { modpPrime } from '../../src/crypto/modp-groups.js';
+import { nobleBackend, nobleEcdh, nobleModp, nobleX25519 } from '../../src/crypto/noble-backend.js';
 import { nobleSymmetric } from '../../src/crypto/noble-symmetric.js';
 import { nodeBackend, nodeEcdh, nodeModp, nodeX25519 } from '../../src/crypto/node-backend.js';
 import { nodeSymmetric } from '../../src/crypto/node-symmetric.js';
-import type { DhKeyPair, ModpGroup } from '../../src/crypto/backend.js';
 import type { SymmetricBackend } from '../../src/crypto/symmetric.js';
 import { SshProtocolError } from '../../src/wire/index.js';
 import { ED25519_VECTORS, GCM_VECTORS, HMAC_VECTORS, X25519_DH, X25519_SCALAR_VECTORS } from './vectors/other-rfcs.js';
-import { AEAD_VECTORS, CHACHA_BLOCK_VECTORS, POLY1305_VECTORS, hex, toHex } from './vectors/rfc8439.js';
+import { AEAD_VECTORS, CHACHA_BLOCK_VECTORS, hex, POLY1305_VECTORS, toHex } from './vectors/rfc8439.js';
 
 interface Impl {
   backend: CryptoBackend;
@@ -152,6 +151,10 @@ for (const impl of IMPLS) {
         expect(toHex(k.open(hex(v.iv), hex(v.aad), out) ?? new Uint8Array([1])), v.name).toBe(v.pt);
         out[out.length - 1] = (out[out.length - 1] ?? 0) ^ 0x80;
         expect(k.open(hex(v.iv), hex(v.aad), out), v.name).toBeNull();
+        // seal(): the same ciphertext and tag, as two fresh buffers
+        const sealed = k.seal(hex(v.iv), hex(v.aad), hex(v.pt));
+        expect(toHex(sealed.ciphertext), v.name).toBe(v.ct);
+        expect(toHex(sealed.tag), v.name).toBe(v.tag);
       }
     });
 

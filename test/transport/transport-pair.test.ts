@@ -132,3 +132,37 @@ describe('sendBatch', () => {
     expect(p.server.payloads[3]?.[5]).toBe(4);
   });
 });
+
+describe('a sink that takes parts (writeParts)', () => {
+  it('gets AES-GCM packets as parts, several packets in one call, and the peer reads them', () => {
+    const algorithms = { cipher: ['aes128-gcm@openssh.com'] };
+    const p = makePair({ client: { algorithms }, server: { algorithms }, writeParts: true });
+    p.client.t.start();
+    p.server.t.start();
+    p.pump();
+    // the unencrypted key exchange went through write(): the none cipher seals into one buffer
+    const before = p.client.partsWrites;
+    const batch = [1, 2, 3].map((i) => new Uint8Array(20000 * i).fill(i).map((v, j) => (j === 0 ? Msg.CHANNEL_DATA : v)));
+    p.client.t.sendBatch(batch);
+    expect(p.client.partsWrites).toBe(before + 1);
+    expect(p.client.outbox).toHaveLength(1);
+    p.client.t.send(Uint8Array.of(Msg.CHANNEL_DATA, 9), new Uint8Array(5000).fill(9));
+    p.pump();
+    expect(p.server.payloads.map((x) => x.length)).toEqual([20000, 40000, 60000, 5002]);
+    expect(p.server.payloads[2]?.[59999]).toBe(3);
+    expect(p.server.payloads[3]?.[5001]).toBe(9);
+  });
+
+  it('falls back to write() for a cipher that seals into one buffer', () => {
+    const algorithms = { cipher: ['chacha20-poly1305@openssh.com'] };
+    const p = makePair({ client: { algorithms }, server: { algorithms }, writeParts: true });
+    p.client.t.start();
+    p.server.t.start();
+    p.pump();
+    const before = p.client.partsWrites;
+    p.client.t.sendBatch([Uint8Array.of(Msg.CHANNEL_DATA, 1), Uint8Array.of(Msg.CHANNEL_DATA, 2)]);
+    expect(p.client.partsWrites).toBe(before);
+    p.pump();
+    expect(p.server.payloads).toEqual([Uint8Array.of(Msg.CHANNEL_DATA, 1), Uint8Array.of(Msg.CHANNEL_DATA, 2)]);
+  });
+});

@@ -9,9 +9,9 @@ import type { AesGcmKey, SymmetricBackend } from '../../crypto/symmetric.js';
 import type { DirectionKeys, PacketOpener } from '../packet-protection.js';
 import type { BatchSealer } from './batch-sealer.js';
 import {
-  OpenerOrderError,
   checkPacketLength,
   macError,
+  OpenerOrderError,
   paddingFor,
   payloadOf,
   readU32,
@@ -22,6 +22,18 @@ import type { CipherSpec } from './registry.js';
 
 const BLOCK = 16;
 const TAG = 16;
+
+/**
+ * Where sealParts assembles a packet's plaintext: one buffer for every sealer in the process
+ * (sealing is synchronous and the cipher only reads it during the call), grown to the largest
+ * packet sealed, at most the 256 KiB packet cap.
+ */
+let plainScratch = new Uint8Array(0);
+
+function plainScratchFor(n: number): Uint8Array {
+  if (plainScratch.length < n) plainScratch = new Uint8Array(Math.max(n, 64 * 1024));
+  return plainScratch;
+}
 
 class GcmState {
   readonly key: AesGcmKey;
@@ -73,6 +85,22 @@ export class AesGcmSealer implements BatchSealer {
     const aad = out.subarray(offset, offset + 4);
     this.s.key.sealInto(this.s.iv, aad, out.subarray(offset + 4, offset + 4 + len), out, offset + 4);
     this.s.nextIv();
+    return 4 + len + TAG;
+  }
+
+  sealParts(_seq: number, payload: Uint8Array, parts: Uint8Array[], body?: Uint8Array): number {
+    const n = payload.length + (body?.length ?? 0);
+    const pad = paddingFor(n, BLOCK, false);
+    const len = 1 + n + pad;
+    const plain = plainScratchFor(4 + len);
+    writePlainPacket(plain, 0, payload, pad, body);
+    // packet_length goes out in clear and is the AAD; it gets its own small buffer (Node's
+    // pooled allocation) because the scratch is overwritten by the next packet.
+    const head = Buffer.allocUnsafe(4);
+    head.set(plain.subarray(0, 4));
+    const sealed = this.s.key.seal(this.s.iv, head, plain.subarray(4, 4 + len));
+    this.s.nextIv();
+    parts.push(head, sealed.ciphertext, sealed.tag);
     return 4 + len + TAG;
   }
 }

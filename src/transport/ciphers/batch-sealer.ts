@@ -17,4 +17,11 @@ export interface BatchSealer extends PacketSealer {
    * data goes out without first being copied behind its message header.
    */
   sealInto(seq: number, payload: Uint8Array, out: Uint8Array, offset: number, body?: Uint8Array): number;
+  /**
+   * Optional: seals one packet as consecutive parts appended to `parts` (for a gathered write),
+   * returning the bytes they hold (sealedLength). A mode whose primitive allocates its own
+   * output (node:crypto's AES-GCM) hands that output on as a part instead of copying it into a
+   * packet buffer. Same sequence-number and state rules as seal(); the parts are the caller's.
+   */
+  sealParts?(seq: number, payload: Uint8Array, parts: Uint8Array[], body?: Uint8Array): number;
 }

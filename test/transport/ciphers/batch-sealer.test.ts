@@ -57,3 +57,39 @@ describe('sealing a message header and its data as two parts', () => {
     });
   }
 });
+
+describe('sealParts: a packet as parts for a gathered write', () => {
+  for (const c of allCombos()) {
+    const probe = createSealer(c.cipher.name, c.mac?.name ?? null, keysFor(c));
+    if (probe.sealParts === undefined) continue;
+    it(`the parts concatenated open like seal()'s packet, interleaved with sealInto: ${c.label}`, () => {
+      const keys = keysFor(c);
+      const mac = c.mac?.name ?? null;
+      const sealer = createSealer(c.cipher.name, mac, keys);
+      const opener = createOpener(c.cipher.name, mac, keys);
+      for (let seq = 0; seq < 8; seq++) {
+        const header = new Uint8Array(randomBytes(9));
+        const data = new Uint8Array(randomBytes(seq === 3 ? 0 : randomInt(0, 70000)));
+        const whole = Buffer.concat([header, data]);
+        let packet: Uint8Array;
+        if (seq % 2 === 0) {
+          const parts: Uint8Array[] = [new Uint8Array([7])];
+          const n = sealer.sealParts?.(seq, header, parts, seq === 4 ? undefined : data) ?? -1;
+          // appended after what the array already held; the parts are the caller's to keep
+          expect(parts[0]).toEqual(new Uint8Array([7]));
+          packet = Buffer.concat(parts.slice(1));
+          expect(n).toBe(packet.length);
+          if (seq === 4) {
+            expect(Buffer.from(receive(opener, seq, packet))).toEqual(Buffer.from(header));
+            continue;
+          }
+        } else {
+          packet = new Uint8Array(sealer.sealedLength(whole.length));
+          sealer.sealInto(seq, header, packet, 0, data);
+        }
+        expect(packet.length).toBe(sealer.sealedLength(whole.length));
+        expect(Buffer.from(receive(opener, seq, packet))).toEqual(whole);
+      }
+    });
+  }
+});

@@ -4,7 +4,7 @@
  */
 import { Transport } from '../../../src/transport/transport.js';
 import type { TransportEvent, TransportOptions } from '../../../src/transport/transport-types.js';
-import { type TestKeyKind, rawHostKey, testHostKey, testVerifier } from './test-host-keys.js';
+import { rawHostKey, type TestKeyKind, testHostKey, testVerifier } from './test-host-keys.js';
 
 export interface Side {
   readonly t: Transport;
@@ -12,6 +12,9 @@ export interface Side {
   /** Bytes written and not yet delivered to the other side. */
   outbox: Uint8Array[];
   readonly payloads: Uint8Array[];
+  /** Calls of the sink's writeParts (with PairOptions.writeParts), and the parts they carried. */
+  partsWrites: number;
+  parts: number;
 }
 
 export interface Pair {
@@ -31,6 +34,8 @@ export interface PairOptions {
   readonly autoAccept?: boolean;
   /** Chop delivered chunks into pieces of at most this many bytes. */
   readonly chunk?: number;
+  /** Give both sinks writeParts (delivered concatenated, counted in Side.partsWrites). */
+  readonly writeParts?: boolean;
 }
 
 /** A deterministic byte source (xorshift) for cookies, so runs are reproducible. */
@@ -48,15 +53,26 @@ export function seededRandom(seed: number): (n: number) => Uint8Array {
   };
 }
 
-function side(opts: TransportOptions, autoAccept: boolean): Side {
-  const s: { t?: Transport; events: TransportEvent[]; outbox: Uint8Array[]; payloads: Uint8Array[] } = {
+function side(opts: TransportOptions, autoAccept: boolean, writeParts: boolean): Side {
+  const s: { t?: Transport; events: TransportEvent[]; outbox: Uint8Array[]; payloads: Uint8Array[]; partsWrites: number; parts: number } = {
     events: [],
     outbox: [],
     payloads: [],
+    partsWrites: 0,
+    parts: 0,
   };
   const t = new Transport(
     {
       write: (b) => s.outbox.push(b.slice()),
+      ...(writeParts
+        ? {
+            writeParts: (parts: Uint8Array[]) => {
+              s.partsWrites++;
+              s.parts += parts.length;
+              s.outbox.push(new Uint8Array(Buffer.concat(parts)));
+            },
+          }
+        : {}),
       event: (ev) => {
         s.events.push(ev);
         if (ev.type === 'payload') s.payloads.push(ev.payload.slice());
@@ -71,8 +87,8 @@ function side(opts: TransportOptions, autoAccept: boolean): Side {
 
 export function makePair(o: PairOptions = {}): Pair {
   const hostKey = o.rawHostKey === true ? rawHostKey(o.hostKey ?? 'ed25519') : testHostKey(o.hostKey ?? 'ed25519');
-  const server = side({ role: 'server', hostKeys: [hostKey], random: seededRandom(1), ...o.server }, false);
-  const client = side({ role: 'client', verifySignature: testVerifier(), random: seededRandom(2), ...o.client }, o.autoAccept ?? true);
+  const server = side({ role: 'server', hostKeys: [hostKey], random: seededRandom(1), ...o.server }, false, o.writeParts === true);
+  const client = side({ role: 'client', verifySignature: testVerifier(), random: seededRandom(2), ...o.client }, o.autoAccept ?? true, o.writeParts === true);
   const deliver = (from: Side, to: Side, name: 'client' | 'server', tap?: (f: 'client' | 'server', c: Uint8Array) => Uint8Array | null): boolean => {
     if (from.outbox.length === 0) return false;
     const chunks = from.outbox;
