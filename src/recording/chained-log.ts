@@ -16,7 +16,7 @@
  */
 import { open } from 'node:fs/promises';
 import { errnoCode, errorMessage, type FailureHandler, type RecordingFailure, type RecordingFailureKind } from './failures.js';
-import { CHAIN_SUFFIX, LineChain, toHex } from './line-chain.js';
+import { CHAIN_LINE_LENGTH, CHAIN_SUFFIX, LineChain, toHex, writeChainLine } from './line-chain.js';
 
 const EMPTY = Buffer.alloc(0);
 /** First allocation of a batch buffer; it doubles as needed. */
@@ -317,10 +317,11 @@ export class ChainedLineWriter {
     this.lineEnds = [];
     this.queued = 0;
     // The bytes that are written are the bytes that are hashed into the chain.
-    let chainText = '';
+    const chainBytes = Buffer.allocUnsafe(ends.length * CHAIN_LINE_LENGTH);
+    let chainLen = 0;
     let start = 0;
     for (const end of ends) {
-      chainText += `${toHex(this.chain.add(buf.subarray(start, end)))}\n`;
+      chainLen = writeChainLine(this.chain.add(buf.subarray(start, end)), chainBytes, chainLen);
       start = end + 1;
     }
     const head = this.chain.headHex;
@@ -333,7 +334,7 @@ export class ChainedLineWriter {
       return;
     }
     try {
-      await this.chainFile.write(Buffer.from(chainText, 'latin1'));
+      await this.chainFile.write(chainBytes.subarray(0, chainLen));
     } catch (e) {
       // The lines are in the file but unchained: verify reports them as an unsealed tail.
       this.fail(e, this.opts.path + CHAIN_SUFFIX, 0, 0);
