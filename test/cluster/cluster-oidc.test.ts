@@ -139,6 +139,7 @@ describe.skipIf(need.skip)(`OIDC sign-in with serve --workers 2${need.reason}`, 
   /** BatchMode connections (at most four) until each worker has refused carol's key once. */
   async function refusedByBothWorkers(): Promise<Set<unknown>> {
     const refusedBy = new Set<unknown>();
+    const connections = new Set<unknown>();
     for (let i = 0; i < 4 && refusedBy.size < 2; i++) {
       const from = logs().length;
       const r = await gw.ssh(['-J', jumpTo(gw, 'carol'), 'root@db1', 'echo should-not-run'], { identity: carol });
@@ -147,9 +148,18 @@ describe.skipIf(need.skip)(`OIDC sign-in with serve --workers 2${need.reason}`, 
       expect(r.stderr).toMatch(/Permission denied/);
       // Worker log lines reach the primary through a pipe: they may trail the client's exit.
       const refusal = await waitFor(
-        async () => since(from).find((l) => l.audit === 'auth.result' && l.method === 'publickey' && l.user === 'carol' && String(l.reason).startsWith('key not bound to a sign-in yet')),
+        async () =>
+          since(from).find(
+            (l) =>
+              l.audit === 'auth.result' &&
+              l.method === 'publickey' &&
+              l.user === 'carol' &&
+              String(l.reason).startsWith('key not bound to a sign-in yet') &&
+              !connections.has(l.connectionId),
+          ),
         'the refusal of the unbound key in the log',
       );
+      connections.add(refusal.connectionId);
       expect(workerIds()).toContain(refusal.worker);
       refusedBy.add(refusal.worker);
     }
@@ -212,11 +222,13 @@ describe.skipIf(need.skip)(`OIDC sign-in with serve --workers 2${need.reason}`, 
       expect(session.authMethod).toBe('publickey');
       served.add(session.worker);
       await finish(live);
+      // The session's connection was admitted by publickey, on the worker the session list names.
+      const start = await waitFor(async () => since(from).find((l) => l.audit === 'session.start' && l.sessionId === session.id), 'the session.start line');
       const ok = await waitFor(
-        async () => since(from).find((l) => l.audit === 'auth.result' && l.result === 'success' && l.user === 'carol'),
+        async () => since(from).find((l) => l.audit === 'auth.result' && l.result === 'success' && l.connectionId === start.connectionId),
         'the publickey success in the log',
       );
-      expect(ok).toMatchObject({ method: 'publickey', worker: session.worker });
+      expect(ok).toMatchObject({ method: 'publickey', user: 'carol', worker: session.worker });
     }
     expect([...served], `a session of the bound key on worker ${other}, not only on worker ${signInWorker}`).toContain(other);
     // No device code was asked for: the binding alone admitted the key, on both workers.
