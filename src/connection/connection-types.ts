@@ -22,7 +22,7 @@ export interface ConnectionOptions {
   readonly maxChannels?: number;
   /** Our receive window per channel, the most a peer may have in flight; default 2 MiB. */
   readonly windowSize?: number;
-  /** Largest data payload we accept per packet (advertised as maximum packet size); default 32 KiB. */
+  /** Largest data payload we accept per packet (advertised as maximum packet size); default 128 KiB (32 KiB with a window under 256 KiB). */
   readonly maxPacket?: number;
   /** Largest data payload we send per packet, whatever the peer allows; default 32 KiB. */
   readonly maxSendPacket?: number;

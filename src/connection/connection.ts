@@ -7,9 +7,10 @@
  * peer's window, and we only re-open our own window for bytes the consumer reports with
  * consumed(), so a reader that stops costs at most one window of memory, on its channel only.
  */
-import { DisconnectReason, SshProtocolError, Msg } from '../wire/index.js';
+import { DisconnectReason, Msg, SshProtocolError } from '../wire/index.js';
 import { type ChannelOpen, ChannelOpenFailure, type ChannelOpenFailureCode } from './channel-opens.js';
 import { type ChannelRequest, channelRequestName } from './channel-requests.js';
+import { type Channel, channelSnapshot, createChannel } from './channel-state.js';
 import {
   type ChannelId,
   type ChannelInfo,
@@ -26,11 +27,19 @@ import {
   encodeChannelExtendedDataHeader,
   encodeConnectionMessage,
 } from './messages.js';
-import { type Channel, channelSnapshot, createChannel } from './channel-state.js';
 import { ReplyQueue } from './reply-queue.js';
 import { channelRequestRefusal, globalRequestAction, openRefusal } from './request-policy.js';
 
 const MAX_WINDOW = 0xffffffff;
+/**
+ * The maximum packet we advertise. OpenSSH fills packets up to it when it has the data (a bulk
+ * upload through `ssh -J` arrived on the gateway's inner session as 32 KiB packets with the
+ * RFC's 32 KiB, about a third fewer and mostly 128 KiB ones with this): every packet costs a
+ * cipher context and a pass through the framing and channel code, whatever its size. It stays
+ * well inside the transport's 256 KiB packet cap, and buffered input is bounded by the window.
+ * (At most half the window: see the constructor.)
+ */
+const DEFAULT_MAX_PACKET = 128 * 1024;
 
 interface GlobalAnswer {
   readonly ok: boolean;
@@ -73,7 +82,9 @@ export class SshConnection {
     this.sinkData = opts.sinkData ?? ((header, data) => sink(concatBytes(header, data)));
     this.maxChannels = opts.maxChannels ?? 256;
     this.windowSize = Math.min(opts.windowSize ?? 2 * 1024 * 1024, MAX_WINDOW);
-    this.maxPacket = opts.maxPacket ?? 32 * 1024;
+    // A packet at most half the window, so that the peer can stream while we re-credit (and a
+    // small configured window keeps the RFC's 32 KiB, as before).
+    this.maxPacket = opts.maxPacket ?? Math.min(DEFAULT_MAX_PACKET, Math.max(32 * 1024, Math.floor(this.windowSize / 2)));
     this.maxSendPacket = opts.maxSendPacket ?? 32 * 1024;
     this.maxPending = opts.maxPendingRequests ?? 64;
     this.globalReplies = new ReplyQueue(this.maxPending, 'global');

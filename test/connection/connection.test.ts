@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ChannelOpenFailure,
   type ChannelId,
+  ChannelOpenFailure,
   ChannelStateError,
   type ConnectionEvent,
   decodeConnectionMessage,
@@ -177,6 +177,18 @@ describe('flow control', () => {
     const sizes = pair.toServer.map((p) => decodeConnectionMessage(p)).map((m) => (m.type === 'channel-data' ? m.data.length : -1));
     expect(sizes).toEqual([1000, 1000, 1000, 1000, 500]);
     pair.pump();
+  });
+
+  it('advertises a maximum packet of 128 KiB by default, and holds the peer to it', () => {
+    const pair = new ConnectionPair();
+    const ch = openSession(pair);
+    expect(pair.server.remoteMaxPacket(serverChannel(pair))).toBe(32 * 1024); // capped by maxSendPacket
+    const sch = serverChannel(pair);
+    const full = encodeConnectionMessage({ type: 'channel-data', recipientChannel: sch, data: new Uint8Array(128 * 1024) });
+    const events = pair.server.handle(full);
+    expect(events.some((e) => e.type === 'data' && e.data.length === 128 * 1024)).toBe(true);
+    const over = encodeConnectionMessage({ type: 'channel-data', recipientChannel: ch, data: new Uint8Array(128 * 1024 + 1) });
+    expect(() => pair.client.handle(over)).toThrow(SshProtocolError);
   });
 
   it('a peer that overruns our window or our maximum packet is cut off', () => {
