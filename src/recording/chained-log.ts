@@ -282,19 +282,19 @@ export class ChainedLineWriter {
     if (this.closed) return;
     this.closed = true;
     this.releaseDrainWaiters();
-    for (const [f, name] of [
+    const files = [
       [this.file, this.opts.path],
       [this.chainFile, this.opts.path + CHAIN_SUFFIX],
-    ] as const) {
-      if (!this.failed) {
-        try {
-          await f.sync();
-        } catch (e) {
-          this.fail(e, name, 0, 0);
-        }
-      }
-      await f.close().catch(() => undefined);
+    ] as const;
+    if (!this.failed) {
+      // Both syncs at once: the file system commits them together, which costs less CPU (and
+      // half the wait) than one after the other. The first failure is the one reported.
+      const synced = await Promise.allSettled(files.map(([f]) => f.sync()));
+      synced.forEach((r, i) => {
+        if (r.status === 'rejected' && !this.failed) this.fail(r.reason, files[i]?.[1] ?? this.opts.path, 0, 0);
+      });
     }
+    await Promise.all(files.map(([f]) => f.close().catch(() => undefined)));
   }
 
   private scheduleFlush(): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseCast } from '../../src/recording/cast-reader.js';
 import { type AppendTarget, ChainedLineWriter, nodeRecordingFs, type RecordingFs } from '../../src/recording/chained-log.js';
-import { type RecordingFailure, RecordingError } from '../../src/recording/failures.js';
+import { RecordingError, type RecordingFailure } from '../../src/recording/failures.js';
 import { listSessionDirs } from '../../src/recording/layout.js';
 import { chainSeed } from '../../src/recording/line-chain.js';
 import { verify } from '../../src/recording/verify.js';
@@ -273,5 +273,59 @@ for (;;) {
     lines[5] = (lines[5] ?? '').replace('output line', 'OUTPUT LINE');
     await writeFile(castPath, lines.join('\n'));
     expect((await verify(dir ?? '', key)).sessions[0]?.problems[0]).toMatchObject({ kind: 'changed', line: 6 });
+  });
+});
+
+describe('ChainedLineWriter close', () => {
+  /** A file system that logs sync and close calls and fails the sync of files named in `failSync`. */
+  function loggingFs(failSync: readonly string[] = []): { fs: RecordingFs; calls: string[] } {
+    const calls: string[] = [];
+    const fs: RecordingFs = {
+      async createAppend(path) {
+        const real = await nodeRecordingFs.createAppend(path);
+        const name = path.endsWith('.chain') ? 'chain' : 'data';
+        return {
+          write: (d) => real.write(d),
+          sync: async () => {
+            calls.push(`sync ${name}`);
+            if (failSync.includes(name)) throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+            await real.sync();
+          },
+          close: async () => {
+            calls.push(`close ${name}`);
+            await real.close();
+          },
+        };
+      },
+    };
+    return { fs, calls };
+  }
+
+  it('syncs the file and its chain before closing either', async () => {
+    const dir = await temp();
+    const { fs, calls } = loggingFs();
+    const failures: RecordingFailure[] = [];
+    const w = await ChainedLineWriter.create({ path: join(dir, 'a.jsonl'), seed: chainSeed('s', 'a.jsonl'), onFailure: (f) => failures.push(f), fs });
+    w.push('one');
+    await w.close();
+    expect(calls.slice(0, 2).sort()).toEqual(['sync chain', 'sync data']);
+    expect(calls.slice(2).sort()).toEqual(['close chain', 'close data']);
+    expect(failures).toEqual([]);
+    expect(w.stats).toMatchObject({ lines: 1, failed: false });
+    expect(await readFile(join(dir, 'a.jsonl'), 'utf8')).toBe('one\n');
+  });
+
+  it('reports a failed sync of the chain file by name, once, and still closes both files', async () => {
+    const dir = await temp();
+    const { fs, calls } = loggingFs(['chain']);
+    const failures: RecordingFailure[] = [];
+    const path = join(dir, 'a.jsonl');
+    const w = await ChainedLineWriter.create({ path, seed: chainSeed('s', 'a.jsonl'), onFailure: (f) => failures.push(f), fs });
+    w.push('one');
+    await w.close();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ kind: 'write-failed', file: `${path}.chain`, code: 'EIO' });
+    expect(w.stats.failed).toBe(true);
+    expect(calls.filter((c) => c.startsWith('close')).sort()).toEqual(['close chain', 'close data']);
   });
 });
