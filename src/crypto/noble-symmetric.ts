@@ -93,8 +93,15 @@ function nobleHmac(alg: HashAlgorithm, raw: Uint8Array): HmacKey {
 export const nobleSymmetric: SymmetricBackend = {
   name: 'noble',
   chacha20: nobleChaCha,
-  poly1305: (key, message) => poly1305(message, key),
+  poly1305: (key, message, more) => poly1305(more === undefined ? message : concatBytes(message, more), key),
   aesGcm: nobleGcm,
   aesCtr: nobleCtr,
   hmac: nobleHmac,
 };
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}

@@ -44,17 +44,19 @@ function instantiate(): Poly1305Exports {
 const wasm = instantiate();
 let heap = new Uint8Array(wasm.memory.buffer);
 
-/** One-shot Poly1305 tag of `message` under the 32-byte one-time `key`. */
-export function poly1305Wasm(key: Uint8Array, message: Uint8Array): Uint8Array {
+/** One-shot Poly1305 tag of `message` (followed by `more`, when given) under the 32-byte one-time `key`. */
+export function poly1305Wasm(key: Uint8Array, message: Uint8Array, more?: Uint8Array): Uint8Array {
   if (key.length !== 32) throw new RangeError('poly1305 key must be 32 bytes');
-  const need = MSG_OFFSET + message.length;
+  const length = message.length + (more?.length ?? 0);
+  const need = MSG_OFFSET + length;
   if (need > heap.length) {
     wasm.memory.grow(Math.ceil((need - heap.length) / PAGE));
     heap = new Uint8Array(wasm.memory.buffer);
   }
   heap.set(key, KEY_OFFSET);
   heap.set(message, MSG_OFFSET);
-  wasm.mac(message.length);
+  if (more !== undefined) heap.set(more, MSG_OFFSET + message.length);
+  wasm.mac(length);
   const tag = heap.slice(TAG_OFFSET, TAG_OFFSET + 16);
   // the one-time key must not outlive the call
   heap.fill(0, KEY_OFFSET, KEY_OFFSET + 32);

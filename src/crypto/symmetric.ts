@@ -6,7 +6,10 @@
  */
 import type { HashAlgorithm } from './backend.js';
 
-/** ChaCha20 as OpenSSH uses it (PROTOCOL.chacha20poly1305): DJB layout, nonce = seq as uint64 BE. */
+/**
+ * ChaCha20 as OpenSSH uses it (PROTOCOL.chacha20poly1305): DJB layout, nonce = seq as uint64 BE.
+ * Every XOR returns a fresh array, never a view of its input (sealers XOR a reused scratch buffer).
+ */
 export interface ChaChaKey {
   /**
    * XOR with the key stream for state words 12..15 = `iv16` read little-endian: a 32-bit block
@@ -52,7 +55,8 @@ export interface HmacKey {
 export interface SymmetricBackend {
   readonly name: string;
   chacha20(key: Uint8Array): ChaChaKey;
-  poly1305(key: Uint8Array, message: Uint8Array): Uint8Array;
+  /** Poly1305 tag of `message`, followed by `more` when given (their concatenation, without making it). */
+  poly1305(key: Uint8Array, message: Uint8Array, more?: Uint8Array): Uint8Array;
   aesGcm(key: Uint8Array): AesGcmKey;
   aesCtr(key: Uint8Array, iv: Uint8Array): AesCtrStream;
   hmac(alg: HashAlgorithm, key: Uint8Array): HmacKey;

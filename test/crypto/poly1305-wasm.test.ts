@@ -1,8 +1,9 @@
-import { poly1305 as noblePoly1305 } from '@noble/ciphers/_poly1305.js';
 import { randomBytes, randomInt } from 'node:crypto';
+import { poly1305 as noblePoly1305 } from '@noble/ciphers/_poly1305.js';
 import { describe, expect, it } from 'vitest';
+import { nobleSymmetric } from '../../src/crypto/noble-symmetric.js';
 import { poly1305Wasm } from '../../src/crypto/poly1305-wasm.js';
-import { IETF_TEXT, JABBERWOCKY, POLY1305_VECTORS, hex, toHex } from './vectors/rfc8439.js';
+import { hex, IETF_TEXT, JABBERWOCKY, POLY1305_VECTORS, toHex } from './vectors/rfc8439.js';
 
 describe('Poly1305 in WebAssembly', () => {
   it('messages have the lengths RFC 8439 gives', () => {
@@ -37,6 +38,23 @@ describe('Poly1305 in WebAssembly', () => {
       key.set(randomBytes(randomInt(0, 33)).map((b) => b | 0xf0));
       const msg = new Uint8Array(randomInt(0, 100)).fill(0xff);
       expect(toHex(poly1305Wasm(key, msg))).toBe(toHex(noblePoly1305(msg, key)));
+    }
+  });
+
+  it('a message in two parts has the tag of their concatenation (the wasm and the noble backend)', () => {
+    for (const [a, b] of [
+      [0, 0],
+      [4, 0],
+      [4, 33],
+      [5, 70000],
+      [0, 17],
+    ] as const) {
+      const key = randomBytes(32);
+      const first = randomBytes(a);
+      const second = randomBytes(b);
+      const whole = toHex(noblePoly1305(Buffer.concat([first, second]), key));
+      expect(toHex(poly1305Wasm(key, first, second))).toBe(whole);
+      expect(toHex(nobleSymmetric.poly1305(key, first, second))).toBe(whole);
     }
   });
 

@@ -134,8 +134,8 @@ describe('sendBatch', () => {
 });
 
 describe('a sink that takes parts (writeParts)', () => {
-  it('gets AES-GCM packets as parts, several packets in one call, and the peer reads them', () => {
-    const algorithms = { cipher: ['aes128-gcm@openssh.com'] };
+  it.each(['aes128-gcm@openssh.com', 'chacha20-poly1305@openssh.com'])('gets %s packets as parts, several packets in one call, and the peer reads them', (cipher) => {
+    const algorithms = { cipher: [cipher] };
     const p = makePair({ client: { algorithms }, server: { algorithms }, writeParts: true });
     p.client.t.start();
     p.server.t.start();
@@ -154,7 +154,7 @@ describe('a sink that takes parts (writeParts)', () => {
   });
 
   it('falls back to write() for a cipher that seals into one buffer', () => {
-    const algorithms = { cipher: ['chacha20-poly1305@openssh.com'] };
+    const algorithms = { cipher: ['aes128-ctr'], mac: ['hmac-sha2-256-etm@openssh.com'] };
     const p = makePair({ client: { algorithms }, server: { algorithms }, writeParts: true });
     p.client.t.start();
     p.server.t.start();

@@ -14,6 +14,7 @@ import {
   OpenerOrderError,
   paddingFor,
   payloadOf,
+  plainScratchFor,
   readU32,
   writePlainPacket,
   wrongPacketSize,
@@ -22,18 +23,6 @@ import type { CipherSpec } from './registry.js';
 
 const BLOCK = 16;
 const TAG = 16;
-
-/**
- * Where sealParts assembles a packet's plaintext: one buffer for every sealer in the process
- * (sealing is synchronous and the cipher only reads it during the call), grown to the largest
- * packet sealed, at most the 256 KiB packet cap.
- */
-let plainScratch = new Uint8Array(0);
-
-function plainScratchFor(n: number): Uint8Array {
-  if (plainScratch.length < n) plainScratch = new Uint8Array(Math.max(n, 64 * 1024));
-  return plainScratch;
-}
 
 class GcmState {
   readonly key: AesGcmKey;

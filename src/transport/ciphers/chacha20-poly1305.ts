@@ -12,12 +12,13 @@ import type { ChaChaKey, SymmetricBackend } from '../../crypto/symmetric.js';
 import type { DirectionKeys, PacketOpener } from '../packet-protection.js';
 import type { BatchSealer } from './batch-sealer.js';
 import {
-  OpenerOrderError,
   checkPacketLength,
   constantTimeEqual,
   macError,
+  OpenerOrderError,
   paddingFor,
   payloadOf,
+  plainScratchFor,
   readU32,
   writePlainPacket,
   wrongPacketSize,
@@ -71,6 +72,20 @@ export class ChachaPolySealer implements BatchSealer {
     out.set(stream.xor(out.subarray(offset + 4, offset + 4 + len)), offset + 4);
     out.set(this.k.header.lengthXor(seq, out.subarray(offset, offset + 4)), offset);
     out.set(this.k.backend.poly1305(stream.polyKey, out.subarray(offset, offset + 4 + len)), offset + 4 + len);
+    return 4 + len + TAG;
+  }
+
+  sealParts(seq: number, payload: Uint8Array, parts: Uint8Array[], body?: Uint8Array): number {
+    const n = payload.length + (body?.length ?? 0);
+    const pad = paddingFor(n, BLOCK, false);
+    const len = 1 + n + pad;
+    const plain = plainScratchFor(4 + len);
+    writePlainPacket(plain, 0, payload, pad, body);
+    // both XORs return fresh arrays (never views of the scratch, which the next packet reuses)
+    const stream = this.k.main.packetStream(seq);
+    const ciphertext = stream.xor(plain.subarray(4, 4 + len));
+    const head = this.k.header.lengthXor(seq, plain.subarray(0, 4));
+    parts.push(head, ciphertext, this.k.backend.poly1305(stream.polyKey, head, ciphertext));
     return 4 + len + TAG;
   }
 }

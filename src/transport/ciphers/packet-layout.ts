@@ -59,6 +59,18 @@ export function writePlainPacket(out: Uint8Array, offset: number, payload: Uint8
 }
 
 /**
+ * Where sealParts assembles a packet's plaintext: one buffer for every sealer in the process
+ * (sealing is synchronous and the cipher only reads it during the call, producing fresh
+ * output), grown to the largest packet sealed, at most the 256 KiB packet cap.
+ */
+let plainScratch = new Uint8Array(0);
+
+export function plainScratchFor(n: number): Uint8Array {
+  if (plainScratch.length < n) plainScratch = new Uint8Array(Math.max(n, 64 * 1024));
+  return plainScratch;
+}
+
+/**
  * Checks packet_length against the mode's alignment before anything is allocated or decrypted.
  * A misaligned or impossibly small length ends the connection (OpenSSH: "Bad packet length").
  */
