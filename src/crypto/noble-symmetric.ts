@@ -8,6 +8,7 @@ import { chacha20, chacha20orig } from '@noble/ciphers/chacha.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { concatBytes } from '../wire/index.js';
 import type { HashAlgorithm } from './backend.js';
 import { type AesCtrStream, type AesGcmKey, type ChaChaKey, type HmacKey, type SymmetricBackend, seqNonce } from './symmetric.js';
 
@@ -98,10 +99,3 @@ export const nobleSymmetric: SymmetricBackend = {
   aesCtr: nobleCtr,
   hmac: nobleHmac,
 };
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}

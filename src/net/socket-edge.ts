@@ -105,7 +105,7 @@ export class SocketEdge {
       return;
     }
     if (!this.gathers) {
-      if (!this.socket.write(concat(parts, total))) this.backpressured = true;
+      if (!this.socket.write(Buffer.concat(parts, total))) this.backpressured = true;
       return;
     }
     // Several parts: one gathered write (writev) under cork, without concatenating them first.
@@ -153,14 +153,4 @@ export class SocketEdge {
     this.ended = true;
     this.events.closed(error);
   }
-}
-
-function concat(parts: readonly Uint8Array[], total: number): Buffer {
-  const out = Buffer.allocUnsafe(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }

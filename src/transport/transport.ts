@@ -10,7 +10,7 @@
 import type { CryptoBackend } from '../crypto/backend.js';
 import { defaultBackend, defaultSymmetric } from '../crypto/index.js';
 import type { SymmetricBackend } from '../crypto/symmetric.js';
-import { DisconnectReason, disconnectReasonOf, Msg, SshProtocolError } from '../wire/index.js';
+import { concatBytes, DisconnectReason, disconnectReasonOf, Msg, SshProtocolError } from '../wire/index.js';
 import { type BatchSealer, createOpener, createSealer } from './ciphers/index.js';
 import { parseExtInfo } from './ext-info.js';
 import { encodeDisconnect, encodeUnimplemented, parseDisconnect } from './kex-messages.js';
@@ -498,11 +498,4 @@ export class Transport {
 
 function sealsToParts(o: Outgoing): boolean {
   return o instanceof Uint8Array || o.sealer.sealParts !== undefined;
-}
-
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }

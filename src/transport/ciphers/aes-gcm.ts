@@ -14,7 +14,7 @@ import {
   OpenerOrderError,
   paddingFor,
   payloadOf,
-  plainScratchFor,
+  plainPacketInScratch,
   readU32,
   writePlainPacket,
   wrongPacketSize,
@@ -78,19 +78,15 @@ export class AesGcmSealer implements BatchSealer {
   }
 
   sealParts(_seq: number, payload: Uint8Array, parts: Uint8Array[], body?: Uint8Array): number {
-    const n = payload.length + (body?.length ?? 0);
-    const pad = paddingFor(n, BLOCK, false);
-    const len = 1 + n + pad;
-    const plain = plainScratchFor(4 + len);
-    writePlainPacket(plain, 0, payload, pad, body);
+    const plain = plainPacketInScratch(payload, BLOCK, body);
     // packet_length goes out in clear and is the AAD; it gets its own small buffer (Node's
     // pooled allocation) because the scratch is overwritten by the next packet.
     const head = Buffer.allocUnsafe(4);
     head.set(plain.subarray(0, 4));
-    const sealed = this.s.key.seal(this.s.iv, head, plain.subarray(4, 4 + len));
+    const sealed = this.s.key.seal(this.s.iv, head, plain.subarray(4));
     this.s.nextIv();
     parts.push(head, sealed.ciphertext, sealed.tag);
-    return 4 + len + TAG;
+    return plain.length + TAG;
   }
 }
 

@@ -18,7 +18,7 @@ import {
   OpenerOrderError,
   paddingFor,
   payloadOf,
-  plainScratchFor,
+  plainPacketInScratch,
   readU32,
   writePlainPacket,
   wrongPacketSize,
@@ -76,17 +76,13 @@ export class ChachaPolySealer implements BatchSealer {
   }
 
   sealParts(seq: number, payload: Uint8Array, parts: Uint8Array[], body?: Uint8Array): number {
-    const n = payload.length + (body?.length ?? 0);
-    const pad = paddingFor(n, BLOCK, false);
-    const len = 1 + n + pad;
-    const plain = plainScratchFor(4 + len);
-    writePlainPacket(plain, 0, payload, pad, body);
+    const plain = plainPacketInScratch(payload, BLOCK, body);
     // both XORs return fresh arrays (never views of the scratch, which the next packet reuses)
     const stream = this.k.main.packetStream(seq);
-    const ciphertext = stream.xor(plain.subarray(4, 4 + len));
+    const ciphertext = stream.xor(plain.subarray(4));
     const head = this.k.header.lengthXor(seq, plain.subarray(0, 4));
     parts.push(head, ciphertext, this.k.backend.poly1305(stream.polyKey, head, ciphertext));
-    return 4 + len + TAG;
+    return plain.length + TAG;
   }
 }
 

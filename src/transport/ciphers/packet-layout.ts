@@ -65,9 +65,18 @@ export function writePlainPacket(out: Uint8Array, offset: number, payload: Uint8
  */
 let plainScratch = new Uint8Array(0);
 
-export function plainScratchFor(n: number): Uint8Array {
-  if (plainScratch.length < n) plainScratch = new Uint8Array(Math.max(n, 64 * 1024));
-  return plainScratch;
+/**
+ * writePlainPacket with the minimal padding for `align` (length excluded, as the AEAD modes
+ * do), into the shared scratch buffer. Returns a view of packet_length..padding, valid until
+ * the next packet is sealed.
+ */
+export function plainPacketInScratch(payload: Uint8Array, align: number, body?: Uint8Array): Uint8Array {
+  const n = payload.length + (body?.length ?? 0);
+  const pad = paddingFor(n, align, false);
+  const size = 5 + n + pad;
+  if (plainScratch.length < size) plainScratch = new Uint8Array(Math.max(size, 64 * 1024));
+  writePlainPacket(plainScratch, 0, payload, pad, body);
+  return plainScratch.subarray(0, size);
 }
 
 /**
