@@ -19,6 +19,8 @@ import { errnoCode, errorMessage, type FailureHandler, type RecordingFailure, ty
 import { CHAIN_LINE_LENGTH, CHAIN_SUFFIX, LineChain, toHex, writeChainLine } from './line-chain.js';
 
 const EMPTY = Buffer.alloc(0);
+/** Default periodic flush interval (ms). */
+export const DEFAULT_FLUSH_INTERVAL_MS = 250;
 /** First allocation of a batch buffer; it doubles as needed. */
 const MIN_BATCH = 4096;
 /** A written batch buffer up to this size is kept for the next batch while data flows. */
@@ -128,7 +130,7 @@ export class ChainedLineWriter {
     this.max = opts.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.high = Math.min(opts.highWaterBytes ?? 2 * 1024 * 1024, this.max);
     this.threshold = opts.flushThresholdBytes ?? 512 * 1024;
-    const interval = opts.flushIntervalMs ?? 250;
+    const interval = opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.timer = setInterval(() => void this.flush(), interval);
     this.timer.unref();
   }

@@ -11,7 +11,7 @@
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type AsciicastVersion, BINARY_SCHEME, type CastHeader } from './asciicast.js';
-import { ChainedLineWriter, type ChainedLineWriterOptions, type PushResult, type RecordingFs } from './chained-log.js';
+import { ChainedLineWriter, type ChainedLineWriterOptions, DEFAULT_FLUSH_INTERVAL_MS, type PushResult, type RecordingFs } from './chained-log.js';
 import { ChannelRecorder } from './channel-recorder.js';
 import { errnoCode, errorMessage, RecordingError, type RecordingFailure } from './failures.js';
 import { AUDIT_FILE, channelFileName, ensureDir, INDEX_FILE, sessionDir } from './layout.js';
@@ -81,9 +81,6 @@ export interface SftpChannelAudit {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** Default delay of an index rewrite after a channel opens or closes (the writers' flush interval). */
-const INDEX_REWRITE_MS = 250;
 
 export class SessionRecorder {
   private readonly channels = new Map<number, ChannelRecorder>();
@@ -360,8 +357,8 @@ export class SessionRecorder {
     if (this.finishing || this.indexTimer) return;
     this.indexTimer = setTimeout(() => {
       this.indexTimer = null;
-      if (!this.finishing) void this.writeIndex(undefined);
-    }, this.opts.writer?.flushIntervalMs ?? INDEX_REWRITE_MS);
+      void this.writeIndex(undefined);
+    }, this.opts.writer?.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
     this.indexTimer.unref();
   }
 
