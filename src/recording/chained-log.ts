@@ -2,11 +2,11 @@
  * An append-only line file with a hash-chain sidecar, written off the relay's hot path.
  *
  * `push(line)` is synchronous and cheap: it appends the line to the current batch, one buffer
- * that the next flush hashes line by line and writes as it is (`pushEncoded` lets the caller
- * encode straight into that buffer, so an event costs no allocation). A timer (default every 250 ms,
+ * that the next flush hands to the batch store as it is (`pushEncoded` lets the caller encode
+ * straight into that buffer, so an event costs no allocation). A timer (default every 250 ms,
  * so well under the 1 s of data at risk the design allows) and a size threshold trigger
- * flushes, which hash the queued lines into the chain and append them with one write per
- * file. Only whole lines are ever written, so after a crash or kill -9 the file is valid up
+ * flushes. The store (batch-store.ts; by default the recording I/O worker thread of
+ * record-io.ts) hashes the lines into the chain and appends them with one write per file. Only whole lines are ever written, so after a crash or kill -9 the file is valid up
  * to its last complete line (a partially written final line can only come from the kernel
  * cutting a write short, and readers ignore an unterminated tail).
  *
@@ -14,9 +14,12 @@
  * RecordingFailure) and counted in `stats`; after a write error the file is never written
  * again, so a half-written line can never be followed by more data.
  */
-import { open } from 'node:fs/promises';
+import { type BatchStore, CommitError, InlineBatchStore, nodeRecordingFs, type RecordingFs } from './batch-store.js';
 import { errnoCode, errorMessage, type FailureHandler, type RecordingFailure, type RecordingFailureKind } from './failures.js';
-import { CHAIN_LINE_LENGTH, CHAIN_SUFFIX, LineChain, toHex, writeChainLine } from './line-chain.js';
+import { CHAIN_SUFFIX, toHex } from './line-chain.js';
+import { openWorkerStore } from './record-io.js';
+
+export { type AppendTarget, nodeRecordingFs, type RecordingFs } from './batch-store.js';
 
 const EMPTY = Buffer.alloc(0);
 /** Default periodic flush interval (ms). */
@@ -28,36 +31,6 @@ const MAX_SPARE = 16 * 1024 * 1024;
 
 /** Encodes one line into `buf` at `pos` (never a '\n') and returns where it ends. */
 export type LineEncoder = (buf: Buffer, pos: number) => number;
-
-export interface AppendTarget {
-  write(data: Uint8Array): Promise<void>;
-  sync(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** The file operations the writer needs; injectable for fault tests. */
-export interface RecordingFs {
-  /** Creates `path` (it must not exist) for appending. */
-  createAppend(path: string): Promise<AppendTarget>;
-}
-
-export const nodeRecordingFs: RecordingFs = {
-  async createAppend(path) {
-    const fh = await open(path, 'ax', 0o640);
-    return {
-      async write(data) {
-        let off = 0;
-        while (off < data.length) {
-          const { bytesWritten } = await fh.write(data, off, data.length - off);
-          if (bytesWritten <= 0) throw Object.assign(new Error('short write'), { code: 'EIO' });
-          off += bytesWritten;
-        }
-      },
-      sync: () => fh.datasync(),
-      close: () => fh.close(),
-    };
-  },
-};
 
 export interface ChainedLineWriterOptions {
   readonly path: string;
@@ -71,6 +44,10 @@ export interface ChainedLineWriterOptions {
   readonly flushIntervalMs?: number;
   /** Queued amount that triggers an immediate flush; default 512 KiB. */
   readonly flushThresholdBytes?: number;
+  /**
+   * Files through this file system, hashed and written on the calling thread (fault tests).
+   * Unset: the recording I/O worker (record-io.ts) when it can run, else node:fs inline.
+   */
   readonly fs?: RecordingFs;
   /** Called when the queue drops below the high-water mark after a 'pressure' result. */
   readonly onDrain?: () => void;
@@ -103,7 +80,8 @@ export class ChainedLineWriter {
   private lastBatchSize = 0;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private readonly chain: LineChain;
+  /** Chain value after the last line handed to the store. */
+  private head: Uint8Array;
   private committedLines = 0;
   private committedBytes = 0;
   private committedHead: string;
@@ -122,10 +100,9 @@ export class ChainedLineWriter {
 
   private constructor(
     private readonly opts: ChainedLineWriterOptions,
-    private readonly file: AppendTarget,
-    private readonly chainFile: AppendTarget,
+    private readonly store: BatchStore,
   ) {
-    this.chain = new LineChain(opts.seed);
+    this.head = opts.seed;
     this.committedHead = toHex(opts.seed);
     this.max = opts.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.high = Math.min(opts.highWaterBytes ?? 2 * 1024 * 1024, this.max);
@@ -137,16 +114,8 @@ export class ChainedLineWriter {
 
   /** Creates the file and its chain sidecar; rejects (with the errno in `code`) if either fails. */
   static async create(opts: ChainedLineWriterOptions): Promise<ChainedLineWriter> {
-    const fs = opts.fs ?? nodeRecordingFs;
-    const file = await fs.createAppend(opts.path);
-    let chainFile: AppendTarget;
-    try {
-      chainFile = await fs.createAppend(opts.path + CHAIN_SUFFIX);
-    } catch (e) {
-      await file.close().catch(() => undefined);
-      throw e;
-    }
-    return new ChainedLineWriter(opts, file, chainFile);
+    const store = (opts.fs ? undefined : await openWorkerStore(opts.path)) ?? (await InlineBatchStore.open(opts.fs ?? nodeRecordingFs, opts.path));
+    return new ChainedLineWriter(opts, store);
   }
 
   get path(): string {
@@ -260,7 +229,7 @@ export class ChainedLineWriter {
     if (this.spare && this.spare.length >= need) {
       next = this.spare;
       this.spare = null;
-    } else next = Buffer.allocUnsafe(size);
+    } else next = Buffer.allocUnsafeSlow(size); // an ArrayBuffer of its own: the I/O worker takes it over
     this.batch.copy(next, 0, 0, this.batchLen);
     this.batch = next;
   }
@@ -284,19 +253,14 @@ export class ChainedLineWriter {
     if (this.closed) return;
     this.closed = true;
     this.releaseDrainWaiters();
-    const files = [
-      [this.file, this.opts.path],
-      [this.chainFile, this.opts.path + CHAIN_SUFFIX],
-    ] as const;
     if (!this.failed) {
-      // Both syncs at once: the file system commits them together, which costs less CPU (and
-      // half the wait) than one after the other. The first failure is the one reported.
-      const synced = await Promise.allSettled(files.map(([f]) => f.sync()));
-      synced.forEach((r, i) => {
-        if (r.status === 'rejected' && !this.failed) this.fail(r.reason, files[i]?.[1] ?? this.opts.path, 0, 0);
+      // The first failure is the one reported.
+      const synced = await this.store.sync();
+      synced.forEach((err, i) => {
+        if (err !== undefined && !this.failed) this.fail(err, i === 0 ? this.opts.path : this.opts.path + CHAIN_SUFFIX, 0, 0);
       });
     }
-    await Promise.all(files.map(([f]) => f.close().catch(() => undefined)));
+    await this.store.close();
   }
 
   private scheduleFlush(): void {
@@ -318,34 +282,22 @@ export class ChainedLineWriter {
     this.batchLen = 0;
     this.lineEnds = [];
     this.queued = 0;
-    // The bytes that are written are the bytes that are hashed into the chain.
-    const chainBytes = Buffer.allocUnsafe(ends.length * CHAIN_LINE_LENGTH);
-    let chainLen = 0;
-    let start = 0;
-    for (const end of ends) {
-      chainLen = writeChainLine(this.chain.add(buf.subarray(start, end)), chainBytes, chainLen);
-      start = end + 1;
-    }
-    const head = this.chain.headHex;
-    const data = buf.subarray(0, len);
-    const lines = ends;
+    let spare: Buffer | null;
     try {
-      await this.file.write(data);
+      const r = await this.store.commit(buf, len, ends, this.head);
+      this.head = r.head;
+      spare = r.spare;
     } catch (e) {
-      this.fail(e, this.opts.path, lines.length, data.length);
+      if (e instanceof CommitError && e.stage === 'chain') {
+        // The lines are in the file but unchained: verify reports them as an unsealed tail.
+        this.fail(e.cause, this.opts.path + CHAIN_SUFFIX, 0, 0);
+      } else this.fail(e instanceof CommitError ? e.cause : e, this.opts.path, ends.length, len);
       return;
     }
-    try {
-      await this.chainFile.write(chainBytes.subarray(0, chainLen));
-    } catch (e) {
-      // The lines are in the file but unchained: verify reports them as an unsealed tail.
-      this.fail(e, this.opts.path + CHAIN_SUFFIX, 0, 0);
-      return;
-    }
-    this.committedLines += lines.length;
-    this.committedBytes += data.length;
-    this.committedHead = head;
-    this.keepSpare(buf);
+    this.committedLines += ends.length;
+    this.committedBytes += len;
+    this.committedHead = toHex(this.head);
+    if (spare) this.keepSpare(spare);
     if (this.queued < this.high) {
       this.overflowing = false;
       if (this.underPressure) {

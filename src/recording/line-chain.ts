@@ -35,35 +35,7 @@ export function toHex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
-/** Bytes one chain value takes in the sidecar: 64 hex digits and a newline. */
-export const CHAIN_LINE_LENGTH = 65;
-
-/** The two lowercase hex digits of each byte value, as ASCII codes. */
-const HEX_PAIRS = (() => {
-  const digits = '0123456789abcdef';
-  const t = new Uint8Array(512);
-  for (let b = 0; b < 256; b++) {
-    t[2 * b] = digits.charCodeAt(b >> 4);
-    t[2 * b + 1] = digits.charCodeAt(b & 15);
-  }
-  return t;
-})();
-
-/**
- * Writes the sidecar line of chain value `v` (`toHex(v)` and '\n', CHAIN_LINE_LENGTH bytes for
- * a SHA-256 value) into `out` at `pos`; returns its end. A flush writes one per recorded line,
- * so this skips the hex string and the string concatenation per line.
- */
-export function writeChainLine(v: Uint8Array, out: Uint8Array, pos: number): number {
-  let p = pos;
-  for (let i = 0; i < v.length; i++) {
-    const b = (v[i] as number) * 2;
-    out[p++] = HEX_PAIRS[b] as number;
-    out[p++] = HEX_PAIRS[b + 1] as number;
-  }
-  out[p++] = 0x0a;
-  return p;
-}
+export { CHAIN_LINE_LENGTH, writeChainLine } from './chain-bytes.js';
 
 /** Incremental chain state. */
 export class LineChain {

@@ -1,0 +1,159 @@
+/**
+ * The recording I/O worker: one worker thread per gateway process (or cluster worker) that
+ * hashes every recording batch into its chain and writes the file and the sidecar
+ * (record-io-worker.ts). The relay's thread only encodes lines into a batch buffer and hands the
+ * buffer over (transferred, not copied). SHA-256 over every recorded byte and the file calls
+ * were a fifth of a busy gateway thread during a recorded bulk download, while the machine had
+ * idle CPU (issue 7).
+ *
+ * If the worker dies, every pending request fails with EIO, which the writers report as
+ * recording failures (never silently); the next file opened starts a new worker. The worker is
+ * unreferenced while no request is pending, so it never keeps a process alive.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type BatchStore, CommitError, type CommitResult } from './batch-store.js';
+import { CHAIN_SUFFIX } from './line-chain.js';
+import type { IoError, IoReply, IoRequest } from './record-io-protocol.js';
+
+type Request = IoRequest extends infer R ? (R extends { req: number } ? Omit<R, 'req'> : never) : never;
+
+function toError(e: IoError): Error {
+  return Object.assign(new Error(e.message), e.code !== undefined ? { code: e.code } : {});
+}
+
+/**
+ * The compiled worker next to this module, or (when this module runs from its TypeScript source,
+ * as under the test runner) the one in dist/; undefined when there is none.
+ */
+function workerUrl(): URL | undefined {
+  const candidates = [new URL('./record-io-worker.js', import.meta.url)];
+  if (import.meta.url.endsWith('.ts')) candidates.push(new URL('../../dist/src/recording/record-io-worker.js', import.meta.url));
+  return candidates.find((u) => existsSync(fileURLToPath(u)));
+}
+
+class RecordIoThread {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, (r: IoReply | Error) => void>();
+  private nextReq = 1;
+  private nextWriter = 1;
+
+  constructor(private readonly url: URL) {}
+
+  newWriterId(): number {
+    return this.nextWriter++;
+  }
+
+  request(m: Request, transfer: ArrayBuffer[] = []): Promise<IoReply> {
+    const w = this.start();
+    const req = this.nextReq++;
+    return new Promise<IoReply>((resolve, reject) => {
+      this.pending.set(req, (r) => (r instanceof Error ? reject(r) : resolve(r)));
+      if (this.pending.size === 1) w.ref();
+      w.postMessage({ ...m, req }, transfer);
+    });
+  }
+
+  async stop(): Promise<void> {
+    const w = this.worker;
+    if (w) await w.terminate();
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    // No inherited node options (a program run with --input-type or a loader would pass them on
+    // to a worker they do not apply to), and a small heap: the worker keeps file descriptors and
+    // hashes, and the batches it writes are transferred buffers, outside its heap.
+    const w = new Worker(this.url, { name: 'gatehouse-recording-io', execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } });
+    w.unref();
+    w.on('message', (r: IoReply) => {
+      const settle = this.pending.get(r.req);
+      this.pending.delete(r.req);
+      if (this.pending.size === 0) w.unref();
+      settle?.(r);
+    });
+    const stopped = (why: string): void => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      const err = Object.assign(new Error(`recording I/O worker stopped: ${why}`), { code: 'EIO' });
+      const waiting = [...this.pending.values()];
+      this.pending.clear();
+      for (const settle of waiting) settle(err);
+    };
+    w.on('error', (e) => stopped(e.message));
+    w.on('exit', (code) => stopped(`exit code ${code}`));
+    this.worker = w;
+    return w;
+  }
+}
+
+let thread: RecordIoThread | null | undefined;
+
+function ioThread(): RecordIoThread | null {
+  if (thread === undefined) {
+    const url = process.env['GATEHOUSE_RECORDING_IO'] === 'inline' ? undefined : workerUrl();
+    thread = url ? new RecordIoThread(url) : null;
+  }
+  return thread;
+}
+
+/** Whether recording files go through the worker thread (false: on the calling thread). */
+export function recordIoWorkerAvailable(): boolean {
+  return ioThread() !== null;
+}
+
+class WorkerBatchStore implements BatchStore {
+  constructor(
+    private readonly io: RecordIoThread,
+    private readonly id: number,
+  ) {}
+
+  async commit(buf: Buffer, len: number, ends: readonly number[], head: Uint8Array): Promise<CommitResult> {
+    // Hand over an ArrayBuffer of our own (batch buffers are; a view into a larger or shared one is copied).
+    const own = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer ? buf : Buffer.from(buf.subarray(0, len));
+    const ab = own.buffer as ArrayBuffer;
+    let r: IoReply;
+    try {
+      r = await this.io.request({ op: 'commit', id: this.id, buf: ab, len, ends, head }, [ab]);
+    } catch (e) {
+      throw new CommitError('file', e, null);
+    }
+    const spare = r.buf ? Buffer.from(r.buf) : null;
+    if (!r.ok) throw new CommitError(r.stage, toError(r.error), spare);
+    if (!r.head) throw new CommitError('chain', new Error('recording I/O worker returned no chain value'), spare);
+    return { head: r.head, spare };
+  }
+
+  async sync(): Promise<readonly [unknown, unknown]> {
+    try {
+      const r = await this.io.request({ op: 'sync', id: this.id });
+      const errs = r.ok ? (r.syncErrors ?? []) : [r.error, r.error];
+      return [errs[0] ? toError(errs[0]) : undefined, errs[1] ? toError(errs[1]) : undefined];
+    } catch (e) {
+      return [e, e];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.io.request({ op: 'close', id: this.id }).catch(() => undefined);
+  }
+}
+
+/**
+ * Creates `path` and its chain sidecar in the worker; resolves with the store, or undefined when
+ * no worker is available. Rejects (with the errno in `code`) when a file cannot be created.
+ */
+export async function openWorkerStore(path: string): Promise<BatchStore | undefined> {
+  const io = ioThread();
+  if (!io) return undefined;
+  const id = io.newWriterId();
+  const r = await io.request({ op: 'open', id, path, chainPath: path + CHAIN_SUFFIX });
+  if (!r.ok) throw toError(r.error);
+  return new WorkerBatchStore(io, id);
+}
+
+/** Stops the worker thread (tests: a worker that dies); pending requests fail with EIO. */
+export async function stopRecordIoWorker(): Promise<void> {
+  await ioThread()?.stop();
+}

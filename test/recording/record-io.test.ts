@@ -1,0 +1,122 @@
+import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChainedLineWriter, nodeRecordingFs } from '../../src/recording/chained-log.js';
+import type { RecordingFailure } from '../../src/recording/failures.js';
+import { chainSeed, LineChain } from '../../src/recording/line-chain.js';
+import { recordIoWorkerAvailable, stopRecordIoWorker } from '../../src/recording/record-io.js';
+import { repoRoot } from '../support/binaries.js';
+import { tempDir } from './helpers.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+async function temp(): Promise<string> {
+  const t = await tempDir();
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+/** Lines of every shape a recording has: short, empty, multi-byte, and longer than a batch buffer. */
+function sampleLines(): string[] {
+  const lines = ['{"version":2}', '', '[0.1, "o", "héllo ✓"]'];
+  for (let i = 0; i < 300; i++) lines.push(`[${i}.000000, "o", "${'x'.repeat(i * 37)}"]`);
+  lines.push('y'.repeat(3 * 1024 * 1024));
+  return lines;
+}
+
+async function writeAll(path: string, lines: readonly string[], inline: boolean): Promise<ChainedLineWriter> {
+  const w = await ChainedLineWriter.create({
+    path,
+    seed: chainSeed('s1', 'f.cast'),
+    onFailure: (f) => {
+      throw new Error(`unexpected failure ${f.kind}: ${f.message}`);
+    },
+    flushThresholdBytes: 64 * 1024,
+    maxQueuedBytes: 64 * 1024 * 1024,
+    ...(inline ? { fs: nodeRecordingFs } : {}),
+  });
+  for (const [i, l] of lines.entries()) {
+    expect(w.push(i % 2 === 0 ? l : Buffer.from(l))).not.toBe('dropped');
+    if (i % 50 === 0) await w.flush();
+  }
+  await w.close();
+  return w;
+}
+
+describe('recording I/O worker', () => {
+  it('is what recordings use when the compiled worker exists (npm test builds it first)', () => {
+    expect(recordIoWorkerAvailable()).toBe(true);
+  });
+
+  it('writes the same bytes, sidecar and chain head as hashing on the calling thread', async () => {
+    const dir = await temp();
+    const lines = sampleLines();
+    const viaWorker = await writeAll(join(dir, 'worker.cast'), lines, false);
+    const inline = await writeAll(join(dir, 'inline.cast'), lines, true);
+    const [a, b] = await Promise.all([readFile(join(dir, 'worker.cast')), readFile(join(dir, 'inline.cast'))]);
+    expect(a.equals(b)).toBe(true);
+    expect(a.toString('utf8')).toBe(`${lines.join('\n')}\n`);
+    const [ca, cb] = await Promise.all([readFile(join(dir, 'worker.cast.chain'), 'utf8'), readFile(join(dir, 'inline.cast.chain'), 'utf8')]);
+    expect(ca).toBe(cb);
+    // and both are the chain of FORMAT.md, computed independently here
+    const chain = new LineChain(chainSeed('s1', 'f.cast'));
+    const expected = lines.map((l) => Buffer.from(chain.add(l)).toString('hex'));
+    expect(ca).toBe(`${expected.join('\n')}\n`);
+    expect(viaWorker.stats).toEqual(inline.stats);
+    expect(viaWorker.stats.chainHead).toBe(chain.headHex);
+    expect(viaWorker.stats.lines).toBe(lines.length);
+  });
+
+  it('reports an existing file as the error of create, with its errno', async () => {
+    const dir = await temp();
+    await writeAll(join(dir, 'x.cast'), ['a'], false);
+    const err = await ChainedLineWriter.create({ path: join(dir, 'x.cast'), seed: chainSeed('s', 'x'), onFailure: () => undefined }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'EEXIST' });
+  });
+
+  it('a worker that dies fails the pending and later batches loudly, and the next file gets a new worker', async () => {
+    const dir = await temp();
+    const failures: RecordingFailure[] = [];
+    const w = await ChainedLineWriter.create({ path: join(dir, 'a.cast'), seed: chainSeed('s', 'a.cast'), onFailure: (f) => failures.push(f) });
+    w.push('before');
+    await w.flush();
+    expect(w.stats.lines).toBe(1);
+    await stopRecordIoWorker();
+    w.push('after');
+    await w.flush();
+    await w.close();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ kind: 'write-failed', lostLines: 1 });
+    expect(['EIO', 'EBADF']).toContain(failures[0]?.code);
+    expect(w.stats).toMatchObject({ lines: 1, failed: true, droppedLines: 1 });
+    expect(await readFile(join(dir, 'a.cast'), 'utf8')).toBe('before\n');
+
+    const fresh = await writeAll(join(dir, 'b.cast'), ['one', 'two'], false);
+    expect(fresh.stats.lines).toBe(2);
+  });
+
+  it('never keeps a process alive: a short program that records exits by itself', () => {
+    const dir = join(repoRoot(), 'dist', 'src', 'recording', 'chained-log.js');
+    const script = `
+      const { ChainedLineWriter } = await import(${JSON.stringify(dir)});
+      const { mkdtempSync } = await import('node:fs');
+      const d = mkdtempSync('/tmp/gh-recio-');
+      const w = await ChainedLineWriter.create({ path: d + '/x.cast', seed: new Uint8Array(32), onFailure: () => {} });
+      w.push('line');
+      await w.flush();
+      console.log(w.stats.lines);
+      (await import('node:fs')).rmSync(d, { recursive: true });
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('1');
+  });
+});
