@@ -3,11 +3,12 @@
  *  [--channel N] [--recordings DIR]`
  * Keys while playing: space pause/resume, '.' step (paused), + / - speed, q quit.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseCast } from '../recording/cast-reader.js';
 import { loadConfig } from '../config.js';
+import { BinaryFileReader } from '../recording/binary-file.js';
+import { parseCast } from '../recording/cast-reader.js';
 import { findSessionDir } from '../recording/layout.js';
 import { Player, type PlayerClock } from '../recording/player.js';
 
@@ -94,14 +95,17 @@ export async function runReplay(argv: readonly string[], io: ReplayIo = { stdout
     for (const f of files) {
       const cast = parseCast(await readFile(f, 'utf8'));
       const limit = idle ?? cast.header.idleTimeLimit;
+      // "b-sidecar": the bytes of `b` events are in a .bin beside the cast, read by ranges as they play.
+      const binary = cast.header.binaryFile !== undefined ? new BinaryFileReader(join(dirname(f), cast.header.binaryFile)) : undefined;
       current = new Player(cast.events, {
         speed: current?.currentSpeed ?? speed,
         raw: values.raw,
         write: (d) => io.stdout.write(d),
         ...(limit !== undefined ? { idleTimeLimit: limit } : {}),
         ...(io.clock ? { clock: io.clock } : {}),
+        ...(binary ? { binary } : {}),
       });
-      const result = await current.run();
+      const result = await current.run().finally(() => binary?.close());
       const removed = current.sanitizerStats;
       const n = removed ? Object.values(removed).reduce((a, b) => a + b, 0) : 0;
       if (n > 0) io.stderr.write(`\r\n[gatehouse replay: ${n} terminal control sequence(s) that act on the viewer's terminal were removed; --raw keeps them]\r\n`);

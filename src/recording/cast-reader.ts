@@ -5,6 +5,7 @@
  * complete line" means.
  */
 import { type AsciicastVersion, BINARY_SCHEME, type CastEvent, type CastEventCode, type GatehouseHeaderInfo } from './asciicast.js';
+import { BINARY_SIDECAR_SCHEME, isSafeBinaryFileName, parseBinaryRef } from './binary-ref.js';
 
 export class CastFormatError extends Error {
   override readonly name = 'CastFormatError';
@@ -16,6 +17,15 @@ export class CastFormatError extends Error {
   }
 }
 
+/** How a cast's `b` events carry their bytes: base64 inline (older recordings) or a reference into a .bin file. */
+export type BinaryOutputScheme = typeof BINARY_SCHEME | typeof BINARY_SIDECAR_SCHEME;
+
+/** The `gatehouse` header object as read: either binary scheme, and the .bin's name with "b-sidecar". */
+export interface ParsedGatehouseHeader extends Omit<GatehouseHeaderInfo, 'binary_output' | 'binary_file'> {
+  readonly binary_output?: BinaryOutputScheme;
+  readonly binary_file?: string;
+}
+
 export interface ParsedCastHeader {
   readonly version: AsciicastVersion;
   readonly width: number;
@@ -25,7 +35,13 @@ export interface ParsedCastHeader {
   readonly command?: string;
   readonly term?: string;
   readonly idleTimeLimit?: number;
-  readonly gatehouse?: GatehouseHeaderInfo;
+  readonly gatehouse?: ParsedGatehouseHeader;
+  /**
+   * Set when the header says `binary_output: "b-sidecar"`: the file (a bare name, checked with
+   * isSafeBinaryFileName, in the cast's directory) holding the bytes every `b` event refers to.
+   * Unset: `b` events hold base64.
+   */
+  readonly binaryFile?: string;
 }
 
 export interface ParsedCast {
@@ -69,12 +85,28 @@ function optionalString(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function parseGatehouse(v: unknown): GatehouseHeaderInfo | undefined {
+/**
+ * The .bin named by a "b-sidecar" header, or undefined for any other header. A "b-sidecar" header
+ * without a safe bare file name is an error: its `b` events could not be read, and a name with a
+ * path in it must never be opened.
+ */
+function sidecarFile(v: unknown): string | undefined {
+  if (!isRecord(v) || v['binary_output'] !== BINARY_SIDECAR_SCHEME) return undefined;
+  const file = v['binary_file'];
+  if (typeof file !== 'string' || !isSafeBinaryFileName(file)) {
+    throw new CastFormatError(1, `header gatehouse.binary_file must be a bare file name (binary_output "${BINARY_SIDECAR_SCHEME}")`);
+  }
+  return file;
+}
+
+function parseGatehouse(v: unknown, binaryFile: string | undefined): ParsedGatehouseHeader | undefined {
   if (!isRecord(v)) return undefined;
   const { session, channel, invalid_bytes, chain, binary_output } = v;
   if (typeof session !== 'string' || typeof channel !== 'number' || typeof chain !== 'string') return undefined;
   if (invalid_bytes !== 'pua-u10fe00') return undefined;
-  return { session, channel, invalid_bytes, chain, ...(binary_output === BINARY_SCHEME ? { binary_output } : {}) };
+  const binary: Pick<ParsedGatehouseHeader, 'binary_output' | 'binary_file'> =
+    binaryFile !== undefined ? { binary_output: BINARY_SIDECAR_SCHEME, binary_file: binaryFile } : binary_output === BINARY_SCHEME ? { binary_output: BINARY_SCHEME } : {};
+  return { session, channel, invalid_bytes, chain, ...binary };
 }
 
 export function parseHeader(text: string): ParsedCastHeader {
@@ -86,8 +118,9 @@ export function parseHeader(text: string): ParsedCastHeader {
     ...(optionalString(h['command']) !== undefined ? { command: h['command'] as string } : {}),
     ...(typeof h['idle_time_limit'] === 'number' && h['idle_time_limit'] > 0 ? { idleTimeLimit: h['idle_time_limit'] } : {}),
   };
-  const gh = parseGatehouse(h['gatehouse']);
-  const withGh = gh ? { ...base, gatehouse: gh } : base;
+  const binaryFile = sidecarFile(h['gatehouse']);
+  const gh = parseGatehouse(h['gatehouse'], binaryFile);
+  const withGh = { ...base, ...(gh ? { gatehouse: gh } : {}), ...(binaryFile !== undefined ? { binaryFile } : {}) };
   if (h['version'] === 2) {
     const env = isRecord(h['env']) ? h['env'] : {};
     const term = optionalString(env['TERM']);
@@ -114,8 +147,12 @@ export function parseHeader(text: string): ParsedCastHeader {
   throw new CastFormatError(1, 'unsupported asciicast version (need 2 or 3)');
 }
 
-/** Parses one event line; `prevUs` is the previous event's absolute time (for v3 intervals). */
-export function parseEventLine(text: string, line: number, version: AsciicastVersion, prevUs: number): CastEvent {
+/**
+ * Parses one event line; `prevUs` is the previous event's absolute time (for v3 intervals).
+ * `binary` is the cast's scheme for `b` data: base64, or with "b-sidecar" a reference
+ * `"<offset>+<length>:<sha256>"` (binary-ref.ts) into the header's binary_file.
+ */
+export function parseEventLine(text: string, line: number, version: AsciicastVersion, prevUs: number, binary: BinaryOutputScheme = BINARY_SCHEME): CastEvent {
   const v = parseJson(text, line);
   if (!Array.isArray(v) || v.length !== 3) throw new CastFormatError(line, 'event is not a 3-element array');
   const [time, code, data] = v as [unknown, unknown, unknown];
@@ -124,7 +161,11 @@ export function parseEventLine(text: string, line: number, version: AsciicastVer
   }
   if (typeof code !== 'string' || !CODES.has(code)) throw new CastFormatError(line, 'unknown event code');
   if (typeof data !== 'string') throw new CastFormatError(line, 'event data must be a string');
-  if (code === 'b' && !BASE64.test(data)) throw new CastFormatError(line, 'binary (b) event data must be base64');
+  if (code === 'b') {
+    if (binary === BINARY_SIDECAR_SCHEME) {
+      if (parseBinaryRef(data) === undefined) throw new CastFormatError(line, 'binary (b) event data must be "<offset>+<length>:<sha256>" (b-sidecar)');
+    } else if (!BASE64.test(data)) throw new CastFormatError(line, 'binary (b) event data must be base64');
+  }
   const us = Math.round(time * 1_000_000);
   const timeUs = version === 2 ? us : prevUs + us;
   return { timeUs, code: code as CastEventCode, data };
@@ -145,6 +186,7 @@ export function parseCast(text: string, limits: CastReadLimits = {}): ParsedCast
   if (first === undefined) throw new CastFormatError(1, 'no complete header line');
   if (first.length > maxLine) throw new CastFormatError(1, 'line too long');
   const header = parseHeader(first);
+  const binary = header.binaryFile !== undefined ? BINARY_SIDECAR_SCHEME : BINARY_SCHEME;
   const events: CastEvent[] = [];
   let prev = 0;
   for (let i = 1; i < lines.length; i++) {
@@ -153,7 +195,7 @@ export function parseCast(text: string, limits: CastReadLimits = {}): ParsedCast
     if (l.length > maxLine) throw new CastFormatError(lineNo, 'line too long');
     if (l.trim() === '' || (header.version === 3 && l.startsWith('#'))) continue;
     if (events.length >= maxEvents) throw new CastFormatError(lineNo, 'too many events');
-    const e = parseEventLine(l, lineNo, header.version, prev);
+    const e = parseEventLine(l, lineNo, header.version, prev, binary);
     prev = e.timeUs;
     events.push(e);
   }

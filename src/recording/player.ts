@@ -4,9 +4,14 @@
  * `raw` (see terminal-sanitizer.ts for why); escaped invalid bytes (utf8-escape.ts) are shown
  * as U+FFFD when sanitizing and written back as the original bytes in raw mode.
  *
+ * `b` events (binary output of a channel without a pty) are shown like `o` output: their bytes
+ * are base64 in older casts, or with `binary_output: "b-sidecar"` read from the channel's .bin
+ * (`binary` option) one bounded piece at a time.
+ *
  * Time is injected (`clock`) so tests drive it without real waiting.
  */
 import type { CastEvent } from './asciicast.js';
+import { parseBinaryRef } from './binary-ref.js';
 import { TerminalSanitizer } from './terminal-sanitizer.js';
 import { escapedToBytes, escapesToReplacement, StreamingUtf8Decoder } from './utf8-escape.js';
 
@@ -38,6 +43,11 @@ export interface PlayerOptions {
   readonly raw?: boolean;
   readonly write: (data: string | Uint8Array) => void;
   readonly clock?: PlayerClock;
+  /**
+   * Set for a "b-sidecar" cast: `b` events are references into this file
+   * (BinaryFileReader.range, a view valid until the next piece). Unset: `b` events hold base64.
+   */
+  readonly binary?: { range(offset: number, length: number): AsyncIterable<Uint8Array> };
 }
 
 export type PlayerResult = 'finished' | 'quit';
@@ -144,7 +154,8 @@ export class Player {
         remainingUs -= (this.clock.now() - t0) * 1000 * speed;
       }
       if (this.quitting) return this.finish('quit');
-      this.show(e);
+      if (e.code === 'b' && this.opts.binary) await this.showReferenced(e, this.opts.binary);
+      else this.show(e);
     }
     return this.finish('finished');
   }
@@ -152,11 +163,7 @@ export class Player {
   private show(e: CastEvent): void {
     if (e.code === 'b') {
       // Binary output of a channel without a pty (FORMAT.md): its bytes, shown like `o` data.
-      const bytes = Buffer.from(e.data, 'base64');
-      if (this.sanitizer) {
-        const s = this.sanitizer.push(escapesToReplacement(this.binaryText.decode(bytes)));
-        if (s) this.opts.write(s);
-      } else this.opts.write(bytes);
+      this.showBytes(Buffer.from(e.data, 'base64'), false);
       return;
     }
     if (e.code !== 'o') return;
@@ -164,6 +171,22 @@ export class Player {
       const s = this.sanitizer.push(escapesToReplacement(e.data));
       if (s) this.opts.write(s);
     } else this.opts.write(escapedToBytes(e.data));
+  }
+
+  /** A `b` event of a "b-sidecar" cast: its bytes from the .bin, piece by piece (memory stays bounded). */
+  private async showReferenced(e: CastEvent, binary: NonNullable<PlayerOptions['binary']>): Promise<void> {
+    const ref = parseBinaryRef(e.data);
+    // parseCast already refused such an event; a caller building events by hand gets the same answer.
+    if (!ref) throw new Error(`binary (b) event data ${JSON.stringify(e.data.slice(0, 80))} is not "<offset>+<length>:<sha256>"`);
+    for await (const piece of binary.range(ref.offset, ref.length)) this.showBytes(piece, true);
+  }
+
+  /** `view`: the bytes may be overwritten after this returns, so a raw write gets a copy. */
+  private showBytes(bytes: Uint8Array, view: boolean): void {
+    if (this.sanitizer) {
+      const s = this.sanitizer.push(escapesToReplacement(this.binaryText.decode(bytes)));
+      if (s) this.opts.write(s);
+    } else this.opts.write(view ? Buffer.from(bytes) : bytes);
   }
 
   private finish(r: PlayerResult): PlayerResult {

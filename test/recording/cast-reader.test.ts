@@ -62,3 +62,40 @@ describe('parseCast', () => {
     }
   });
 });
+
+describe('parseCast: binary output in a sidecar file ("b-sidecar")', () => {
+  const gh = (extra: Record<string, unknown>): string =>
+    JSON.stringify({ version: 2, width: 80, height: 24, gatehouse: { session: 's1', channel: 0, invalid_bytes: 'pua-u10fe00', chain: 'channel-0.cast.chain', ...extra } });
+  const HASH = 'a'.repeat(64);
+
+  it('accepts references to the .bin and exposes its name', () => {
+    const head = gh({ binary_output: 'b-sidecar', binary_file: 'channel-0.bin' });
+    const r = parseCast(`${head}\n[0.1, "o", "text"]\n[0.2, "b", "0+4096:${HASH}"]\n[0.3, "b", "4096+1:${HASH}"]\n`);
+    expect(r.header.binaryFile).toBe('channel-0.bin');
+    expect(r.header.gatehouse).toMatchObject({ binary_output: 'b-sidecar', binary_file: 'channel-0.bin' });
+    expect(r.events.map((e) => e.data)).toEqual(['text', `0+4096:${HASH}`, `4096+1:${HASH}`]);
+  });
+
+  it('names the line of a b event whose data is not a reference (base64 included)', () => {
+    const head = gh({ binary_output: 'b-sidecar', binary_file: 'channel-0.bin' });
+    for (const bad of ['QUJD', `01+2:${HASH}`, `0+0:${HASH}`, `0+2:${HASH.toUpperCase()}`, `0+2:${HASH}0`, '0+2', `-1+2:${HASH}`, `0+99999999999999999:${HASH}`]) {
+      expect(() => parseCast(`${head}\n[0.1, "o", "x"]\n[0.2, "b", "${bad}"]\n`), bad).toThrow(new CastFormatError(3, 'binary (b) event data must be "<offset>+<length>:<sha256>" (b-sidecar)'));
+    }
+  });
+
+  it('refuses a b-sidecar header without a safe bare binary_file', () => {
+    for (const file of [undefined, 7, '', '../channel-0.bin', 'sub/channel-0.bin', '/etc/passwd', '.hidden', 'a\u0000b', 'channel..bin']) {
+      const head = gh({ binary_output: 'b-sidecar', ...(file !== undefined ? { binary_file: file } : {}) });
+      expect(() => parseCast(`${head}\n`), String(file)).toThrow(CastFormatError);
+      expect(() => parseCast(`${head}\n`), String(file)).toThrow(/line 1: header gatehouse.binary_file/);
+    }
+  });
+
+  it('keeps b-base64 casts as they were: base64 data, no binary file', () => {
+    const head = gh({ binary_output: 'b-base64' });
+    const r = parseCast(`${head}\n[0.1, "b", "QUJD"]\n`);
+    expect(r.header.binaryFile).toBeUndefined();
+    expect(r.header.gatehouse?.binary_output).toBe('b-base64');
+    expect(() => parseCast(`${head}\n[0.1, "b", "0+3:${HASH}"]\n`)).toThrow(/line 2: binary \(b\) event data must be base64/);
+  });
+});

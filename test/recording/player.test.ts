@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runReplay } from '../../src/cli/replay.js';
@@ -6,6 +6,7 @@ import type { CastEvent } from '../../src/recording/asciicast.js';
 import { Player, type PlayerClock } from '../../src/recording/player.js';
 import { ESCAPE_BASE } from '../../src/recording/utf8-escape.js';
 import { enc, openTestSession, tempDir } from './helpers.js';
+import { writeSidecarSession } from './sidecar-fixture.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -130,5 +131,82 @@ describe('gatehouse replay', () => {
     expect(await runReplay(['nope', '--recordings', dir], { stdout: io.stdout, stderr: { write: (s: string) => (err += s) } })).toBe(1);
     expect(err).toContain('no recording file or session "nope"');
     expect(await runReplay([], io)).toBe(2);
+  });
+});
+
+describe('gatehouse replay of binary output kept in a sidecar (b-sidecar)', () => {
+  // A chunk split inside a character (✓ = e2 9c 93), an invalid byte, terminal controls, and a
+  // chunk larger than the read window so it is shown in several pieces.
+  const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+  for (let i = 0; i < big.length; i++) big[i] = 0x61 + (i % 26);
+  const split = Uint8Array.from([0x41, 0xe2, 0x9c]);
+  const invalidAndOsc = Buffer.concat([Buffer.from([0x93, 0xff]), enc('\x1b]52;c;eA==\x07B')]);
+  const events = [
+    { t: 0.1, o: 'start\n' },
+    { t: 0.2, b: split },
+    { t: 0.3, b: invalidAndOsc },
+    { t: 0.4, o: 'middle\n' },
+    { t: 0.5, b: big },
+    { t: 0.6, b: enc('end\n') },
+  ];
+
+  async function replay(args: readonly string[]): Promise<{ code: number; out: Buffer; err: string }> {
+    const out: Buffer[] = [];
+    let err = '';
+    const code = await runReplay([...args, '--speed', '64', '--idle-time-limit', '0.01'], {
+      // Kept as given, not copied: a written piece must not change afterwards.
+      stdout: { write: (d) => out.push(typeof d === 'string' ? Buffer.from(d, 'utf8') : (d as Buffer)) },
+      stderr: { write: (s) => (err += s) },
+    });
+    return { code, out: Buffer.concat(out), err };
+  }
+
+  it('--raw writes exactly the bytes of the .bin ranges, in event order with the text', async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const fx = await writeSidecarSession(dir, { events });
+    for (const target of [fx.cast, fx.dir, fx.sessionId]) {
+      const r = await replay([target, '--raw', '--recordings', dir]);
+      expect(r.code, r.err).toBe(0);
+      const expected = Buffer.concat([enc('start\n'), split, invalidAndOsc, enc('middle\n'), big, enc('end\n')]);
+      expect(r.out.equals(expected)).toBe(true);
+    }
+  });
+
+  it('sanitizes the bytes by default (characters joined across events, invalid bytes as U+FFFD, OSC 52 removed)', async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const fx = await writeSidecarSession(dir, { events, version: 3 });
+    const r = await replay([fx.cast]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.toString('utf8')).toBe(`start\nA\u2713\ufffdBmiddle\n${big.toString('latin1')}end\n`);
+    expect(r.err).toContain('1 terminal control sequence(s)');
+  });
+
+  it('a missing or short .bin is a clean error naming the file', async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const fx = await writeSidecarSession(dir, { events });
+    await truncate(fx.bin, 100);
+    let r = await replay([fx.cast, '--raw']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(fx.bin);
+    expect(r.err).toContain('ends at byte 100');
+    // what was there is shown before the error
+    expect(r.out.subarray(0, 6).toString()).toBe('start\n');
+    await rm(fx.bin);
+    r = await replay([fx.cast]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/channel-0\.bin is missing/);
+    expect(r.err).toContain(fx.bin);
+  });
+
+  it('a cast without b events needs no .bin', async () => {
+    const { dir, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const fx = await writeSidecarSession(dir, { events: [{ t: 0.1, o: 'only text\n' }], noBin: true });
+    const r = await replay([fx.cast]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out.toString()).toBe('only text\n');
   });
 });
