@@ -6,13 +6,22 @@
  * appended; the final chain value and line count are then compared with the seal in the
  * signed index, which catches a sidecar rewritten to match. The index signature is checked
  * against the trusted recording key (not against anything stored beside the recording).
+ *
+ * A cast with `binary_output: "b-sidecar"` keeps the bytes of its `b` events in a .bin file
+ * with no chain of its own: each event names the range and SHA-256 of its bytes, so the .bin is
+ * checked by hashing every range (read in bounded pieces: a .bin can exceed memory), by the
+ * ranges following each other from byte 0, by its size, and by the `binary` seal in the index.
  */
+import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { CHAIN_SUFFIX, chainSeed, chainStep, toHex } from './line-chain.js';
+import { BinaryFileError, BinaryFileReader } from './binary-file.js';
+import { BINARY_SIDECAR_SCHEME, parseBinaryRef } from './binary-ref.js';
+import { CastFormatError, type ParsedCastHeader, parseEventLine, parseHeader } from './cast-reader.js';
 import { AUDIT_FILE, INDEX_FILE, listSessionDirs } from './layout.js';
+import { CHAIN_SUFFIX, chainSeed, chainStep, toHex } from './line-chain.js';
 import type { RecordingVerifyKey } from './recording-key.js';
-import { checkIndexSignature, type FileSeal, INDEX_FORMAT, type SessionIndex } from './session-index.js';
+import { type ChannelRecordingSeal, checkIndexSignature, type FileSeal, INDEX_FORMAT, type SessionIndex } from './session-index.js';
 
 export type VerifyProblemKind =
   | 'changed'
@@ -82,12 +91,24 @@ export async function verifyChainedFile(
   /** The index says the session never ended (crash or kill -9): an unchained tail is expected. */
   interrupted = false,
 ): Promise<{ lines: number; problems: VerifyProblem[] }> {
+  const r = await checkChainedFile(dir, file, sessionId, seal, interrupted);
+  return { lines: r.lines.length, problems: r.problems };
+}
+
+/** verifyChainedFile, also returning the complete lines (views of the file) for the cast checks. */
+async function checkChainedFile(
+  dir: string,
+  file: string,
+  sessionId: string,
+  seal: FileSeal | undefined,
+  interrupted: boolean,
+): Promise<{ lines: Buffer[]; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
   let data: Buffer;
   try {
     data = await readFile(join(dir, file));
   } catch {
-    return { lines: 0, problems: [{ kind: 'missing-file', file, message: `${file} is missing` }] };
+    return { lines: [], problems: [{ kind: 'missing-file', file, message: `${file} is missing` }] };
   }
   const { lines, tail } = byteLines(data);
   let stored: (Uint8Array | undefined)[] = [];
@@ -142,7 +163,146 @@ export async function verifyChainedFile(
       });
     }
   }
-  return { lines: lines.length, problems };
+  return { lines, problems };
+}
+
+/** Whether a header line asks for "b-sidecar", even when it fails to parse as a whole. */
+function claimsSidecar(line: Buffer): boolean {
+  try {
+    const h = JSON.parse(line.toString('utf8')) as { gatehouse?: { binary_output?: unknown } } | null;
+    return h?.gatehouse?.binary_output === BINARY_SIDECAR_SCHEME;
+  } catch {
+    return false;
+  }
+}
+
+function sealText(b: { file: string; chunks: number; bytes: number } | undefined): string {
+  return b ? `${b.file} with ${b.chunks} chunk(s) of ${b.bytes} bytes` : 'no binary file';
+}
+
+/**
+ * The binary sidecar of a cast (`binary_output: "b-sidecar"`, FORMAT.md), given the cast's
+ * complete lines: every `b` event a reference, the references contiguous from byte 0, each range
+ * hashing to its SHA-256, the .bin exactly as long as the last range's end, and the index's
+ * `binary` seal (when the index is signed) matching. Returns the .bin's name (so it is not an
+ * unexpected file) and the problems: the first wrong event only, like the chain check.
+ * Casts without "b-sidecar" (older "b-base64" ones) have nothing to check here.
+ */
+async function verifyBinarySidecar(
+  dir: string,
+  castFile: string,
+  lines: readonly Buffer[],
+  seal: ChannelRecordingSeal | undefined,
+  interrupted: boolean,
+): Promise<{ binaryFile?: string; problems: VerifyProblem[] }> {
+  const problems: VerifyProblem[] = [];
+  const first = lines[0];
+  if (first === undefined) return { problems };
+  let header: ParsedCastHeader | undefined;
+  try {
+    header = parseHeader(first.toString('utf8'));
+  } catch (e) {
+    // A header our writer never produces; only a "b-sidecar" one matters here (its .bin cannot be found).
+    if (claimsSidecar(first)) problems.push({ kind: 'changed', file: castFile, line: 1, message: `${castFile}: ${e instanceof Error ? e.message : String(e)}` });
+  }
+  const binaryFile = header?.binaryFile;
+  if (header === undefined || binaryFile === undefined) {
+    if (seal?.binary && problems.length === 0) {
+      problems.push({ kind: 'seal-mismatch', file: castFile, message: `${castFile}: the signed index seals ${sealText(seal.binary)}, but the cast header names no binary file` });
+    }
+    return { problems };
+  }
+  const reader = new BinaryFileReader(join(dir, binaryFile), { name: binaryFile });
+  let end = 0;
+  let chunks = 0;
+  /** Set once a problem makes further hashing pointless (the first wrong event is named). */
+  let stopHashing = false;
+  try {
+    let prevUs = 0;
+    for (let i = 1; i < lines.length; i++) {
+      const text = (lines[i] ?? Buffer.alloc(0)).toString('utf8');
+      const lineNo = i + 1;
+      if (text.trim() === '' || (header.version === 3 && text.startsWith('#'))) continue;
+      let ref: ReturnType<typeof parseBinaryRef>;
+      try {
+        const e = parseEventLine(text, lineNo, header.version, prevUs, BINARY_SIDECAR_SCHEME);
+        prevUs = e.timeUs;
+        if (e.code !== 'b') continue;
+        ref = parseBinaryRef(e.data);
+      } catch (e) {
+        if (!(e instanceof CastFormatError)) throw e;
+        problems.push({ kind: 'changed', file: castFile, line: lineNo, message: `${castFile}: ${e.message}` });
+        return { binaryFile, problems };
+      }
+      if (ref === undefined) continue; // parseEventLine refused every b event that is not a reference
+      if (ref.offset !== end) {
+        problems.push({
+          kind: 'changed',
+          file: castFile,
+          line: lineNo,
+          message: `${castFile}: line ${lineNo}: binary (b) event refers to ${binaryFile} from byte ${ref.offset}, but the events before it end at byte ${end}`,
+        });
+        return { binaryFile, problems };
+      }
+      chunks++;
+      end += ref.length;
+      if (stopHashing) continue;
+      const hash = createHash('sha256');
+      try {
+        for await (const piece of reader.range(ref.offset, ref.length)) hash.update(piece);
+      } catch (e) {
+        if (!(e instanceof BinaryFileError)) throw e;
+        if (e.reason === 'missing') {
+          problems.push({ kind: 'missing-file', file: binaryFile, message: `${e.message}; ${castFile} line ${lineNo} refers to it` });
+          return { binaryFile, problems };
+        }
+        problems.push({ kind: 'truncated', file: binaryFile, message: `${e.message} (${castFile} line ${lineNo}): bytes were cut from its end` });
+        stopHashing = true;
+        continue;
+      }
+      if (hash.digest('hex') !== ref.sha256) {
+        problems.push({
+          kind: 'changed',
+          file: castFile,
+          line: lineNo,
+          message: `${castFile}: line ${lineNo}: ${binaryFile} bytes ${ref.offset}..${ref.offset + ref.length} differ from the SHA-256 the line names`,
+        });
+        stopHashing = true;
+      }
+    }
+    let size: number | undefined;
+    try {
+      size = await reader.size();
+    } catch (e) {
+      if (!(e instanceof BinaryFileError)) throw e;
+      // No .bin and no b event: a channel that wrote only text never creates one.
+      if (chunks > 0 && problems.length === 0) problems.push({ kind: 'missing-file', file: binaryFile, message: e.message });
+    }
+    if (size !== undefined && size > end) {
+      problems.push(
+        interrupted
+          ? { kind: 'unchained', file: binaryFile, message: `${binaryFile}: bytes ${end}..${size} were written but no binary (b) event of ${castFile} refers to them (the gateway stopped before the cast line)` }
+          : { kind: 'appended', file: binaryFile, message: `${binaryFile}: bytes ${end}..${size} are not referred to by any binary (b) event of ${castFile} (appended)` },
+      );
+    } else if (size !== undefined && size < end && !problems.some((p) => p.kind === 'truncated')) {
+      problems.push({ kind: 'truncated', file: binaryFile, message: `${binaryFile}: ${size} bytes, but the binary (b) events of ${castFile} refer to ${end}` });
+    }
+    if (seal && problems.length === 0) {
+      const actual = size !== undefined ? { file: binaryFile, chunks, bytes: size } : undefined;
+      const sealed = seal.binary;
+      const same = sealed === undefined ? actual === undefined : actual !== undefined && sealed.file === actual.file && sealed.chunks === actual.chunks && sealed.bytes === actual.bytes;
+      if (!same) {
+        problems.push({
+          kind: 'seal-mismatch',
+          file: binaryFile,
+          message: `${castFile}: ${sealText(actual)}, but the signed index seals ${sealText(sealed)} (file and cast rewritten)`,
+        });
+      }
+    }
+  } finally {
+    await reader.close();
+  }
+  return { binaryFile, problems };
 }
 
 function parseIndex(text: string): SessionIndex | undefined {
@@ -182,22 +342,48 @@ export async function verifySessionDir(dir: string, key: RecordingVerifyKey): Pr
   }
   // Seals are only trusted from a verified index; otherwise check the chains alone.
   const expected = new Map<string, FileSeal | undefined>();
+  /** Files that are casts (checked for a binary sidecar): the channels' recordings, and casts on disk. */
+  const casts = new Set<string>();
+  /** The .bin files the signed index or a cast header names: never unexpected. */
+  const binaries = new Set<string>();
   if (index) {
-    for (const c of index.channels) if (c.recording) expected.set(c.recording.file, sealed ? c.recording : undefined);
+    for (const c of index.channels) {
+      if (!c.recording) continue;
+      expected.set(c.recording.file, sealed ? c.recording : undefined);
+      casts.add(c.recording.file);
+      if (sealed && c.recording.binary) binaries.add(c.recording.binary.file);
+    }
     if (index.audit) expected.set(index.audit.file, sealed ? index.audit : undefined);
   }
   const present = (await readdir(dir).catch(() => [] as string[])).filter((f) => !f.endsWith(CHAIN_SUFFIX) && !f.endsWith('.tmp') && f !== INDEX_FILE);
-  for (const f of present) {
-    if (!expected.has(f)) {
-      if (sealed) problems.push({ kind: 'unexpected-file', file: f, message: `${f} is not listed in the signed index` });
-      else if (f === AUDIT_FILE || /^channel-\d+\.cast$/.test(f)) expected.set(f, undefined);
+  if (!sealed) {
+    for (const f of present) {
+      if (expected.has(f)) continue;
+      if (f === AUDIT_FILE) expected.set(f, undefined);
+      else if (/^channel-\d+\.cast$/.test(f)) {
+        expected.set(f, undefined);
+        casts.add(f);
+      }
     }
   }
+  const fileProblems: VerifyProblem[] = [];
+  const interrupted = index?.state === 'open';
   for (const [file, seal] of [...expected].sort(([a], [b]) => a.localeCompare(b))) {
-    const r = await verifyChainedFile(dir, file, sessionId, seal, index?.state === 'open');
-    files.push({ file, lines: r.lines });
-    problems.push(...r.problems);
+    const r = await checkChainedFile(dir, file, sessionId, seal, interrupted);
+    files.push({ file, lines: r.lines.length });
+    fileProblems.push(...r.problems);
+    if (casts.has(file)) {
+      const b = await verifyBinarySidecar(dir, file, r.lines, seal, interrupted);
+      if (b.binaryFile !== undefined) binaries.add(b.binaryFile);
+      fileProblems.push(...b.problems);
+    }
   }
+  if (sealed) {
+    for (const f of present) {
+      if (!expected.has(f) && !binaries.has(f)) problems.push({ kind: 'unexpected-file', file: f, message: `${f} is not listed in the signed index` });
+    }
+  }
+  problems.push(...fileProblems);
   return { dir, sessionId, sealed, ...(index ? { state: index.state } : {}), files, problems };
 }
 
