@@ -6,15 +6,21 @@
  * completed for lines written after the last chained flush, and the index is rewritten with the
  * resulting seals, state `interrupted`, and signed. From then on `gatehouse verify` detects any
  * change, exactly as for a session that ended normally.
+ *
+ * A channel's binary sidecar (channel-N.bin, "b-sidecar") is written before the cast lines that
+ * refer to it, so after a crash it may hold bytes no `b` event refers to: it is truncated to the
+ * end of the last `b` event left in the cast, and sealed as the index's `binary` seal.
  */
-import { open, readdir, readFile, rename, stat, truncate } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, readdir, readFile, rename, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseHeader } from './cast-reader.js';
+import { BINARY_SIDECAR_SCHEME, parseBinaryRef } from './binary-ref.js';
+import { CastFormatError, type ParsedCastHeader, parseEventLine, parseHeader } from './cast-reader.js';
 import { readSessionIndex } from './catalog.js';
-import { CHAIN_SUFFIX, chainSeed, chainStep, toHex } from './line-chain.js';
 import { AUDIT_FILE, INDEX_FILE, listSessionDirs } from './layout.js';
+import { CHAIN_SUFFIX, chainSeed, chainStep, toHex } from './line-chain.js';
 import type { RecordingKey } from './recording-key.js';
-import { type ChannelEntry, type FileSeal, type SessionIndex, signIndex } from './session-index.js';
+import { type BinarySeal, type ChannelEntry, type FileSeal, type SessionIndex, signIndex } from './session-index.js';
 
 async function writeAtomic(path: string, data: string): Promise<void> {
   const fh = await open(`${path}.tmp`, 'w', 0o640);
@@ -27,8 +33,8 @@ async function writeAtomic(path: string, data: string): Promise<void> {
   await rename(`${path}.tmp`, path);
 }
 
-/** Seals one file as it is on disk; returns its seal and how many bytes of a partial line were cut. */
-async function sealFile(dir: string, sessionId: string, file: string): Promise<{ seal: FileSeal; truncated: number; firstLine: string | undefined }> {
+/** Seals one file as it is on disk; returns its seal, how many bytes of a partial line were cut, and its complete lines. */
+async function sealFile(dir: string, sessionId: string, file: string): Promise<{ seal: FileSeal; truncated: number; firstLine: string | undefined; lines: Buffer[] }> {
   const path = join(dir, file);
   const data = await readFile(path);
   const end = data.lastIndexOf(0x0a) + 1;
@@ -38,9 +44,11 @@ async function sealFile(dir: string, sessionId: string, file: string): Promise<{
   let chainText = '';
   let lines = 0;
   let firstLine: string | undefined;
+  const lineViews: Buffer[] = [];
   for (let start = 0; start < end; ) {
     const nl = data.indexOf(0x0a, start);
     const line = data.subarray(start, nl);
+    lineViews.push(line);
     if (lines === 0) firstLine = line.toString('utf8');
     chain = chainStep(chain, line);
     chainText += `${toHex(chain)}\n`;
@@ -48,7 +56,59 @@ async function sealFile(dir: string, sessionId: string, file: string): Promise<{
     start = nl + 1;
   }
   await writeAtomic(path + CHAIN_SUFFIX, chainText);
-  return { seal: { file, lines, bytes: end, chainHead: toHex(chain), droppedLines: 0, droppedBytes: 0 }, truncated, firstLine };
+  return { seal: { file, lines, bytes: end, chainHead: toHex(chain), droppedLines: 0, droppedBytes: 0 }, truncated, firstLine, lines: lineViews };
+}
+
+/**
+ * The `b` events of a "b-sidecar" cast's complete lines: how many, and where the last one ends.
+ * A line that is not a valid event is skipped (verify names it); the cast is taken as it is.
+ */
+function referencedBinary(header: ParsedCastHeader, lines: readonly Buffer[]): { chunks: number; end: number } {
+  let chunks = 0;
+  let end = 0;
+  let prevUs = 0;
+  for (let i = 1; i < lines.length; i++) {
+    const text = (lines[i] ?? Buffer.alloc(0)).toString('utf8');
+    if (text.trim() === '' || (header.version === 3 && text.startsWith('#'))) continue;
+    try {
+      const e = parseEventLine(text, i + 1, header.version, prevUs, BINARY_SIDECAR_SCHEME);
+      prevUs = e.timeUs;
+      const ref = e.code === 'b' ? parseBinaryRef(e.data) : undefined;
+      if (ref) {
+        chunks++;
+        end = ref.offset + ref.length;
+      }
+    } catch (e) {
+      if (!(e instanceof CastFormatError)) throw e;
+    }
+  }
+  return { chunks, end };
+}
+
+/**
+ * Cuts a channel's .bin back to the end of the last `b` event in its cast (bytes written just
+ * before the crash, whose cast line never was) and returns its seal, or undefined when there is
+ * no .bin. A .bin shorter than the events say (a failed disk) is left as it is for verify to report.
+ */
+async function sealBinary(dir: string, file: string, referenced: { chunks: number; end: number }): Promise<{ seal: BinarySeal; truncated: number; mtimeMs: number } | undefined> {
+  const path = join(dir, file);
+  const st = await lstat(path).catch(() => undefined);
+  if (!st?.isFile()) return undefined;
+  let size = st.size;
+  let truncated = 0;
+  if (size > referenced.end) {
+    // O_NOFOLLOW: only the session's own file is cut, never what a link put in its place points to.
+    const fh = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
+    try {
+      await fh.truncate(referenced.end);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    truncated = size - referenced.end;
+    size = referenced.end;
+  }
+  return { seal: { file, chunks: referenced.chunks, bytes: size }, truncated, mtimeMs: st.mtimeMs };
 }
 
 export async function sealInterruptedSession(dir: string, key: RecordingKey): Promise<SessionIndex> {
@@ -61,19 +121,31 @@ export async function sealInterruptedSession(dir: string, key: RecordingKey): Pr
     const m = /^channel-(\d+)\.cast$/.exec(f);
     if (!m) continue;
     newest = Math.max(newest, (await stat(join(dir, f))).mtimeMs);
-    const { seal, truncated, firstLine } = await sealFile(dir, index.sessionId, f);
+    const { seal: castSeal, truncated, firstLine, lines } = await sealFile(dir, index.sessionId, f);
     if (truncated > 0) truncatedFiles.push({ file: f, bytes: truncated });
+    let header: ParsedCastHeader | undefined;
+    try {
+      header = firstLine !== undefined ? parseHeader(firstLine) : undefined;
+    } catch {
+      header = undefined;
+    }
+    let binary: BinarySeal | undefined;
+    if (header?.binaryFile !== undefined) {
+      const b = await sealBinary(dir, header.binaryFile, referencedBinary(header, lines));
+      if (b) {
+        binary = b.seal;
+        newest = Math.max(newest, b.mtimeMs);
+        if (b.truncated > 0) truncatedFiles.push({ file: header.binaryFile, bytes: b.truncated });
+      }
+    }
+    const seal = binary ? { ...castSeal, binary } : castSeal;
     const n = Number(m[1]);
     const known = channels.get(n);
-    if (known) channels.set(n, { ...known, recording: { ...seal, droppedLines: known.recording?.droppedLines ?? 0, droppedBytes: known.recording?.droppedBytes ?? 0 } });
-    else {
+    if (known) {
+      // The fresh seal replaces the open index's, including any `binary` seal it had.
+      channels.set(n, { ...known, recording: { ...seal, droppedLines: known.recording?.droppedLines ?? 0, droppedBytes: known.recording?.droppedBytes ?? 0 } });
+    } else {
       // The channel opened just before the crash, before the index was rewritten: describe it from its header.
-      let header: ReturnType<typeof parseHeader> | undefined;
-      try {
-        header = firstLine !== undefined ? parseHeader(firstLine) : undefined;
-      } catch {
-        header = undefined;
-      }
       channels.set(n, {
         channel: n,
         kind: header?.command !== undefined ? 'exec' : 'shell',

@@ -1,10 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sealInterruptedSessions } from '../../src/recording/recovery.js';
 import type { SessionIndex } from '../../src/recording/session-index.js';
 import { verify } from '../../src/recording/verify.js';
 import { enc, openTestSession, tempDir, testKey } from './helpers.js';
+import { writeSidecarSession } from './sidecar-fixture.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -41,5 +42,67 @@ describe('recovery of a session that stopped before its index listed the channel
     expect(sealed.channels).toMatchObject([{ channel: 0, kind: 'exec', pty: false, command: 'uname -a', recording: { file: 'channel-0.cast', lines: 3 } }]);
     const report = await verify(rec.dir, key);
     expect(report.sessions[0]?.problems).toEqual([]);
+  });
+});
+
+describe('recovery of a session whose binary output is in channel-N.bin (b-sidecar)', () => {
+  it('cuts the .bin back to the last b event left in the cast, seals it, and the result verifies', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const a = Buffer.alloc(5000, 0x00);
+    const b = Buffer.from(Array.from({ length: 300 }, (_, i) => i & 0xff));
+    // The gateway died mid-flush: the .bin got the next chunk (and part of one more), the cast
+    // only part of the line referring to it.
+    const fx = await writeSidecarSession(root, {
+      events: [{ t: 0.1, o: 'hello\n' }, { t: 0.2, b: a }, { t: 0.3, b }, { t: 0.4, o: 'tick\n' }],
+      open: true,
+      extraBin: Buffer.alloc(777, 0xee),
+    });
+    const partial = `[0.5, "b", "5300+777:${'0'.repeat(20)}`;
+    await appendFile(fx.cast, partial);
+    // The open index still holds the seal of an earlier flush.
+    const indexPath = join(fx.dir, 'index.json');
+    const open = JSON.parse(await readFile(indexPath, 'utf8')) as SessionIndex;
+    const stale = { file: 'channel-0.cast', lines: 2, bytes: 10, chainHead: '0'.repeat(64), droppedLines: 0, droppedBytes: 0, binary: { file: 'channel-0.bin', chunks: 1, bytes: 5000 } };
+    await writeFile(indexPath, JSON.stringify({ ...open, channels: open.channels.map((c) => ({ ...c, recording: stale })) }));
+
+    const { key } = await testKey();
+    expect(await sealInterruptedSessions(root, key)).toEqual({ sealed: [fx.dir], failed: [] });
+    expect((await stat(fx.bin)).size).toBe(5300);
+    const sealed = JSON.parse(await readFile(indexPath, 'utf8')) as SessionIndex;
+    expect(sealed.state).toBe('interrupted');
+    expect(sealed.recovery?.truncated).toEqual([
+      { file: 'channel-0.cast', bytes: partial.length },
+      { file: 'channel-0.bin', bytes: 777 },
+    ]);
+    expect(sealed.channels[0]?.recording).toMatchObject({ file: 'channel-0.cast', lines: 5, binary: { file: 'channel-0.bin', chunks: 2, bytes: 5300 } });
+    const report = await verify(fx.dir, key);
+    expect(report.sessions[0]?.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('a .bin written before the first b event reached the cast is cut to nothing and sealed empty', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const fx = await writeSidecarSession(root, { events: [{ t: 0.1, o: 'hello\n' }], open: true, extraBin: Buffer.alloc(64, 1) });
+    const { key } = await testKey();
+    expect((await sealInterruptedSessions(root, key)).sealed).toEqual([fx.dir]);
+    expect((await stat(fx.bin)).size).toBe(0);
+    const sealed = JSON.parse(await readFile(join(fx.dir, 'index.json'), 'utf8')) as SessionIndex;
+    expect(sealed.recovery?.truncated).toEqual([{ file: 'channel-0.bin', bytes: 64 }]);
+    expect(sealed.channels[0]?.recording?.binary).toEqual({ file: 'channel-0.bin', chunks: 0, bytes: 0 });
+    expect((await verify(fx.dir, key)).ok).toBe(true);
+  });
+
+  it('a channel that wrote only text has no .bin and no binary seal', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const fx = await writeSidecarSession(root, { events: [{ t: 0.1, o: 'hello\n' }], open: true, noBin: true });
+    const { key } = await testKey();
+    await sealInterruptedSessions(root, key);
+    const sealed = JSON.parse(await readFile(join(fx.dir, 'index.json'), 'utf8')) as SessionIndex;
+    expect(sealed.channels[0]?.recording?.binary).toBeUndefined();
+    expect(sealed.recovery?.truncated).toEqual([]);
+    expect((await verify(fx.dir, key)).ok).toBe(true);
   });
 });
