@@ -84,11 +84,11 @@ function recordingsOf(stack: Stack, name: 'on' | 'off'): string {
   return join(stack.dir, `recordings-${name}`);
 }
 
-/** Total size of the .cast files under `dir`. */
+/** Total size of the .cast files under `dir`, and of their .bin sidecars (binary output, "b-sidecar"). */
 function castBytes(dir: string): number {
   let total = 0;
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && e.name.endsWith('.cast')) total += statSync(join(e.parentPath, e.name)).size;
+    if (e.isFile() && (e.name.endsWith('.cast') || e.name.endsWith('.bin'))) total += statSync(join(e.parentPath, e.name)).size;
   }
   return total;
 }
@@ -175,6 +175,6 @@ export async function recordingOverhead(stack: Stack, opts: RecordingBenchOption
   // The comparison only means something if "on" recorded everything and "off" nothing.
   const on = castBytes(recordingsOf(stack, 'on'));
   const off = castBytes(recordingsOf(stack, 'off'));
-  opts.out(`.cast files written: on ${(on / 1048576).toFixed(0)} MiB, off ${(off / 1024).toFixed(0)} KiB`);
+  opts.out(`.cast and .bin files written: on ${(on / 1048576).toFixed(0)} MiB, off ${(off / 1024).toFixed(0)} KiB`);
   if (off > 1024 * 1024 || on < (ptyBytes + 2 * dlBytes) * opts.reps) throw new Error('recording bench: the on gateway did not record everything, or the off gateway recorded data');
 }
