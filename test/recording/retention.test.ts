@@ -45,6 +45,26 @@ describe('retention', () => {
     }
   });
 
+  it('treats a channel-N.bin (binary output sidecar) as part of its session: removed with it, and its writes count as activity', async () => {
+    const { dir: root, cleanup } = await tempDir();
+    try {
+      const now = Date.now(); // the busy .bin is written just now
+      const old = new Date(now - 100 * DAY);
+      const gone = await fakeSession(root, '2026/08/15', 'old1', undefined, old);
+      await writeFile(join(gone, 'channel-0.bin'), new Uint8Array(10));
+      await utimes(join(gone, 'channel-0.bin'), old, old);
+      // A download still running: only its .bin is being written.
+      const busy = await fakeSession(root, '2026/08/14', 'busy1', undefined, old);
+      await writeFile(join(busy, 'channel-0.bin'), new Uint8Array(10));
+      const r = await pruneRecordings(root, 90 * DAY, { now });
+      expect(r.removed.map((d) => d.slice(root.length))).toEqual(['/2026/08/15/old1']);
+      expect(await readdir(join(root, '2026', '08'))).toEqual(['14']);
+      expect(await readdir(busy)).toContain('channel-0.bin');
+    } finally {
+      await cleanup();
+    }
+  });
+
   it('CLI: gatehouse recordings prune --older-than 90d', async () => {
     const { dir: root, cleanup } = await tempDir();
     try {
