@@ -171,6 +171,19 @@ export function parseEventLine(text: string, line: number, version: AsciicastVer
   return { timeUs, code: code as CastEventCode, data };
 }
 
+const B_CODE = Buffer.from('"b"');
+const B_CODE_ESCAPED = Buffer.from('\\u0062');
+
+/**
+ * False only for a line that cannot be a `b` event: its code would have to be the JSON string
+ * "b", written `"b"` or with the escape `\u0062`. Lets verify and recovery skip parsing the text
+ * lines of a "b-sidecar" cast (most of a long exec log) without missing a binary event.
+ */
+export function mayBeBinaryEventLine(line: Uint8Array): boolean {
+  const b = Buffer.isBuffer(line) ? line : Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+  return b.includes(B_CODE) || b.includes(B_CODE_ESCAPED);
+}
+
 /** Splits text into complete lines; returns the lines and the length of an unterminated tail. */
 export function splitCompleteLines(text: string): { lines: string[]; tail: number } {
   const last = text.lastIndexOf('\n');

@@ -15,7 +15,7 @@ import { constants } from 'node:fs';
 import { lstat, open, readdir, readFile, rename, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BINARY_SIDECAR_SCHEME, parseBinaryRef } from './binary-ref.js';
-import { CastFormatError, type ParsedCastHeader, parseEventLine, parseHeader } from './cast-reader.js';
+import { CastFormatError, mayBeBinaryEventLine, type ParsedCastHeader, parseEventLine, parseHeader } from './cast-reader.js';
 import { readSessionIndex } from './catalog.js';
 import { AUDIT_FILE, INDEX_FILE, listSessionDirs } from './layout.js';
 import { CHAIN_SUFFIX, chainSeed, chainStep, toHex } from './line-chain.js';
@@ -66,13 +66,13 @@ async function sealFile(dir: string, sessionId: string, file: string): Promise<{
 function referencedBinary(header: ParsedCastHeader, lines: readonly Buffer[]): { chunks: number; end: number } {
   let chunks = 0;
   let end = 0;
-  let prevUs = 0;
   for (let i = 1; i < lines.length; i++) {
-    const text = (lines[i] ?? Buffer.alloc(0)).toString('utf8');
+    const line = lines[i] ?? Buffer.alloc(0);
+    if (!mayBeBinaryEventLine(line)) continue;
+    const text = line.toString('utf8');
     if (text.trim() === '' || (header.version === 3 && text.startsWith('#'))) continue;
     try {
-      const e = parseEventLine(text, i + 1, header.version, prevUs, BINARY_SIDECAR_SCHEME);
-      prevUs = e.timeUs;
+      const e = parseEventLine(text, i + 1, header.version, 0, BINARY_SIDECAR_SCHEME);
       const ref = e.code === 'b' ? parseBinaryRef(e.data) : undefined;
       if (ref) {
         chunks++;

@@ -17,7 +17,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BinaryFileError, BinaryFileReader } from './binary-file.js';
 import { BINARY_SIDECAR_SCHEME, parseBinaryRef } from './binary-ref.js';
-import { CastFormatError, type ParsedCastHeader, parseEventLine, parseHeader } from './cast-reader.js';
+import { CastFormatError, mayBeBinaryEventLine, type ParsedCastHeader, parseEventLine, parseHeader } from './cast-reader.js';
 import { AUDIT_FILE, INDEX_FILE, listSessionDirs } from './layout.js';
 import { CHAIN_SUFFIX, chainSeed, chainStep, toHex } from './line-chain.js';
 import type { RecordingVerifyKey } from './recording-key.js';
@@ -218,15 +218,16 @@ async function verifyBinarySidecar(
   /** Set once a problem makes further hashing pointless (the first wrong event is named). */
   let stopHashing = false;
   try {
-    let prevUs = 0;
     for (let i = 1; i < lines.length; i++) {
-      const text = (lines[i] ?? Buffer.alloc(0)).toString('utf8');
+      const line = lines[i] ?? Buffer.alloc(0);
+      if (!mayBeBinaryEventLine(line)) continue;
+      const text = line.toString('utf8');
       const lineNo = i + 1;
       if (text.trim() === '' || (header.version === 3 && text.startsWith('#'))) continue;
       let ref: ReturnType<typeof parseBinaryRef>;
       try {
-        const e = parseEventLine(text, lineNo, header.version, prevUs, BINARY_SIDECAR_SCHEME);
-        prevUs = e.timeUs;
+        // Times do not matter here (0 for the previous one): only the code and data are used.
+        const e = parseEventLine(text, lineNo, header.version, 0, BINARY_SIDECAR_SCHEME);
         if (e.code !== 'b') continue;
         ref = parseBinaryRef(e.data);
       } catch (e) {

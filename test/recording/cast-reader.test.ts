@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CastFormatError, parseCast } from '../../src/recording/cast-reader.js';
+import { CastFormatError, mayBeBinaryEventLine, parseCast } from '../../src/recording/cast-reader.js';
 
 const V2 = '{"version": 2, "width": 80, "height": 24, "timestamp": 1504467315, "title": "Demo", "env": {"TERM": "xterm-256color"}}\n[0.248848, "o", "hi"]\n[1.5, "m", ""]\n[4.05, "r", "90x30"]\n';
 const V3 = '{"version": 3, "term": {"cols": 80, "rows": 24, "type": "xterm"}, "timestamp": 1}\n# comment\n[0.248, "o", "a"]\n[1.001, "o", "b"]\n[0.5, "x", "0"]\n';
@@ -97,5 +97,14 @@ describe('parseCast: binary output in a sidecar file ("b-sidecar")', () => {
     expect(r.header.binaryFile).toBeUndefined();
     expect(r.header.gatehouse?.binary_output).toBe('b-base64');
     expect(() => parseCast(`${head}\n[0.1, "b", "0+3:${HASH}"]\n`)).toThrow(/line 2: binary \(b\) event data must be base64/);
+  });
+
+  it('mayBeBinaryEventLine: true for every b event however its code is written, false for plain text events', () => {
+    const head = gh({ binary_output: 'b-sidecar', binary_file: 'channel-0.bin' });
+    const lines = [`[0.1, "b", "0+1:${HASH}"]`, `[0.1,"\\u0062","1+1:${HASH}"]`, '[0.2, "o", "abc"]', '[0.3, "o", "\\"b\\""]', '[0.4, "m", "exec: b"]'];
+    const events = parseCast(`${head}\n${lines.join('\n')}\n`).events;
+    expect(events.map((e) => e.code)).toEqual(['b', 'b', 'o', 'o', 'm']);
+    expect(lines.map((l) => mayBeBinaryEventLine(Buffer.from(l)))).toEqual([true, true, false, false, false]);
+    expect(mayBeBinaryEventLine(new TextEncoder().encode(lines[0] ?? ''))).toBe(true);
   });
 });

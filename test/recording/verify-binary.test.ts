@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runVerify } from '../../src/cli/verify.js';
 import { verify } from '../../src/recording/verify.js';
 import { enc, tempDir, testKey } from './helpers.js';
-import { type FixtureEvent, resealChannel, sha256Hex, writeSidecarSession } from './sidecar-fixture.js';
+import { type FixtureEvent, resealChannel, sha256Hex, writeChainedCast, writeSidecarSession } from './sidecar-fixture.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -117,6 +117,17 @@ describe('verify: binary output in channel-N.bin (b-sidecar)', () => {
     fx = await writeSidecarSession(await root(), { events: [{ t: 0.1, b: a, ref: `1+99:${sha256Hex(a.subarray(1))}` }] });
     p = await problems(fx.dir);
     expect(p[0]).toMatchObject({ kind: 'changed', line: 2 });
+  });
+
+  it('checks a b event whose code is written as a JSON escape like any other', async () => {
+    const fx = await writeSidecarSession(await root(), { events: [{ t: 0.1, o: 'x' }, { t: 0.2, b: bytes(10, 8) }] });
+    const lines = fx.lines.map((l, i) => (i === 2 ? l.replace('"b"', '"\\u0062"') : l));
+    expect(lines[2]).toContain('\\u0062');
+    const castSeal = await writeChainedCast(fx.dir, fx.sessionId, lines);
+    await resealChannel(fx.dir, (seal) => ({ ...castSeal, ...(seal.binary ? { binary: seal.binary } : {}) }));
+    expect(await problems(fx.dir)).toEqual([]);
+    await writeFile(fx.bin, bytes(10, 9));
+    expect((await problems(fx.dir))[0]).toMatchObject({ kind: 'changed', file: 'channel-0.cast', line: 3 });
   });
 
   it('reports a b event that is not a reference, and a header whose binary_file is not a bare name', async () => {
