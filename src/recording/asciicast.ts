@@ -6,6 +6,7 @@
  * events carry the *interval* since the previous event, and `x` (exit status) exists.
  * Times are kept in integer microseconds so v3 intervals add up exactly to v2 absolute times.
  */
+import { BINARY_REF_HASH_LENGTH, type BINARY_SIDECAR_SCHEME, binaryRefPrefix } from './binary-ref.js';
 import { writeJsonString } from './json-bytes.js';
 import type { ESCAPE_SCHEME } from './utf8-escape.js';
 
@@ -35,8 +36,13 @@ export interface GatehouseHeaderInfo {
   readonly invalid_bytes: typeof ESCAPE_SCHEME;
   /** Sidecar with one SHA-256 chain value per line of this file (see line-chain.ts). */
   readonly chain: string;
-  /** Present on channels without a pty: binary output chunks are `b` events (FORMAT.md). */
-  readonly binary_output?: typeof BINARY_SCHEME;
+  /**
+   * Present on channels without a pty: binary output chunks are `b` events (FORMAT.md), whose
+   * bytes are in `binary_file` ("b-sidecar") or, in recordings before it, base64 in the event.
+   */
+  readonly binary_output?: typeof BINARY_SCHEME | typeof BINARY_SIDECAR_SCHEME;
+  /** The .bin file beside the cast ("b-sidecar"). */
+  readonly binary_file?: string;
 }
 
 export interface CastHeader {
@@ -147,6 +153,26 @@ export function writeBase64String(bytes: Uint8Array, out: Buffer, pos: number): 
   p += out.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'), p, 'latin1');
   out[p++] = 0x22;
   return p;
+}
+
+/** Room `writeBinaryRefEvent` needs, at most. */
+export const MAX_BINARY_REF_EVENT_LENGTH = 48 + 2 * 17 + 1 + BINARY_REF_HASH_LENGTH + 2;
+
+/**
+ * Writes a `b` event of binary_output "b-sidecar" (binary-ref.ts) for `length` bytes at
+ * `offset` of the .bin file, with zeros where the SHA-256 of the bytes goes: the batch store
+ * fills it in (fillBinaryHashes) before the line is chained and written. Returns the line's end
+ * and where the hash goes.
+ */
+export function writeBinaryRefEvent(version: AsciicastVersion, timeUs: number, offset: number, length: number, prevTimeUs: number, out: Buffer, pos: number): { end: number; hashAt: number } {
+  let p = writeEventHead(version, timeUs, 'b', prevTimeUs, out, pos);
+  p += out.write(`"${binaryRefPrefix(offset, length)}`, p, 'latin1');
+  const hashAt = p;
+  out.fill(0x30, p, p + BINARY_REF_HASH_LENGTH);
+  p += BINARY_REF_HASH_LENGTH;
+  out[p++] = 0x22;
+  out[p++] = 0x5d;
+  return { end: p, hashAt };
 }
 
 /** `writeTextEvent` into a buffer of its own. */

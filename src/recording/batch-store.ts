@@ -7,8 +7,9 @@
  * worker can run).
  */
 import { open } from 'node:fs/promises';
-import { CHAIN_LINE_LENGTH, writeChainLine } from './chain-bytes.js';
+import { CHAIN_LINE_LENGTH, fillBinaryHashes, writeChainLine } from './chain-bytes.js';
 import { CHAIN_SUFFIX, chainStep } from './line-chain.js';
+import type { CommitStage } from './record-io-protocol.js';
 
 export interface AppendTarget {
   write(data: Uint8Array): Promise<void>;
@@ -40,56 +41,88 @@ export const nodeRecordingFs: RecordingFs = {
   },
 };
 
+/**
+ * Binary chunks of a batch (binary-ref.ts): `buf[0..len)`, and per chunk a triple in `refs`:
+ * where its hash goes in the batch's lines, and its start and end in `buf`.
+ */
+export interface BlobBatch {
+  readonly buf: Buffer;
+  readonly len: number;
+  readonly refs: readonly number[];
+}
+
 export interface CommitResult {
   /** Chain value after the batch's last line. */
   readonly head: Uint8Array;
   /** The batch buffer, free for reuse (null when the store kept it). */
   readonly spare: Buffer | null;
+  /** The blob buffer, likewise. */
+  readonly blobSpare: Buffer | null;
 }
 
 /**
- * A batch that did not fully reach the disk. `stage` 'file': none of its lines count as
- * written; 'chain': the lines are in the file but their chain values are not in the sidecar
- * (verify reports them as an unsealed tail).
+ * A batch that did not fully reach the disk. `stage` 'binary' or 'file': none of its lines
+ * count as written; 'chain': the lines are in the file but their chain values are not in the
+ * sidecar (verify reports them as an unsealed tail).
  */
 export class CommitError extends Error {
   constructor(
-    readonly stage: 'file' | 'chain',
+    readonly stage: CommitStage,
     override readonly cause: unknown,
     readonly spare: Buffer | null,
+    readonly blobSpare: Buffer | null = null,
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
     this.name = 'CommitError';
   }
 }
 
+/** A file that did not sync. */
+export interface SyncFailure {
+  readonly file: 'file' | 'chain' | 'binary';
+  readonly error: unknown;
+}
+
 export interface BatchStore {
-  /** Chains the lines of `buf[0..len)` (line i ends before its '\n' at `ends[i]`) from `head` and appends them. Rejects with CommitError. */
-  commit(buf: Buffer, len: number, ends: readonly number[], head: Uint8Array): Promise<CommitResult>;
-  /** fdatasync of the file and the sidecar, together; the error of each (undefined when it synced). */
-  sync(): Promise<readonly [unknown, unknown]>;
+  /**
+   * Chains the lines of `buf[0..len)` (line i ends before its '\n' at `ends[i]`) from `head`
+   * and appends them; with `blob`, first fills in the chunks' hashes and appends the chunks to
+   * the .bin. Rejects with CommitError.
+   */
+  commit(buf: Buffer, len: number, ends: readonly number[], head: Uint8Array, blob?: BlobBatch): Promise<CommitResult>;
+  /** fdatasync of every file of the store, together; the ones that failed. */
+  sync(): Promise<readonly SyncFailure[]>;
   close(): Promise<void>;
 }
 
 /** The store that works on the calling thread, through `fs`. */
 export class InlineBatchStore implements BatchStore {
+  private bin: AppendTarget | undefined;
+
   private constructor(
+    private readonly fs: RecordingFs,
     private readonly file: AppendTarget,
     private readonly chainFile: AppendTarget,
+    private readonly binPath: string | undefined,
   ) {}
 
-  /** Creates `path` and its sidecar; rejects (with the errno in `code`) if either fails. */
-  static async open(fs: RecordingFs, path: string): Promise<InlineBatchStore> {
+  /**
+   * Creates `path` and its sidecar; rejects (with the errno in `code`) if either fails.
+   * `binPath` is created with the first binary chunk.
+   */
+  static async open(fs: RecordingFs, path: string, binPath?: string): Promise<InlineBatchStore> {
     const file = await fs.createAppend(path);
     try {
-      return new InlineBatchStore(file, await fs.createAppend(path + CHAIN_SUFFIX));
+      return new InlineBatchStore(fs, file, await fs.createAppend(path + CHAIN_SUFFIX), binPath);
     } catch (e) {
       await file.close().catch(() => undefined);
       throw e;
     }
   }
 
-  async commit(buf: Buffer, len: number, ends: readonly number[], head: Uint8Array): Promise<CommitResult> {
+  async commit(buf: Buffer, len: number, ends: readonly number[], head: Uint8Array, blob?: BlobBatch): Promise<CommitResult> {
+    const blobSpare = blob?.buf ?? null;
+    if (blob) fillBinaryHashes(buf, blob.buf, blob.refs);
     // The bytes that are written are the bytes that are hashed into the chain.
     const chainBytes = Buffer.allocUnsafe(ends.length * CHAIN_LINE_LENGTH);
     let chainLen = 0;
@@ -100,27 +133,48 @@ export class InlineBatchStore implements BatchStore {
       chainLen = writeChainLine(h, chainBytes, chainLen);
       start = end + 1;
     }
+    if (blob && blob.len > 0) {
+      try {
+        if (!this.bin) {
+          if (this.binPath === undefined) throw Object.assign(new Error('binary chunks for a recording without a .bin file'), { code: 'EINVAL' });
+          this.bin = await this.fs.createAppend(this.binPath);
+        }
+        await this.bin.write(blob.buf.subarray(0, blob.len));
+      } catch (e) {
+        throw new CommitError('binary', e, buf, blobSpare);
+      }
+    }
     try {
       await this.file.write(buf.subarray(0, len));
     } catch (e) {
-      throw new CommitError('file', e, buf);
+      throw new CommitError('file', e, buf, blobSpare);
     }
     try {
       await this.chainFile.write(chainBytes.subarray(0, chainLen));
     } catch (e) {
-      throw new CommitError('chain', e, buf);
+      throw new CommitError('chain', e, buf, blobSpare);
     }
-    return { head: h, spare: buf };
+    return { head: h, spare: buf, blobSpare };
   }
 
-  async sync(): Promise<readonly [unknown, unknown]> {
-    // Both syncs at once: the file system commits them together, which costs less CPU (and
-    // half the wait) than one after the other.
-    const [a, b] = await Promise.allSettled([this.file.sync(), this.chainFile.sync()]);
-    return [a.status === 'rejected' ? a.reason : undefined, b.status === 'rejected' ? b.reason : undefined];
+  async sync(): Promise<readonly SyncFailure[]> {
+    // All syncs at once: the file system commits them together, which costs less CPU (and
+    // less waiting) than one after the other.
+    const files: [SyncFailure['file'], AppendTarget][] = [
+      ['file', this.file],
+      ['chain', this.chainFile],
+    ];
+    if (this.bin) files.push(['binary', this.bin]);
+    const synced = await Promise.allSettled(files.map(([, f]) => f.sync()));
+    const failed: SyncFailure[] = [];
+    synced.forEach((r, i) => {
+      const name = files[i]?.[0];
+      if (r.status === 'rejected' && name !== undefined) failed.push({ file: name, error: r.reason });
+    });
+    return failed;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.file, this.chainFile].map((f) => f.close().catch(() => undefined)));
+    await Promise.all([this.file, this.chainFile, ...(this.bin ? [this.bin] : [])].map((f) => f.close().catch(() => undefined)));
   }
 }

@@ -14,7 +14,7 @@
  * RecordingFailure) and counted in `stats`; after a write error the file is never written
  * again, so a half-written line can never be followed by more data.
  */
-import { type BatchStore, CommitError, InlineBatchStore, nodeRecordingFs, type RecordingFs } from './batch-store.js';
+import { type BatchStore, CommitError, type CommitResult, InlineBatchStore, nodeRecordingFs, type RecordingFs } from './batch-store.js';
 import { errnoCode, errorMessage, type FailureHandler, type RecordingFailure, type RecordingFailureKind } from './failures.js';
 import { CHAIN_SUFFIX, toHex } from './line-chain.js';
 import { openWorkerStore } from './record-io.js';
@@ -31,6 +31,12 @@ const MAX_SPARE = 16 * 1024 * 1024;
 
 /** Encodes one line into `buf` at `pos` (never a '\n') and returns where it ends. */
 export type LineEncoder = (buf: Buffer, pos: number) => number;
+
+/**
+ * Encodes the line of a binary chunk that starts at `offset` of the .bin (binary-ref.ts): returns
+ * where the line ends and where its 64 hex digits of SHA-256 go (the store fills them in).
+ */
+export type BinaryLineEncoder = (buf: Buffer, pos: number, offset: number) => { readonly end: number; readonly hashAt: number };
 
 export interface ChainedLineWriterOptions {
   readonly path: string;
@@ -49,6 +55,8 @@ export interface ChainedLineWriterOptions {
    * Unset: the recording I/O worker (record-io.ts) when it can run, else node:fs inline.
    */
   readonly fs?: RecordingFs;
+  /** Where `pushBinary` chunks go (created with the first one); unset: no pushBinary. */
+  readonly binaryPath?: string;
   /** Called when the queue drops below the high-water mark after a 'pressure' result. */
   readonly onDrain?: () => void;
 }
@@ -64,6 +72,9 @@ export interface ChainedLineStats {
   readonly droppedLines: number;
   readonly droppedBytes: number;
   readonly failed: boolean;
+  /** Binary chunks and their bytes in the .bin (binaryPath), committed with their lines. */
+  readonly binaryChunks: number;
+  readonly binaryBytes: number;
 }
 
 export class ChainedLineWriter {
@@ -76,6 +87,15 @@ export class ChainedLineWriter {
   private queued = 0;
   /** The last written batch buffer, reused while data flows and released when a flush finds nothing. */
   private spare: Buffer | null = null;
+  /** Queued binary chunks (pushBinary) in blob[0..blobLen), and their triples for fillBinaryHashes. */
+  private blob: Buffer = EMPTY;
+  private blobLen = 0;
+  private blobRefs: number[] = [];
+  private blobSpare: Buffer | null = null;
+  /** Size of the .bin once every accepted chunk is written: the offset of the next chunk. */
+  private binaryOffset = 0;
+  private committedChunks = 0;
+  private committedBinaryBytes = 0;
   /** Size of the batch buffer last handed to a write. */
   private lastBatchSize = 0;
   private flushing: Promise<void> | null = null;
@@ -114,7 +134,8 @@ export class ChainedLineWriter {
 
   /** Creates the file and its chain sidecar; rejects (with the errno in `code`) if either fails. */
   static async create(opts: ChainedLineWriterOptions): Promise<ChainedLineWriter> {
-    const store = (opts.fs ? undefined : await openWorkerStore(opts.path)) ?? (await InlineBatchStore.open(opts.fs ?? nodeRecordingFs, opts.path));
+    const store =
+      (opts.fs ? undefined : await openWorkerStore(opts.path, opts.binaryPath)) ?? (await InlineBatchStore.open(opts.fs ?? nodeRecordingFs, opts.path, opts.binaryPath));
     return new ChainedLineWriter(opts, store);
   }
 
@@ -130,6 +151,8 @@ export class ChainedLineWriter {
       droppedLines: this.droppedLines,
       droppedBytes: this.droppedBytes,
       failed: this.failed,
+      binaryChunks: this.committedChunks,
+      binaryBytes: this.committedBinaryBytes,
     };
   }
 
@@ -179,22 +202,47 @@ export class ChainedLineWriter {
    * bytes at the position it is given, never a '\n'; it returns the end of what it wrote.
    */
   pushEncoded(maxBytes: number, encode: LineEncoder): PushResult {
+    return this.tryPushEncoded(maxBytes, encode) ?? 'ok';
+  }
+
+  /**
+   * `pushEncoded` whose encoder may decline: when it returns -1 nothing is queued and the result
+   * is undefined.
+   */
+  tryPushEncoded(maxBytes: number, encode: LineEncoder): PushResult | undefined {
     if (this.failed || this.closed) return this.dropAfterFailure(maxBytes);
     this.reserve(maxBytes + 1);
     const start = this.batchLen;
     const end = encode(this.batch, start);
+    if (end < 0) return undefined;
     const n = end - start;
-    if (this.queued + n > this.max) {
-      // Nothing of the line stays: the batch ends where it ended before.
-      this.droppedLines++;
-      this.droppedBytes += n;
-      if (!this.overflowing) {
-        this.overflowing = true;
-        this.report('queue-full', `recording queue full (${this.max} bytes); data is being dropped`, 1, n);
-      }
-      this.scheduleFlush();
-      return 'dropped';
-    }
+    if (this.queued + n > this.max) return this.overflow(n);
+    return this.accept(end, n);
+  }
+
+  /**
+   * Queues a binary chunk for the .bin (copied, so the caller may reuse its buffer) and the line
+   * that `encode` writes for it (at most `maxLineBytes`; see BinaryLineEncoder). Line and chunk
+   * are written in the same flush, the chunk first.
+   */
+  pushBinary(bytes: Uint8Array, maxLineBytes: number, encode: BinaryLineEncoder): PushResult {
+    if (this.failed || this.closed) return this.dropAfterFailure(maxLineBytes + bytes.length);
+    if (this.opts.binaryPath === undefined) throw new Error('pushBinary needs a writer with a binaryPath');
+    this.reserve(maxLineBytes + 1);
+    const start = this.batchLen;
+    const { end, hashAt } = encode(this.batch, start, this.binaryOffset);
+    const n = end - start + bytes.length;
+    if (this.queued + n > this.max) return this.overflow(n);
+    this.reserveBlob(bytes.length);
+    this.blob.set(bytes, this.blobLen);
+    this.blobRefs.push(hashAt, this.blobLen, this.blobLen + bytes.length);
+    this.blobLen += bytes.length;
+    this.binaryOffset += bytes.length;
+    return this.accept(end, n);
+  }
+
+  /** The line just encoded ends at `end` and counts `n` against the queue bounds: queue it. */
+  private accept(end: number, n: number): PushResult {
     this.batch[end] = 0x0a;
     this.batchLen = end + 1;
     this.lineEnds.push(end);
@@ -205,6 +253,18 @@ export class ChainedLineWriter {
       return 'pressure';
     }
     return 'ok';
+  }
+
+  /** Nothing of the line stays: the batch ends where it ended before. */
+  private overflow(n: number): PushResult {
+    this.droppedLines++;
+    this.droppedBytes += n;
+    if (!this.overflowing) {
+      this.overflowing = true;
+      this.report('queue-full', `recording queue full (${this.max} bytes); data is being dropped`, 1, n);
+    }
+    this.scheduleFlush();
+    return 'dropped';
   }
 
   private dropAfterFailure(bytes: number): PushResult {
@@ -234,10 +294,29 @@ export class ChainedLineWriter {
     this.batch = next;
   }
 
+  /** Makes room for `n` more bytes of binary chunks (buffers of their own, like the batch's). */
+  private reserveBlob(n: number): void {
+    const need = this.blobLen + n;
+    if (need <= this.blob.length) return;
+    let size = Math.max(MIN_BATCH, this.blob.length * 2);
+    while (size < need) size *= 2;
+    let next: Buffer;
+    if (this.blobSpare && this.blobSpare.length >= need) {
+      next = this.blobSpare;
+      this.blobSpare = null;
+    } else next = Buffer.allocUnsafeSlow(size);
+    this.blob.copy(next, 0, 0, this.blobLen);
+    this.blob = next;
+  }
+
   /** Writes everything queued so far. Never rejects; failures go to onFailure. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.lineEnds.length === 0) this.spare = null; // idle: give the memory back
+    if (this.lineEnds.length === 0) {
+      // idle: give the memory back
+      this.spare = null;
+      this.blobSpare = null;
+    }
     if (this.lineEnds.length === 0 || this.failed) return;
     this.flushing = this.writeBatch().finally(() => {
       this.flushing = null;
@@ -255,10 +334,11 @@ export class ChainedLineWriter {
     this.releaseDrainWaiters();
     if (!this.failed) {
       // The first failure is the one reported.
-      const synced = await this.store.sync();
-      synced.forEach((err, i) => {
-        if (err !== undefined && !this.failed) this.fail(err, i === 0 ? this.opts.path : this.opts.path + CHAIN_SUFFIX, 0, 0);
-      });
+      const failed = (await this.store.sync())[0];
+      if (failed) {
+        const file = failed.file === 'file' ? this.opts.path : failed.file === 'chain' ? this.opts.path + CHAIN_SUFFIX : (this.opts.binaryPath ?? this.opts.path);
+        this.fail(failed.error, file, 0, 0);
+      }
     }
     await this.store.close();
   }
@@ -282,22 +362,34 @@ export class ChainedLineWriter {
     this.batchLen = 0;
     this.lineEnds = [];
     this.queued = 0;
-    let spare: Buffer | null;
+    const blob = this.blobRefs.length > 0 ? { buf: this.blob, len: this.blobLen, refs: this.blobRefs } : undefined;
+    if (blob) {
+      this.blob = this.blobSpare ?? EMPTY;
+      this.blobSpare = null;
+      this.blobLen = 0;
+      this.blobRefs = [];
+    }
+    let result: CommitResult;
     try {
-      const r = await this.store.commit(buf, len, ends, this.head);
-      this.head = r.head;
-      spare = r.spare;
+      result = await this.store.commit(buf, len, ends, this.head, blob);
     } catch (e) {
-      if (e instanceof CommitError && e.stage === 'chain') {
+      if (!(e instanceof CommitError)) this.fail(e, this.opts.path, ends.length, len + (blob?.len ?? 0));
+      else if (e.stage === 'chain') {
         // The lines are in the file but unchained: verify reports them as an unsealed tail.
         this.fail(e.cause, this.opts.path + CHAIN_SUFFIX, 0, 0);
-      } else this.fail(e instanceof CommitError ? e.cause : e, this.opts.path, ends.length, len);
+      } else this.fail(e.cause, e.stage === 'binary' ? (this.opts.binaryPath ?? this.opts.path) : this.opts.path, ends.length, len + (blob?.len ?? 0));
       return;
     }
+    this.head = result.head;
     this.committedLines += ends.length;
     this.committedBytes += len;
     this.committedHead = toHex(this.head);
-    if (spare) this.keepSpare(spare);
+    if (blob) {
+      this.committedChunks += blob.refs.length / 3;
+      this.committedBinaryBytes += blob.len;
+    }
+    if (result.spare) this.keepSpare(result.spare);
+    if (result.blobSpare && result.blobSpare.length <= MAX_SPARE && (this.blobSpare === null || this.blobSpare.length < result.blobSpare.length)) this.blobSpare = result.blobSpare;
     if (this.queued < this.high) {
       this.overflowing = false;
       if (this.underPressure) {
@@ -323,6 +415,10 @@ export class ChainedLineWriter {
     this.lineEnds = [];
     this.queued = 0;
     this.spare = null;
+    this.blob = EMPTY;
+    this.blobLen = 0;
+    this.blobRefs = [];
+    this.blobSpare = null;
     this.droppedLines += lostLines + pendingLines;
     this.droppedBytes += lostBytes + pendingBytes;
     const code = errnoCode(e);

@@ -11,17 +11,20 @@ import {
   encodeEvent,
   encodeHeader,
   formatResize,
+  MAX_BINARY_REF_EVENT_LENGTH,
   maxBinaryEventLength,
   maxTextEventLength,
   writeBinaryEvent,
+  writeBinaryRefEvent,
   writeEventHead,
   writeTextEvent,
 } from './asciicast.js';
-import type { ChainedLineStats, ChainedLineWriter, PushResult } from './chained-log.js';
 import { BENCHMARK_UNRECORDED_MARKER, isChannelDataRecordingDisabled } from './benchmark-switch.js';
+import { BINARY_SIDECAR_SCHEME, binaryFileName } from './binary-ref.js';
+import type { ChainedLineStats, ChainedLineWriter, PushResult } from './chained-log.js';
+import { jsonStringBodyLength, writeJsonString } from './json-bytes.js';
 import type { LiveBroadcaster } from './live.js';
 import type { ChannelEntry, ChannelKind } from './session-index.js';
-import { jsonStringBodyLength, writeJsonString } from './json-bytes.js';
 import { completeUtf8Length, isPlainUtf8, StreamingUtf8Decoder } from './utf8-escape.js';
 
 export type OutputStream = 'stdout' | 'stderr';
@@ -60,8 +63,11 @@ export class ChannelRecorder {
   private closed: Promise<ChannelEntry> | null = null;
   /** Bench-only unrecorded gateway (benchmark-switch.ts); always false in the product. */
   private readonly skipData = isChannelDataRecordingDisabled();
+  /** Binary chunks go to the writer's .bin (binary-ref.ts) rather than base64 into the cast. */
+  private readonly sidecar: boolean;
 
   constructor(private readonly init: ChannelRecorderInit) {
+    this.sidecar = init.header.gatehouse?.binary_output === BINARY_SIDECAR_SCHEME;
     this.startMs = init.clock();
     this.startIso = new Date().toISOString();
     init.writer.push(encodeHeader(init.header));
@@ -171,6 +177,7 @@ export class ChannelRecorder {
         chainHead: st.chainHead,
         droppedLines: st.droppedLines,
         droppedBytes: st.droppedBytes,
+        ...(st.binaryChunks > 0 ? { binary: { file: this.init.header.gatehouse?.binary_file ?? binaryFileName(this.init.channel), chunks: st.binaryChunks, bytes: st.binaryBytes } } : {}),
       },
     };
   }
@@ -199,7 +206,7 @@ export class ChannelRecorder {
     const all = decoder.take(chunk);
     const end = completeUtf8Length(all);
     const text = all.subarray(0, end);
-    let isText = isPlainUtf8(text);
+    const isText = isPlainUtf8(text);
     if (isText && end === 0) {
       // Only the start of a character split across packets: wait for the rest.
       decoder.hold(all);
@@ -211,29 +218,46 @@ export class ChannelRecorder {
         decoder.hold(all.subarray(end));
         return this.emit('o', new TextDecoder().decode(text));
       }
-      return this.emit('b', Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString('base64'), all);
+      if (!this.sidecar) return this.emit('b', Buffer.from(all.buffer, all.byteOffset, all.byteLength).toString('base64'), all);
     }
     const us = this.nextTime();
+    // After a gap, the marker goes first when it fits with the chunk (as in emit).
+    if (this.gapLines > 0) this.writeGapMarker(us, MAX_BINARY_REF_EVENT_LENGTH + all.length);
     const { version } = this.init;
     const prev = this.lastWrittenUs;
-    const budget = textBudget(end);
-    const max = isText ? Math.max(maxTextEventLength(end), maxBinaryEventLength(all.length)) : maxBinaryEventLength(all.length);
-    const r = this.init.writer.pushEncoded(max, (buf, pos) => {
-      if (isText) {
+    let r: PushResult | undefined;
+    if (isText) {
+      const budget = textBudget(end);
+      r = this.init.writer.tryPushEncoded(maxTextEventLength(end), (buf, pos) => {
         const body = writeEventHead(version, us, 'o', prev, buf, pos);
         const q = writeJsonString(text, 0, end, buf, body, TEXT_GROWTH);
-        if (q !== -1 && q - body - 2 <= budget) {
-          buf[q] = 0x5d;
-          return q + 1;
-        }
-        isText = false;
+        if (q === -1 || q - body - 2 > budget) return -1;
+        buf[q] = 0x5d;
+        return q + 1;
+      });
+      if (r !== undefined) {
+        decoder.hold(all.subarray(end));
+        this.afterPush(r, us);
+        this.init.live?.publishBytes(this.init.channel, us, 'o', text);
+        return r;
       }
-      return writeBinaryEvent(version, us, all, prev, buf, pos);
-    });
-    if (isText) decoder.hold(all.subarray(end));
+    }
+    r = this.sidecar
+      ? this.init.writer.pushBinary(all, MAX_BINARY_REF_EVENT_LENGTH, (buf, pos, offset) => writeBinaryRefEvent(version, us, offset, all.length, prev, buf, pos))
+      : this.init.writer.pushEncoded(maxBinaryEventLength(all.length), (buf, pos) => writeBinaryEvent(version, us, all, prev, buf, pos));
     this.afterPush(r, us);
-    this.init.live?.publishBytes(this.init.channel, us, 'o', isText ? text : all);
+    this.init.live?.publishBytes(this.init.channel, us, 'o', all);
     return r;
+  }
+
+  /** After dropped events, the marker that says so (if `next` more bytes would fit with it); whether it was written. */
+  private writeGapMarker(us: number, next: number): boolean {
+    const gap = encodeEvent(this.init.version, { timeUs: us, code: 'm', data: `recording gap: ${this.gapLines} events dropped (queue full)` }, this.lastWrittenUs);
+    if (!this.init.writer.hasRoomFor(gap.length + next)) return false;
+    this.init.writer.push(gap);
+    this.gapLines = 0;
+    this.lastWrittenUs = us;
+    return true;
   }
 
   private afterPush(r: PushResult, us: number): void {
@@ -253,15 +277,8 @@ export class ChannelRecorder {
     const us = this.nextTime();
     const event: CastEvent = { timeUs: us, code, data };
     const line = encodeEvent(this.init.version, event, this.lastWrittenUs);
-    if (this.gapLines > 0) {
-      // Say in the recording itself that something is missing here, once there is room for it.
-      const gap = encodeEvent(this.init.version, { timeUs: us, code: 'm', data: `recording gap: ${this.gapLines} events dropped (queue full)` }, this.lastWrittenUs);
-      if (this.init.writer.hasRoomFor(gap.length + line.length)) {
-        this.init.writer.push(gap);
-        this.gapLines = 0;
-        this.lastWrittenUs = us;
-      }
-    }
+    // Say in the recording itself that something is missing here, once there is room for it.
+    if (this.gapLines > 0) this.writeGapMarker(us, line.length);
     const r = this.init.writer.push(this.gapLines > 0 ? line : encodeEvent(this.init.version, event, this.lastWrittenUs));
     this.afterPush(r, us);
     if (bytes) this.init.live?.publishBytes(this.init.channel, us, 'o', bytes);

@@ -5,12 +5,17 @@
  */
 
 export type IoRequest =
-  /** Creates the file and its chain sidecar (both must not exist), mode 0640. */
-  | { readonly op: 'open'; readonly req: number; readonly id: number; readonly path: string; readonly chainPath: string }
+  /**
+   * Creates the file and its chain sidecar (both must not exist), mode 0640. `binPath`: where
+   * binary chunks go (binary-ref.ts), created with the first batch that has one.
+   */
+  | { readonly op: 'open'; readonly req: number; readonly id: number; readonly path: string; readonly chainPath: string; readonly binPath?: string }
   /**
    * Chains the lines of `buf[0..len)` (each ends at an entry of `ends`, before its '\n') from
    * `head`, appends the bytes to the file and the chain values to the sidecar. `buf` is
-   * transferred and comes back with the reply.
+   * transferred and comes back with the reply. With binary chunks (`blob[0..blobLen)`, `refs`
+   * as in fillBinaryHashes) their hashes are filled into the lines first, and the chunks are
+   * appended to the .bin before the lines are written; `blob` comes back too.
    */
   | {
       readonly op: 'commit';
@@ -20,6 +25,9 @@ export type IoRequest =
       readonly len: number;
       readonly ends: readonly number[];
       readonly head: Uint8Array;
+      readonly blob?: ArrayBuffer;
+      readonly blobLen?: number;
+      readonly refs?: readonly number[];
     }
   /** fdatasync of both files (each result reported). */
   | { readonly op: 'sync'; readonly req: number; readonly id: number }
@@ -32,6 +40,21 @@ export interface IoError {
 }
 
 export type IoReply =
-  | { readonly req: number; readonly ok: true; readonly head?: Uint8Array; readonly buf?: ArrayBuffer; readonly syncErrors?: readonly (IoError | null)[] }
-  /** `stage`: which file failed ('file': nothing of the batch is chained; 'chain': the lines are in the file, unchained). */
-  | { readonly req: number; readonly ok: false; readonly stage: 'file' | 'chain'; readonly error: IoError; readonly buf?: ArrayBuffer };
+  | {
+      readonly req: number;
+      readonly ok: true;
+      readonly head?: Uint8Array;
+      readonly buf?: ArrayBuffer;
+      readonly blob?: ArrayBuffer;
+      /** One per open file (the file, its sidecar, the .bin when it exists): null when it synced. */
+      readonly syncErrors?: readonly { readonly file: 'file' | 'chain' | 'binary'; readonly error: IoError | null }[];
+    }
+  /** `stage`: which file failed (see CommitError in batch-store.ts). */
+  | { readonly req: number; readonly ok: false; readonly stage: CommitStage; readonly error: IoError; readonly buf?: ArrayBuffer; readonly blob?: ArrayBuffer };
+
+/**
+ * 'binary' or 'file': none of the batch's lines were written to the file ('binary': its .bin
+ * may hold some of the chunks, referenced by no event); 'chain': the lines are in the file but
+ * not chained.
+ */
+export type CommitStage = 'binary' | 'file' | 'chain';

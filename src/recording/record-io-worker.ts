@@ -7,12 +7,15 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { CHAIN_LINE_LENGTH, writeChainLine } from './chain-bytes.js';
-import type { IoError, IoReply, IoRequest } from './record-io-protocol.js';
+import { CHAIN_LINE_LENGTH, fillBinaryHashes, writeChainLine } from './chain-bytes.js';
+import type { CommitStage, IoError, IoReply, IoRequest } from './record-io-protocol.js';
 
 interface OpenFiles {
   readonly fd: number;
   readonly chainFd: number;
+  readonly binPath: string | undefined;
+  /** The .bin, once the first binary chunk came. */
+  binFd: number | undefined;
 }
 
 const files = new Map<number, OpenFiles>();
@@ -50,7 +53,7 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
           closeSync(fd);
           throw e;
         }
-        files.set(m.id, { fd, chainFd });
+        files.set(m.id, { fd, chainFd, binPath: m.binPath, binFd: undefined });
         return { reply: { req: m.req, ok: true }, transfer: [] };
       } catch (e) {
         return { reply: { req: m.req, ok: false, stage: 'file', error: ioError(e) }, transfer: [] };
@@ -58,6 +61,9 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
     }
     case 'commit': {
       const data = new Uint8Array(m.buf, 0, m.len);
+      const blob = m.blob ? new Uint8Array(m.blob, 0, m.blobLen ?? 0) : undefined;
+      const back = m.blob ? [m.buf, m.blob] : [m.buf];
+      if (blob && m.refs) fillBinaryHashes(data, blob, m.refs);
       const chainBytes = Buffer.allocUnsafe(m.ends.length * CHAIN_LINE_LENGTH);
       let head = m.head;
       let chainLen = 0;
@@ -67,25 +73,35 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
         chainLen = writeChainLine(head, chainBytes, chainLen);
         start = end + 1;
       }
-      let stage: 'file' | 'chain' = 'file';
+      let stage: CommitStage = 'binary';
       try {
         const f = filesOf(m.id);
+        if (blob && blob.length > 0) {
+          if (f.binFd === undefined) {
+            if (f.binPath === undefined) throw Object.assign(new Error('binary chunks for a recording without a .bin file'), { code: 'EINVAL' });
+            f.binFd = openSync(f.binPath, 'ax', 0o640);
+          }
+          writeAll(f.binFd, blob);
+        }
+        stage = 'file';
         writeAll(f.fd, data);
         stage = 'chain';
         writeAll(f.chainFd, chainBytes.subarray(0, chainLen));
       } catch (e) {
-        return { reply: { req: m.req, ok: false, stage, error: ioError(e), buf: m.buf }, transfer: [m.buf] };
+        return { reply: { req: m.req, ok: false, stage, error: ioError(e), buf: m.buf, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
       }
-      return { reply: { req: m.req, ok: true, head: new Uint8Array(head), buf: m.buf }, transfer: [m.buf] };
+      return { reply: { req: m.req, ok: true, head: new Uint8Array(head), buf: m.buf, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
     }
     case 'sync': {
       const f = files.get(m.id);
-      const syncErrors = (f ? [f.fd, f.chainFd] : []).map((fd) => {
+      const open: ['file' | 'chain' | 'binary', number][] = f ? [['file', f.fd], ['chain', f.chainFd]] : [];
+      if (f?.binFd !== undefined) open.push(['binary', f.binFd]);
+      const syncErrors = open.map(([file, fd]) => {
         try {
           fdatasyncSync(fd);
-          return null;
+          return { file, error: null };
         } catch (e) {
-          return ioError(e);
+          return { file, error: ioError(e) };
         }
       });
       return { reply: { req: m.req, ok: true, syncErrors }, transfer: [] };
@@ -93,7 +109,7 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
     case 'close': {
       const f = files.get(m.id);
       files.delete(m.id);
-      for (const fd of f ? [f.fd, f.chainFd] : []) {
+      for (const fd of f ? [f.fd, f.chainFd, ...(f.binFd !== undefined ? [f.binFd] : [])] : []) {
         try {
           closeSync(fd);
         } catch {

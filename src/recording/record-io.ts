@@ -13,7 +13,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { type BatchStore, CommitError, type CommitResult } from './batch-store.js';
+import { type BatchStore, type BlobBatch, CommitError, type CommitResult, type SyncFailure } from './batch-store.js';
 import { CHAIN_SUFFIX } from './line-chain.js';
 import type { IoError, IoReply, IoRequest } from './record-io-protocol.js';
 
@@ -103,35 +103,47 @@ export function recordIoWorkerAvailable(): boolean {
   return ioThread() !== null;
 }
 
+/** `buf`'s ArrayBuffer when `buf` is all of it (batch buffers are), else a copy of `buf[0..len)`: what is transferred becomes unusable here. */
+function ownArrayBuffer(buf: Buffer, len: number): ArrayBuffer {
+  const ab = buf.buffer;
+  if (buf.byteOffset === 0 && buf.byteLength === ab.byteLength && ab instanceof ArrayBuffer) return ab;
+  const copy = new ArrayBuffer(len);
+  new Uint8Array(copy).set(buf.subarray(0, len));
+  return copy;
+}
+
 class WorkerBatchStore implements BatchStore {
   constructor(
     private readonly io: RecordIoThread,
     private readonly id: number,
   ) {}
 
-  async commit(buf: Buffer, len: number, ends: readonly number[], head: Uint8Array): Promise<CommitResult> {
-    // Hand over an ArrayBuffer of our own (batch buffers are; a view into a larger or shared one is copied).
-    const own = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer ? buf : Buffer.from(buf.subarray(0, len));
-    const ab = own.buffer as ArrayBuffer;
+  async commit(buf: Buffer, len: number, ends: readonly number[], head: Uint8Array, blob?: BlobBatch): Promise<CommitResult> {
+    const ab = ownArrayBuffer(buf, len);
+    const blobAb = blob ? ownArrayBuffer(blob.buf, blob.len) : undefined;
     let r: IoReply;
     try {
-      r = await this.io.request({ op: 'commit', id: this.id, buf: ab, len, ends, head }, [ab]);
+      r = await this.io.request(
+        { op: 'commit', id: this.id, buf: ab, len, ends, head, ...(blob && blobAb ? { blob: blobAb, blobLen: blob.len, refs: blob.refs } : {}) },
+        blobAb ? [ab, blobAb] : [ab],
+      );
     } catch (e) {
       throw new CommitError('file', e, null);
     }
     const spare = r.buf ? Buffer.from(r.buf) : null;
-    if (!r.ok) throw new CommitError(r.stage, toError(r.error), spare);
-    if (!r.head) throw new CommitError('chain', new Error('recording I/O worker returned no chain value'), spare);
-    return { head: r.head, spare };
+    const blobSpare = r.blob ? Buffer.from(r.blob) : null;
+    if (!r.ok) throw new CommitError(r.stage, toError(r.error), spare, blobSpare);
+    if (!r.head) throw new CommitError('chain', new Error('recording I/O worker returned no chain value'), spare, blobSpare);
+    return { head: r.head, spare, blobSpare };
   }
 
-  async sync(): Promise<readonly [unknown, unknown]> {
+  async sync(): Promise<readonly SyncFailure[]> {
     try {
       const r = await this.io.request({ op: 'sync', id: this.id });
-      const errs = r.ok ? (r.syncErrors ?? []) : [r.error, r.error];
-      return [errs[0] ? toError(errs[0]) : undefined, errs[1] ? toError(errs[1]) : undefined];
+      if (!r.ok) return [{ file: 'file', error: toError(r.error) }];
+      return (r.syncErrors ?? []).flatMap((s) => (s.error ? [{ file: s.file, error: toError(s.error) }] : []));
     } catch (e) {
-      return [e, e];
+      return [{ file: 'file', error: e }];
     }
   }
 
@@ -141,14 +153,14 @@ class WorkerBatchStore implements BatchStore {
 }
 
 /**
- * Creates `path` and its chain sidecar in the worker; resolves with the store, or undefined when
- * no worker is available. Rejects (with the errno in `code`) when a file cannot be created.
+ * Creates `path` and its chain sidecar in the worker (and `binPath` with the first binary chunk);
+ * resolves with the store, or undefined when no worker is available. Rejects (with the errno in `code`) when a file cannot be created.
  */
-export async function openWorkerStore(path: string): Promise<BatchStore | undefined> {
+export async function openWorkerStore(path: string, binPath?: string): Promise<BatchStore | undefined> {
   const io = ioThread();
   if (!io) return undefined;
   const id = io.newWriterId();
-  const r = await io.request({ op: 'open', id, path, chainPath: path + CHAIN_SUFFIX });
+  const r = await io.request({ op: 'open', id, path, chainPath: path + CHAIN_SUFFIX, ...(binPath !== undefined ? { binPath } : {}) });
   if (!r.ok) throw toError(r.error);
   return new WorkerBatchStore(io, id);
 }

@@ -33,6 +33,20 @@ export interface FileSeal {
   readonly droppedBytes: number;
 }
 
+/** The raw bytes of a channel's `b` events (binary_output "b-sidecar", FORMAT.md). */
+export interface BinarySeal {
+  /** File name relative to the session directory (channel-N.bin). */
+  readonly file: string;
+  /** Number of `b` events, each naming one chunk of the file. */
+  readonly chunks: number;
+  readonly bytes: number;
+}
+
+/** The seal of a channel's cast, and of its binary sidecar when it has one. */
+export interface ChannelRecordingSeal extends FileSeal {
+  readonly binary?: BinarySeal;
+}
+
 export type ChannelKind = 'shell' | 'exec' | 'subsystem';
 
 export interface ChannelEntry {
@@ -49,7 +63,7 @@ export interface ChannelEntry {
   readonly bytesOut: number;
   readonly bytesIn: number;
   /** The asciicast file, absent for subsystems recorded as audit events (SFTP). */
-  readonly recording?: FileSeal;
+  readonly recording?: ChannelRecordingSeal;
 }
 
 export interface ForwardEntry {

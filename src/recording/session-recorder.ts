@@ -10,7 +10,8 @@
  */
 import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type AsciicastVersion, BINARY_SCHEME, type CastHeader } from './asciicast.js';
+import type { AsciicastVersion, CastHeader } from './asciicast.js';
+import { BINARY_SIDECAR_SCHEME, binaryFileName } from './binary-ref.js';
 import { ChainedLineWriter, type ChainedLineWriterOptions, DEFAULT_FLUSH_INTERVAL_MS, type PushResult, type RecordingFs } from './chained-log.js';
 import { ChannelRecorder } from './channel-recorder.js';
 import { errnoCode, errorMessage, RecordingError, type RecordingFailure } from './failures.js';
@@ -181,7 +182,7 @@ export class SessionRecorder {
         channel,
         invalid_bytes: ESCAPE_SCHEME,
         chain: file + CHAIN_SUFFIX,
-        ...(req.pty ? {} : { binary_output: BINARY_SCHEME }),
+        ...(req.pty ? {} : { binary_output: BINARY_SIDECAR_SCHEME, binary_file: binaryFileName(channel) }),
       },
     };
     let writer: ChainedLineWriter;
@@ -192,6 +193,7 @@ export class SessionRecorder {
         seed: chainSeed(this.opts.sessionId, file),
         onFailure: (f) => this.report(f),
         ...(this.opts.fs ? { fs: this.opts.fs } : {}),
+        ...(req.pty ? {} : { binaryPath: join(this.dir, binaryFileName(channel)) }),
       });
     } catch (e) {
       const err = SessionRecorder.startError(join(this.dir, file), e);

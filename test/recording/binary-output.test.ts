@@ -1,17 +1,20 @@
 /**
  * Output of channels without a pty (exec): text stays `o` events, binary chunks become `b`
- * events with base64 (FORMAT.md), and the events together give back exactly the bytes the target
- * sent, whatever the chunking. Pty channels keep everything as `o` text.
+ * events whose bytes are in channel-N.bin (FORMAT.md, "b-sidecar"), and the events together
+ * give back exactly the bytes the target sent, whatever the chunking. Pty channels keep
+ * everything as `o` text.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type CastEvent, writeTextEvent } from '../../src/recording/asciicast.js';
+import { parseBinaryRef } from '../../src/recording/binary-ref.js';
 import { CastFormatError, parseCast } from '../../src/recording/cast-reader.js';
 import { jsonStringBodyLength, writeJsonString } from '../../src/recording/json-bytes.js';
 import { Player } from '../../src/recording/player.js';
-import { verify } from '../../src/recording/verify.js';
 import { escapedToBytes } from '../../src/recording/utf8-escape.js';
+import { verify } from '../../src/recording/verify.js';
 import { asciinemaCat, enc, hasAsciinema, hasScript, openTestSession, tempDir, testKey } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -27,11 +30,27 @@ function rng(seed: number): () => number {
   };
 }
 
-/** The bytes the target sent, rebuilt from the output events (`o`: escape form, `b`: base64). */
-function outputBytes(events: readonly CastEvent[]): Buffer {
-  return Buffer.concat(
-    events.filter((e) => e.code === 'o' || e.code === 'b').map((e) => (e.code === 'b' ? Buffer.from(e.data, 'base64') : Buffer.from(escapedToBytes(e.data)))),
-  );
+/**
+ * The bytes the target sent, rebuilt from the output events (`o`: escape form, `b`: the range
+ * of `bin` it names, whose SHA-256 must match and which must follow the previous one; or base64
+ * in recordings without a .bin).
+ */
+function outputBytes(events: readonly CastEvent[], bin: Buffer = Buffer.alloc(0)): Buffer {
+  let next = 0;
+  const bytesOf = (e: CastEvent): Buffer => {
+    if (e.code !== 'b') return Buffer.from(escapedToBytes(e.data));
+    const ref = parseBinaryRef(e.data);
+    if (!ref) return Buffer.from(e.data, 'base64');
+    expect(ref.offset).toBe(next);
+    next = ref.offset + ref.length;
+    const bytes = bin.subarray(ref.offset, next);
+    expect(bytes.length).toBe(ref.length);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(ref.sha256);
+    return bytes;
+  };
+  const out = Buffer.concat(events.filter((e) => e.code === 'o' || e.code === 'b').map(bytesOf));
+  expect(next).toBe(bin.length);
+  return out;
 }
 
 async function recordExec(chunks: readonly Uint8Array[], pty = false, version: 2 | 3 = 2) {
@@ -45,7 +64,9 @@ async function recordExec(chunks: readonly Uint8Array[], pty = false, version: 2
   await rec.finish();
   const file = join(rec.dir, 'channel-0.cast');
   const text = await readFile(file, 'utf8');
-  return { dir: rec.dir, file, text, cast: parseCast(text), failures };
+  const bin = await readFile(join(rec.dir, 'channel-0.bin')).catch(() => Buffer.alloc(0));
+  const index = JSON.parse(await readFile(join(rec.dir, 'index.json'), 'utf8')) as { channels: { recording?: { binary?: unknown } }[] };
+  return { dir: rec.dir, file, text, bin, cast: parseCast(text), failures, binarySeal: index.channels[0]?.recording?.binary };
 }
 
 describe('JSON string bytes', () => {
@@ -84,25 +105,35 @@ describe('JSON string bytes', () => {
 });
 
 describe('output of channels without a pty', () => {
-  it('writes NUL-heavy output as b events at 4/3 of its size, and the header says so', async () => {
+  it('writes NUL-heavy output as b events whose bytes are in channel-0.bin as they came, and the header and index say so', async () => {
     const zeros = new Uint8Array(32 * 1024);
-    const { text, cast, failures } = await recordExec([zeros, zeros, zeros]);
+    const { text, bin, cast, failures, binarySeal } = await recordExec([zeros, zeros, zeros]);
     expect(failures).toEqual([]);
-    expect(cast.header.gatehouse?.binary_output).toBe('b-base64');
-    expect(cast.events.filter((e) => e.code === 'b')).toHaveLength(3);
+    expect(cast.header.gatehouse?.binary_output).toBe('b-sidecar');
+    expect(cast.header.gatehouse?.binary_file).toBe('channel-0.bin');
+    expect(cast.events.filter((e) => e.code === 'b').map((e) => e.data.split(':')[0])).toEqual(['0+32768', '32768+32768', '65536+32768']);
     expect(cast.events.some((e) => e.code === 'o')).toBe(false);
-    expect(outputBytes(cast.events).equals(Buffer.alloc(3 * 32 * 1024))).toBe(true);
-    // "\u0000" per byte would be 6x; base64 is 4/3 plus the event framing
-    expect(Buffer.byteLength(text)).toBeLessThan(3 * 32 * 1024 * 1.34 + 1000);
+    expect(bin.equals(Buffer.alloc(3 * 32 * 1024))).toBe(true);
+    expect(outputBytes(cast.events, bin).equals(Buffer.alloc(3 * 32 * 1024))).toBe(true);
+    // "\u0000" per byte would be 6x, base64 4/3; the cast holds only the references
+    expect(Buffer.byteLength(text)).toBeLessThan(2000);
+    expect(binarySeal).toEqual({ file: 'channel-0.bin', chunks: 3, bytes: 3 * 32 * 1024 });
+  });
+
+  it('a channel with only text output has no .bin file and no binary seal', async () => {
+    const { dir, binarySeal, cast } = await recordExec([enc('just text\n')]);
+    expect(cast.header.gatehouse?.binary_output).toBe('b-sidecar');
+    expect(binarySeal).toBeUndefined();
+    await expect(stat(join(dir, 'channel-0.bin'))).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('keeps text as o events (asciinema cat shows it) next to binary chunks', async () => {
     const random = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7919 + 13) & 0xff);
-    const { file, cast } = await recordExec([enc('listing:\n'), random, enc('done ✓\n')]);
+    const { file, cast, bin } = await recordExec([enc('listing:\n'), random, enc('done ✓\n')]);
     expect(cast.events.map((e) => e.code)).toEqual(['m', 'o', 'b', 'o', 'm']);
     expect(cast.events[1]?.data).toBe('listing:\n');
     expect(cast.events[3]?.data).toBe('done ✓\n');
-    expect(outputBytes(cast.events).equals(Buffer.concat([enc('listing:\n'), random, enc('done ✓\n')]))).toBe(true);
+    expect(outputBytes(cast.events, bin).equals(Buffer.concat([enc('listing:\n'), random, enc('done ✓\n')]))).toBe(true);
     if (hasAsciinema && hasScript) {
       const r = asciinemaCat(file);
       expect(r.status).toBe(0);
@@ -115,10 +146,10 @@ describe('output of channels without a pty', () => {
     const colour = enc('\x1b[01;32mfile.log\x1b[0m\n');
     const reset = enc('\x1b[0m');
     const padded = Buffer.concat([enc('ustar  root '), new Uint8Array(200), enc('file contents\n'.repeat(20))]);
-    const { cast } = await recordExec([colour, reset, padded]);
+    const { cast, bin } = await recordExec([colour, reset, padded]);
     expect(cast.events.filter((e) => e.code === 'o' || e.code === 'b').map((e) => e.code)).toEqual(['o', 'o', 'b']);
     expect(cast.events[1]?.data).toBe('\x1b[01;32mfile.log\x1b[0m\n');
-    expect(outputBytes(cast.events).equals(Buffer.concat([colour, reset, padded]))).toBe(true);
+    expect(outputBytes(cast.events, bin).equals(Buffer.concat([colour, reset, padded]))).toBe(true);
   });
 
   it('rebuilds the exact byte stream from o and b events, whatever the chunking (fuzz)', async () => {
@@ -134,9 +165,9 @@ describe('output of channels without a pty', () => {
         chunks.push(stream.subarray(off, off + n));
         off += n;
       }
-      const { cast, failures } = await recordExec(chunks, false, iter % 2 === 0 ? 2 : 3);
+      const { cast, failures, bin } = await recordExec(chunks, false, iter % 2 === 0 ? 2 : 3);
       expect(failures).toEqual([]);
-      expect(outputBytes(cast.events).equals(stream), `iteration ${iter}`).toBe(true);
+      expect(outputBytes(cast.events, bin).equals(stream), `iteration ${iter}`).toBe(true);
     }
   });
 
@@ -168,15 +199,17 @@ describe('output of channels without a pty', () => {
     expect(outputBytes(cast.events).equals(Buffer.from([0x61, 0, 0xff, 0x62]))).toBe(true);
   });
 
-  it('verify passes on a recording with b events and names the line a one-byte edit changed', async () => {
-    const { dir, file, text } = await recordExec([enc('hello\n'), new Uint8Array(4096), enc('bye\n')]);
+  it('verify passes on a recording with b events and names the b event whose bytes a one-byte edit of the .bin changed', async () => {
+    const { dir, text, bin } = await recordExec([enc('hello\n'), new Uint8Array(4096), enc('bye\n')]);
     const { key } = await testKey();
     const ok = await verify(dir, key);
     expect(ok.sessions[0]?.problems).toEqual([]);
     expect(ok.ok).toBe(true);
     const bLine = text.split('\n').findIndex((l) => l.includes('"b"'));
     expect(bLine).toBeGreaterThan(0);
-    await writeFile(file, text.replace('AAAA', 'AAAB'));
+    const edited = Buffer.from(bin);
+    edited[100] = 1;
+    await writeFile(join(dir, 'channel-0.bin'), edited);
     const bad = await verify(dir, key);
     expect(bad.ok).toBe(false);
     expect(bad.sessions[0]?.problems[0]).toMatchObject({ kind: 'changed', file: 'channel-0.cast', line: bLine + 1 });

@@ -84,6 +84,79 @@ describe('ChainedLineWriter bounded queue', () => {
   });
 });
 
+describe('binary chunks (.bin sidecar) under a full queue', () => {
+  it('drops whole chunks, keeps the .bin contiguous with the b events, marks the gap, and seals what was kept', async () => {
+    const root = await temp();
+    const { fs, release } = stalledFs();
+    const { rec, failures } = await openTestSession(root, { fs, writer: { maxQueuedBytes: 64 * 1024, highWaterBytes: 16 * 1024, flushIntervalMs: 10 } });
+    const ch = await rec.openChannel({ kind: 'exec', command: 'cat image.bin' });
+    const results: string[] = [];
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 40; i++) {
+      const chunk = Buffer.alloc(4000, i + 1);
+      chunk[0] = 0; // binary, not text
+      sent.push(chunk);
+      results.push(ch.output(chunk));
+    }
+    expect(results).toContain('pressure');
+    expect(results).toContain('dropped');
+    release();
+    await ch.whenDrained();
+    const last = Buffer.alloc(100, 0xfe);
+    ch.output(last);
+    await rec.closeChannel(ch);
+    const index = await rec.finish();
+    const cast = parseCast(await readFile(join(rec.dir, 'channel-0.cast'), 'utf8'));
+    const bin = await readFile(join(rec.dir, 'channel-0.bin'));
+    const kept = sent.filter((_, i) => results[i] !== 'dropped');
+    const bEvents = cast.events.filter((e) => e.code === 'b');
+    expect(bEvents).toHaveLength(kept.length + 1);
+    expect(bin.equals(Buffer.concat([...kept, last]))).toBe(true);
+    let next = 0;
+    for (const e of bEvents) {
+      const [range] = e.data.split(':');
+      const [off, len] = (range ?? '').split('+').map(Number);
+      expect(off).toBe(next);
+      next = (off ?? 0) + (len ?? 0);
+    }
+    expect(next).toBe(bin.length);
+    expect(cast.events.some((e) => e.code === 'm' && e.data.startsWith('recording gap'))).toBe(true);
+    expect(index.channels[0]?.recording?.binary).toEqual({ file: 'channel-0.bin', chunks: kept.length + 1, bytes: bin.length });
+    expect(index.channels[0]?.recording?.droppedLines).toBe(results.filter((r) => r === 'dropped').length);
+    expect(failures.filter((f) => f.kind === 'queue-full')).toHaveLength(1);
+    const report = await verify(rec.dir, (await testKey()).key);
+    expect(report.sessions[0]?.problems).toEqual([]);
+  });
+
+  it('a .bin that cannot be written fails the recording loudly, naming the .bin, and the cast gets none of those events', async () => {
+    const root = await temp();
+    const fs: RecordingFs = {
+      async createAppend(path) {
+        if (!path.endsWith('.bin')) return nodeRecordingFs.createAppend(path);
+        const fh = await open('/dev/full', 'w');
+        return { write: async (d) => void (await fh.write(d)), sync: async () => undefined, close: () => fh.close() };
+      },
+    };
+    const { rec, failures } = await openTestSession(root, { fs });
+    const ch = await rec.openChannel({ kind: 'exec', command: 'cat x.tgz' });
+    ch.output(enc('text first\n'));
+    await ch.flush();
+    ch.output(new Uint8Array(5000));
+    await ch.flush();
+    const f = failures.find((x) => x.kind === 'write-failed');
+    expect(f?.code).toBe('ENOSPC');
+    expect(f?.file).toMatch(/channel-0\.bin$/);
+    expect(f?.lostLines).toBe(1);
+    await rec.closeChannel(ch);
+    const index = await rec.finish();
+    const cast = parseCast(await readFile(join(rec.dir, 'channel-0.cast'), 'utf8'));
+    expect(cast.events.filter((e) => e.code === 'b')).toEqual([]);
+    expect(cast.events.filter((e) => e.code === 'o').map((e) => e.data)).toEqual(['text first\n']);
+    expect(index.failures.some((x) => x.code === 'ENOSPC' && x.file.endsWith('channel-0.bin'))).toBe(true);
+    expect(index.channels[0]?.recording?.binary).toBeUndefined();
+  });
+});
+
 describe('write failures are reported, never silent', () => {
   it('ENOSPC from the kernel (/dev/full) reaches the failure callback with counts', async () => {
     const root = await temp();

@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeBinaryRefEvent } from '../../src/recording/asciicast.js';
+import { parseBinaryRef } from '../../src/recording/binary-ref.js';
 import { ChainedLineWriter, nodeRecordingFs } from '../../src/recording/chained-log.js';
 import type { RecordingFailure } from '../../src/recording/failures.js';
 import { chainSeed, LineChain } from '../../src/recording/line-chain.js';
@@ -69,6 +72,46 @@ describe('recording I/O worker', () => {
     expect(viaWorker.stats).toEqual(inline.stats);
     expect(viaWorker.stats.chainHead).toBe(chain.headHex);
     expect(viaWorker.stats.lines).toBe(lines.length);
+  });
+
+  it('binary chunks: the worker fills in the same hashes and writes the same .bin, cast and sidecar as the calling thread', async () => {
+    const dir = await temp();
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(1 + i * 997, i));
+    const run = async (name: string, inline: boolean) => {
+      const w = await ChainedLineWriter.create({
+        path: join(dir, `${name}.cast`),
+        binaryPath: join(dir, `${name}.bin`),
+        seed: chainSeed('s1', 'f.cast'),
+        onFailure: (f) => {
+          throw new Error(`unexpected failure ${f.kind}: ${f.message}`);
+        },
+        flushThresholdBytes: 16 * 1024,
+        ...(inline ? { fs: nodeRecordingFs } : {}),
+      });
+      w.push('{"version":2}');
+      for (const [i, c] of chunks.entries()) {
+        w.pushBinary(c, 200, (buf, pos, offset) => writeBinaryRefEvent(2, i * 1000, offset, c.length, 0, buf, pos));
+        if (i % 7 === 0) w.push(`[${i}.000000, "o", "text ${i}"]`);
+        if (i % 10 === 0) await w.flush();
+      }
+      await w.close();
+      const read = (ext: string) => readFile(join(dir, `${name}${ext}`));
+      return { stats: w.stats, cast: await read('.cast'), bin: await read('.bin'), chain: await read('.cast.chain') };
+    };
+    const worker = await run('worker', false);
+    const inline = await run('inline', true);
+    expect(worker.cast.equals(inline.cast)).toBe(true);
+    expect(worker.bin.equals(inline.bin)).toBe(true);
+    expect(worker.chain.equals(inline.chain)).toBe(true);
+    expect(worker.stats).toEqual(inline.stats);
+    expect(worker.stats.binaryChunks).toBe(40);
+    expect(worker.bin.equals(Buffer.concat(chunks))).toBe(true);
+    const refs = worker.cast
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.includes('"b"'))
+      .map((l) => parseBinaryRef((JSON.parse(l) as [number, string, string])[2]));
+    expect(refs.map((r) => r?.sha256)).toEqual(chunks.map((c) => createHash('sha256').update(c).digest('hex')));
   });
 
   it('reports an existing file as the error of create, with its errno', async () => {
