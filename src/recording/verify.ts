@@ -194,6 +194,8 @@ async function verifyBinarySidecar(
   lines: readonly Buffer[],
   seal: ChannelRecordingSeal | undefined,
   interrupted: boolean,
+  /** Recording failures the index lists (SessionIndex.failures; `file` may be a path). */
+  failures: SessionIndex['failures'],
 ): Promise<{ binaryFile?: string; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
   const first = lines[0];
@@ -280,10 +282,16 @@ async function verifyBinarySidecar(
       if (chunks > 0 && problems.length === 0) problems.push({ kind: 'missing-file', file: binaryFile, message: e.message });
     }
     if (size !== undefined && size > end) {
+      // The .bin is written before the cast lines referring to it, so a writer that stopped
+      // between the two (crash, or a failed write the index records) leaves such bytes behind.
+      const failed = failures.find((f) => f.kind === 'write-failed' && [castFile, `${castFile}${CHAIN_SUFFIX}`, binaryFile].includes(basename(f.file)));
+      const unreferenced = `${binaryFile}: bytes ${end}..${size} were written but no binary (b) event of ${castFile} refers to them`;
       problems.push(
         interrupted
-          ? { kind: 'unchained', file: binaryFile, message: `${binaryFile}: bytes ${end}..${size} were written but no binary (b) event of ${castFile} refers to them (the gateway stopped before the cast line)` }
-          : { kind: 'appended', file: binaryFile, message: `${binaryFile}: bytes ${end}..${size} are not referred to by any binary (b) event of ${castFile} (appended)` },
+          ? { kind: 'unchained', file: binaryFile, message: `${unreferenced} (the gateway stopped before the cast line)` }
+          : failed
+            ? { kind: 'unchained', file: binaryFile, message: `${unreferenced} (the index records that writing ${basename(failed.file)} failed: ${failed.message})` }
+            : { kind: 'appended', file: binaryFile, message: `${binaryFile}: bytes ${end}..${size} are not referred to by any binary (b) event of ${castFile} (appended)` },
       );
     } else if (size !== undefined && size < end && !problems.some((p) => p.kind === 'truncated')) {
       problems.push({ kind: 'truncated', file: binaryFile, message: `${binaryFile}: ${size} bytes, but the binary (b) events of ${castFile} refer to ${end}` });
@@ -374,7 +382,7 @@ export async function verifySessionDir(dir: string, key: RecordingVerifyKey): Pr
     files.push({ file, lines: r.lines.length });
     fileProblems.push(...r.problems);
     if (casts.has(file)) {
-      const b = await verifyBinarySidecar(dir, file, r.lines, seal, interrupted);
+      const b = await verifyBinarySidecar(dir, file, r.lines, seal, interrupted, index?.failures ?? []);
       if (b.binaryFile !== undefined) binaries.add(b.binaryFile);
       fileProblems.push(...b.problems);
     }

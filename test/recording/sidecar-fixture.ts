@@ -33,6 +33,8 @@ export interface FixtureOptions {
   /** Writes no .bin at all. */
   readonly noBin?: boolean;
   readonly binaryFile?: string;
+  /** Recording failures listed in the index. */
+  readonly failures?: SessionIndex['failures'];
 }
 
 export interface Fixture {
@@ -121,7 +123,7 @@ export async function writeSidecarSession(root: string, opts: FixtureOptions): P
       },
     ],
     forwards: [],
-    failures: [],
+    failures: opts.failures ?? [],
   };
   const { key } = await testKey();
   const written = opts.open ? index : signIndex(index, key);

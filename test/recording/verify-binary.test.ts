@@ -181,6 +181,15 @@ describe('verify: binary output in channel-N.bin (b-sidecar)', () => {
     expect((await problems(fx.dir))[0]?.kind).toBe('seal-mismatch');
   });
 
+  it('bytes left past the last event by a write failure the index records are unchained, not appended', async () => {
+    const failures = [{ kind: 'write-failed', file: '/var/lib/gatehouse/recordings/x/channel-0.cast', code: 'ENOSPC', message: 'no space left on device', lostLines: 1, lostBytes: 90 }];
+    const fx = await writeSidecarSession(await root(), { events: EVENTS, extraBin: bytes(10, 7), failures });
+    const p = await problems(fx.dir);
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatchObject({ kind: 'unchained', file: 'channel-0.bin' });
+    expect(p[0]?.message).toContain('writing channel-0.cast failed: no space left on device');
+  });
+
   it('in a session that never ended, .bin bytes past the last event are unchained, not appended', async () => {
     const fx = await writeSidecarSession(await root(), { events: EVENTS, open: true, extraBin: bytes(10, 7) });
     const p = await problems(fx.dir);
