@@ -1,9 +1,13 @@
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { runReplay } from '../../src/cli/replay.js';
+import { listSessionDirs } from '../../src/recording/layout.js';
 import { sealInterruptedSessions } from '../../src/recording/recovery.js';
 import type { SessionIndex } from '../../src/recording/session-index.js';
 import { verify } from '../../src/recording/verify.js';
+import { buildForChild } from './child-build.js';
 import { enc, openTestSession, tempDir, testKey } from './helpers.js';
 import { writeSidecarSession } from './sidecar-fixture.js';
 
@@ -105,4 +109,81 @@ describe('recovery of a session whose binary output is in channel-N.bin (b-sidec
     expect(sealed.recovery?.truncated).toEqual([]);
     expect((await verify(fx.dir, key)).ok).toBe(true);
   });
+
+  it('after kill -9 of a recorder streaming binary output, recovery leaves a session that verifies and replays a prefix of the stream', async () => {
+    const { dir: work, cleanup } = await tempDir();
+    cleanups.push(cleanup);
+    const out = await buildForChild(['src/recording/index.ts']);
+    cleanups.push(() => rm(out, { recursive: true, force: true }));
+    const { stateDir, key } = await testKey();
+    const root = join(work, 'recordings');
+    // Chunk i: 4096 bytes that are not UTF-8 (a b event); every 10th chunk is followed by a text line.
+    const chunk = (i: number): Uint8Array => Uint8Array.from({ length: 4096 }, (_, j) => (i * 31 + j * 7) & 0xff);
+    const script = join(work, 'child.mjs');
+    await writeFile(
+      script,
+      `import { SessionRecorder, loadOrCreateRecordingKey } from ${JSON.stringify(join(out, 'src/recording/index.js'))};
+const key = await loadOrCreateRecordingKey(${JSON.stringify(stateDir)});
+const rec = await SessionRecorder.open({ root: ${JSON.stringify(root)}, sessionId: 'crashbin1', key,
+  who: { identity: 'a', authMethod: 'publickey', clientAddress: '127.0.0.1' }, target: { host: 'h', port: 22, login: 'l' },
+  onFailure: (f) => console.error(JSON.stringify(f)), writer: { flushIntervalMs: 5, flushThresholdBytes: 16384 } });
+const ch = await rec.openChannel({ kind: 'exec', command: 'cat backup.tgz' });
+const chunk = ${chunk.toString()};
+process.stdout.write('ready\\n');
+for (let i = 0; ; i++) {
+  ch.output(chunk(i));
+  if (i % 10 === 9) ch.output(new TextEncoder().encode('tick ' + i + '\\n'));
+  if (i % 8 === 0) await new Promise((r) => setImmediate(r));
+}
+`,
+    );
+    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', () => resolve());
+      child.on('exit', () => reject(new Error(`child exited early: ${stderr}`)));
+    });
+    let dir = '';
+    for (;;) {
+      dir = (await listSessionDirs(root))[0]?.dir ?? '';
+      if (dir && (await stat(join(dir, 'channel-0.bin')).then((s) => s.size, () => 0)) > 4_000_000) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    expect(stderr).toBe('');
+
+    expect((await sealInterruptedSessions(root, key)).sealed).toEqual([dir]);
+    const report = await verify(dir, key);
+    expect(report.sessions[0]?.problems).toEqual([]);
+    const sealed = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as SessionIndex;
+    const binary = sealed.channels[0]?.recording?.binary;
+    expect(binary?.file).toBe('channel-0.bin');
+    expect(binary?.bytes).toBe((await stat(join(dir, 'channel-0.bin'))).size);
+    expect(binary?.bytes).toBe((binary?.chunks ?? 0) * 4096);
+
+    // Replay gives back exactly the start of what the target sent.
+    const shown: Buffer[] = [];
+    const code = await runReplay([join(dir, 'channel-0.cast'), '--raw', '--speed', '64', '--idle-time-limit', '0.001'], {
+      stdout: { write: (d) => shown.push(typeof d === 'string' ? Buffer.from(d) : Buffer.from(d)) },
+      stderr: { write: () => true },
+    });
+    expect(code).toBe(0);
+    const got = Buffer.concat(shown);
+    const sent: Buffer[] = [];
+    let length = 0;
+    for (let i = 0; length < got.length; i++) {
+      const c = Buffer.from(chunk(i));
+      sent.push(c);
+      length += c.length;
+      if (i % 10 === 9) {
+        const t = Buffer.from(`tick ${i}\n`);
+        sent.push(t);
+        length += t.length;
+      }
+    }
+    expect(got.length).toBeGreaterThan(1_000_000);
+    expect(got.equals(Buffer.concat(sent).subarray(0, got.length))).toBe(true);
+  }, 60_000);
 });
