@@ -58,6 +58,8 @@ export interface CommitResult {
   readonly spare: Buffer | null;
   /** The blob buffer, likewise. */
   readonly blobSpare: Buffer | null;
+  /** Whether the .bin exists now. */
+  readonly binaryCreated: boolean;
 }
 
 /**
@@ -71,6 +73,8 @@ export class CommitError extends Error {
     override readonly cause: unknown,
     readonly spare: Buffer | null,
     readonly blobSpare: Buffer | null = null,
+    /** Whether the .bin exists (it may have been created by this batch before its write failed). */
+    readonly binaryCreated = false,
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
     this.name = 'CommitError';
@@ -141,20 +145,20 @@ export class InlineBatchStore implements BatchStore {
         }
         await this.bin.write(blob.buf.subarray(0, blob.len));
       } catch (e) {
-        throw new CommitError('binary', e, buf, blobSpare);
+        throw new CommitError('binary', e, buf, blobSpare, this.bin !== undefined);
       }
     }
     try {
       await this.file.write(buf.subarray(0, len));
     } catch (e) {
-      throw new CommitError('file', e, buf, blobSpare);
+      throw new CommitError('file', e, buf, blobSpare, this.bin !== undefined);
     }
     try {
       await this.chainFile.write(chainBytes.subarray(0, chainLen));
     } catch (e) {
-      throw new CommitError('chain', e, buf, blobSpare);
+      throw new CommitError('chain', e, buf, blobSpare, this.bin !== undefined);
     }
-    return { head: h, spare: buf, blobSpare };
+    return { head: h, spare: buf, blobSpare, binaryCreated: this.bin !== undefined };
   }
 
   async sync(): Promise<readonly SyncFailure[]> {

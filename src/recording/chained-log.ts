@@ -75,6 +75,8 @@ export interface ChainedLineStats {
   /** Binary chunks and their bytes in the .bin (binaryPath), committed with their lines. */
   readonly binaryChunks: number;
   readonly binaryBytes: number;
+  /** Whether the .bin exists (it can, with no chunk committed, after its first write failed). */
+  readonly binaryFile: boolean;
 }
 
 export class ChainedLineWriter {
@@ -96,6 +98,7 @@ export class ChainedLineWriter {
   private binaryOffset = 0;
   private committedChunks = 0;
   private committedBinaryBytes = 0;
+  private binaryCreated = false;
   /** Size of the batch buffer last handed to a write. */
   private lastBatchSize = 0;
   private flushing: Promise<void> | null = null;
@@ -153,6 +156,7 @@ export class ChainedLineWriter {
       failed: this.failed,
       binaryChunks: this.committedChunks,
       binaryBytes: this.committedBinaryBytes,
+      binaryFile: this.binaryCreated,
     };
   }
 
@@ -373,6 +377,7 @@ export class ChainedLineWriter {
     try {
       result = await this.store.commit(buf, len, ends, this.head, blob);
     } catch (e) {
+      if (e instanceof CommitError && e.binaryCreated) this.binaryCreated = true;
       if (!(e instanceof CommitError)) this.fail(e, this.opts.path, ends.length, len + (blob?.len ?? 0));
       else if (e.stage === 'chain') {
         // The lines are in the file but unchained: verify reports them as an unsealed tail.
@@ -381,6 +386,7 @@ export class ChainedLineWriter {
       return;
     }
     this.head = result.head;
+    if (result.binaryCreated) this.binaryCreated = true;
     this.committedLines += ends.length;
     this.committedBytes += len;
     this.committedHead = toHex(this.head);

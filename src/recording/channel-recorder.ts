@@ -177,7 +177,7 @@ export class ChannelRecorder {
         chainHead: st.chainHead,
         droppedLines: st.droppedLines,
         droppedBytes: st.droppedBytes,
-        ...(st.binaryChunks > 0 ? { binary: { file: this.init.header.gatehouse?.binary_file ?? binaryFileName(this.init.channel), chunks: st.binaryChunks, bytes: st.binaryBytes } } : {}),
+        ...(st.binaryFile ? { binary: { file: this.init.header.gatehouse?.binary_file ?? binaryFileName(this.init.channel), chunks: st.binaryChunks, bytes: st.binaryBytes } } : {}),
       },
     };
   }

@@ -46,11 +46,21 @@ export type IoReply =
       readonly head?: Uint8Array;
       readonly buf?: ArrayBuffer;
       readonly blob?: ArrayBuffer;
+      /** Whether the .bin exists (created by this or an earlier commit). */
+      readonly binCreated?: boolean;
       /** One per open file (the file, its sidecar, the .bin when it exists): null when it synced. */
       readonly syncErrors?: readonly { readonly file: 'file' | 'chain' | 'binary'; readonly error: IoError | null }[];
     }
   /** `stage`: which file failed (see CommitError in batch-store.ts). */
-  | { readonly req: number; readonly ok: false; readonly stage: CommitStage; readonly error: IoError; readonly buf?: ArrayBuffer; readonly blob?: ArrayBuffer };
+  | {
+      readonly req: number;
+      readonly ok: false;
+      readonly stage: CommitStage;
+      readonly error: IoError;
+      readonly buf?: ArrayBuffer;
+      readonly blob?: ArrayBuffer;
+      readonly binCreated?: boolean;
+    };
 
 /**
  * 'binary' or 'file': none of the batch's lines were written to the file ('binary': its .bin

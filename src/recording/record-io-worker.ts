@@ -35,10 +35,8 @@ function writeAll(fd: number, data: Uint8Array): void {
   }
 }
 
-function filesOf(id: number): OpenFiles {
-  const f = files.get(id);
-  if (!f) throw Object.assign(new Error(`recording writer ${id} is not open`), { code: 'EBADF' });
-  return f;
+function notOpen(id: number): Error {
+  return Object.assign(new Error(`recording writer ${id} is not open`), { code: 'EBADF' });
 }
 
 function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
@@ -74,8 +72,9 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
         start = end + 1;
       }
       let stage: CommitStage = 'binary';
+      const f = files.get(m.id);
       try {
-        const f = filesOf(m.id);
+        if (!f) throw notOpen(m.id);
         if (blob && blob.length > 0) {
           if (f.binFd === undefined) {
             if (f.binPath === undefined) throw Object.assign(new Error('binary chunks for a recording without a .bin file'), { code: 'EINVAL' });
@@ -88,9 +87,10 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
         stage = 'chain';
         writeAll(f.chainFd, chainBytes.subarray(0, chainLen));
       } catch (e) {
-        return { reply: { req: m.req, ok: false, stage, error: ioError(e), buf: m.buf, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
+        const binCreated = f?.binFd !== undefined;
+        return { reply: { req: m.req, ok: false, stage, error: ioError(e), buf: m.buf, binCreated, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
       }
-      return { reply: { req: m.req, ok: true, head: new Uint8Array(head), buf: m.buf, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
+      return { reply: { req: m.req, ok: true, head: new Uint8Array(head), buf: m.buf, binCreated: f.binFd !== undefined, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
     }
     case 'sync': {
       const f = files.get(m.id);

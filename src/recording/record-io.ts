@@ -132,9 +132,10 @@ class WorkerBatchStore implements BatchStore {
     }
     const spare = r.buf ? Buffer.from(r.buf) : null;
     const blobSpare = r.blob ? Buffer.from(r.blob) : null;
-    if (!r.ok) throw new CommitError(r.stage, toError(r.error), spare, blobSpare);
-    if (!r.head) throw new CommitError('chain', new Error('recording I/O worker returned no chain value'), spare, blobSpare);
-    return { head: r.head, spare, blobSpare };
+    const binaryCreated = r.binCreated === true;
+    if (!r.ok) throw new CommitError(r.stage, toError(r.error), spare, blobSpare, binaryCreated);
+    if (!r.head) throw new CommitError('chain', new Error('recording I/O worker returned no chain value'), spare, blobSpare, binaryCreated);
+    return { head: r.head, spare, blobSpare, binaryCreated };
   }
 
   async sync(): Promise<readonly SyncFailure[]> {

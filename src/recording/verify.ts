@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { BinaryFileError, BinaryFileReader } from './binary-file.js';
-import { BINARY_SIDECAR_SCHEME, parseBinaryRef } from './binary-ref.js';
+import { BINARY_SIDECAR_SCHEME, isSafeBinaryFileName, parseBinaryRef } from './binary-ref.js';
 import { CastFormatError, mayBeBinaryEventLine, type ParsedCastHeader, parseEventLine, parseHeader } from './cast-reader.js';
 import { AUDIT_FILE, INDEX_FILE, listSessionDirs } from './layout.js';
 import { CHAIN_SUFFIX, chainSeed, chainStep, toHex } from './line-chain.js';
@@ -199,7 +199,22 @@ async function verifyBinarySidecar(
 ): Promise<{ binaryFile?: string; problems: VerifyProblem[] }> {
   const problems: VerifyProblem[] = [];
   const first = lines[0];
-  if (first === undefined) return { problems };
+  if (first === undefined) {
+    // No line reached the cast (its first write failed), but the .bin of that batch may exist:
+    // every byte in it is unreferenced.
+    const name = seal?.binary?.file;
+    if (name === undefined || !isSafeBinaryFileName(name)) return { problems };
+    const size = await stat(join(dir, name)).then(
+      (st) => st.size,
+      () => 0,
+    );
+    if (size > 0) {
+      const failed = failures.some((f) => f.kind === 'write-failed' && [castFile, `${castFile}${CHAIN_SUFFIX}`, name].includes(basename(f.file)));
+      const message = `${name}: bytes 0..${size} were written but ${castFile} has no line referring to them`;
+      problems.push(interrupted || failed ? { kind: 'unchained', file: name, message: `${message} (the writer stopped before the cast line)` } : { kind: 'appended', file: name, message });
+    }
+    return { binaryFile: name, problems };
+  }
   let header: ParsedCastHeader | undefined;
   try {
     header = parseHeader(first.toString('utf8'));

@@ -153,8 +153,45 @@ describe('binary chunks (.bin sidecar) under a full queue', () => {
     expect(cast.events.filter((e) => e.code === 'b')).toEqual([]);
     expect(cast.events.filter((e) => e.code === 'o').map((e) => e.data)).toEqual(['text first\n']);
     expect(index.failures.some((x) => x.code === 'ENOSPC' && x.file.endsWith('channel-0.bin'))).toBe(true);
-    expect(index.channels[0]?.recording?.binary).toBeUndefined();
+    // the store opened a .bin (here /dev/full) before its write failed: sealed with no chunks
+    expect(index.channels[0]?.recording?.binary).toEqual({ file: 'channel-0.bin', chunks: 0, bytes: 0 });
   });
+});
+
+describe('a .bin whose first write fails half way', () => {
+  const halfWritingBin: RecordingFs = {
+    async createAppend(path) {
+      const real = await nodeRecordingFs.createAppend(path);
+      if (!path.endsWith('.bin')) return real;
+      return {
+        ...real,
+        write: async (d) => {
+          await real.write(d.subarray(0, d.length >> 1));
+          throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+        },
+      };
+    },
+  };
+
+  for (const headerFirst of [true, false]) {
+    it(`is sealed with no chunks, and verify names its bytes as unchained after the recorded failure (${headerFirst ? 'header already written' : 'no line reached the cast'})`, async () => {
+      const root = await temp();
+      const { rec, failures } = await openTestSession(root, { fs: halfWritingBin });
+      const ch = await rec.openChannel({ kind: 'exec', command: 'cat x.tgz' });
+      if (headerFirst) await ch.flush();
+      ch.output(new Uint8Array(5000));
+      await rec.closeChannel(ch);
+      const index = await rec.finish();
+      expect(failures.find((f) => f.kind === 'write-failed')?.file).toMatch(/channel-0\.bin$/);
+      expect(index.channels[0]?.recording?.binary).toEqual({ file: 'channel-0.bin', chunks: 0, bytes: 0 });
+      expect((await stat(join(rec.dir, 'channel-0.bin'))).size).toBe(2500);
+      const report = await verify(rec.dir, (await testKey()).key);
+      const kinds = report.sessions[0]?.problems.map((p) => p.kind) ?? [];
+      expect(kinds).not.toContain('seal-mismatch');
+      expect(kinds).not.toContain('unexpected-file');
+      expect(report.sessions[0]?.problems.find((p) => p.file === 'channel-0.bin')?.kind).toBe('unchained');
+    });
+  }
 });
 
 describe('write failures are reported, never silent', () => {
