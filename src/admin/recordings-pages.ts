@@ -46,6 +46,8 @@ ${problem ? `<p class="problem">${escapeHtml(problem)}</p>` : ''}
 
 /** A channel file name the UI serves: only the asciicast files the recorder writes. */
 export const CAST_FILE = /^channel-\d{1,9}\.cast$/;
+/** The raw binary output beside a cast (binary_output "b-sidecar", FORMAT.md). */
+export const BIN_FILE = /^channel-\d{1,9}\.bin$/;
 
 function sessionRow(s: RecordedSession): string {
   const id = escapeHtml(s.sessionId);
@@ -76,12 +78,19 @@ ${rows || '<tr><td colspan="6">No recordings yet.</td></tr>'}
   );
 }
 
-export function playPage(sessionId: string, file: string): string {
+/** `binFile`: the channel's .bin when it has one (replay needs it beside the .cast for its binary output). */
+export function playPage(sessionId: string, file: string, binFile?: string): string {
   const cast = `/ui/cast/${encodeURIComponent(sessionId)}/${encodeURIComponent(file)}`;
+  const bin = binFile === undefined ? undefined : `/ui/bin/${encodeURIComponent(sessionId)}/${encodeURIComponent(binFile)}`;
   return page(
     `${sessionId} ${file}`,
     `<h1>${escapeHtml(sessionId)} <small>${escapeHtml(file)}</small></h1>
-<p><a href="${escapeHtml(cast)}" download>Download the .cast</a> (plays with <code>gatehouse replay</code> or <code>asciinema play</code>)</p>
+<p><a href="${escapeHtml(cast)}" download>Download the .cast</a> (plays with <code>gatehouse replay</code> or <code>asciinema play</code>)</p>${
+      bin === undefined || binFile === undefined
+        ? ''
+        : `
+<p><a href="${escapeHtml(bin)}" download>Download ${escapeHtml(binFile)}</a>, the binary output this channel's <code>b</code> events refer to: keep it beside the .cast for <code>gatehouse replay</code> and <code>gatehouse verify</code>. The player here shows the text output only.</p>`
+    }
 <div id="player" data-cast="${escapeHtml(cast)}"></div>`,
     `
 <link rel="stylesheet" href="/ui/assets/asciinema-player.css">

@@ -3,6 +3,7 @@
  *   /ui/                       recorded sessions (date, user, target, login, channels)
  *   /ui/play/<session>/<file>  plays one channel's .cast with asciinema-player
  *   /ui/cast/<session>/<file>  the .cast file itself
+ *   /ui/bin/<session>/<file>   a channel's .bin (binary output its b events refer to), as a download
  *   /ui/assets/...             asciinema-player's dist bundle (from node_modules) and ours (no token needed)
  *   /ui/login, /ui/logout      token to cookie and back
  *
@@ -23,7 +24,7 @@ import { join, sep } from 'node:path';
 import { listRecordedSessions } from '../recording/catalog.js';
 import { findSessionDir, isSafeSessionId } from '../recording/layout.js';
 import { HttpError, sendText } from './http.js';
-import { CAST_FILE, listPage, loginPage, PAGE_CSP, PLAY_JS, playPage, UI_CSS } from './recordings-pages.js';
+import { BIN_FILE, CAST_FILE, listPage, loginPage, PAGE_CSP, PLAY_JS, playPage, UI_CSS } from './recordings-pages.js';
 import type { AdminServer, RouteContext } from './server.js';
 import { isAuthorized } from './token.js';
 
@@ -109,9 +110,9 @@ async function login(req: IncomingMessage, res: ServerResponse, ctx: RouteContex
 }
 
 /** Splits "<session>/<file>" into checked, decoded parts; 400 for anything else. */
-export function parseCastPath(rest: string): { sessionId: string; file: string } {
+export function parseCastPath(rest: string, kind: FileKind = CAST): { sessionId: string; file: string } {
   const parts = rest.split('/');
-  if (parts.length !== 2) throw new HttpError(400, 'expected <session-id>/<channel-N.cast>');
+  if (parts.length !== 2) throw new HttpError(400, `expected <session-id>/<${kind.example}>`);
   let sessionId: string;
   let file: string;
   try {
@@ -121,9 +122,20 @@ export function parseCastPath(rest: string): { sessionId: string; file: string }
     throw new HttpError(400, 'bad percent-encoding');
   }
   if (!isSafeSessionId(sessionId)) throw new HttpError(400, 'not a session id');
-  if (!CAST_FILE.test(file)) throw new HttpError(400, 'not a recording file name (channel-N.cast)');
+  if (!kind.name.test(file)) throw new HttpError(400, `not a recording file name (${kind.example})`);
   return { sessionId, file };
 }
+
+/** A kind of session file the UI serves, and how. */
+interface FileKind {
+  readonly name: RegExp;
+  readonly example: string;
+  readonly contentType: string;
+  readonly disposition: 'inline' | 'attachment';
+}
+
+const CAST: FileKind = { name: CAST_FILE, example: 'channel-N.cast', contentType: 'application/x-asciicast; charset=utf-8', disposition: 'inline' };
+const BIN: FileKind = { name: BIN_FILE, example: 'channel-N.bin', contentType: 'application/octet-stream', disposition: 'attachment' };
 
 /** The real path of a session's cast file, checked to lie under the real recordings root. */
 export async function resolveCastFile(root: string, sessionId: string, file: string): Promise<string> {
@@ -141,8 +153,8 @@ export async function resolveCastFile(root: string, sessionId: string, file: str
   return join(dir, file);
 }
 
-async function serveCast(res: ServerResponse, root: string, rest: string, head: boolean): Promise<void> {
-  const { sessionId, file } = parseCastPath(rest);
+async function serveFile(res: ServerResponse, root: string, rest: string, head: boolean, kind: FileKind): Promise<void> {
+  const { sessionId, file } = parseCastPath(rest, kind);
   const path = await resolveCastFile(root, sessionId, file);
   // O_NOFOLLOW: the file itself must not be a symlink (checked again at open, not only at realpath).
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => {
@@ -152,10 +164,10 @@ async function serveCast(res: ServerResponse, root: string, rest: string, head: 
     const st = await fh.stat();
     if (!st.isFile()) throw new HttpError(404, `no file ${file} in session ${sessionId}`);
     res.writeHead(200, {
-      'content-type': 'application/x-asciicast; charset=utf-8',
+      'content-type': kind.contentType,
       'content-length': st.size,
       'cache-control': 'no-store',
-      'content-disposition': `inline; filename="${sessionId}-${file}"`,
+      'content-disposition': `${kind.disposition}; filename="${sessionId}-${file}"`,
     });
     if (head) {
       res.end();
@@ -226,10 +238,17 @@ export function registerRecordingRoutes(admin: AdminServer, options: RecordingRo
         case 'play': {
           const { sessionId, file } = parseCastPath(rest);
           await resolveCastFile(recordingsDir, sessionId, file);
-          return sendHtml(res, 200, playPage(sessionId, file));
+          const bin = file.replace(/\.cast$/, '.bin');
+          const hasBin = await resolveCastFile(recordingsDir, sessionId, bin).then(
+            () => true,
+            () => false,
+          );
+          return sendHtml(res, 200, playPage(sessionId, file, hasBin ? bin : undefined));
         }
         case 'cast':
-          return serveCast(res, recordingsDir, rest, head);
+          return serveFile(res, recordingsDir, rest, head, CAST);
+        case 'bin':
+          return serveFile(res, recordingsDir, rest, head, BIN);
         default:
           throw new HttpError(404, `no page ${ctx.subpath.slice(0, 100)}`);
       }

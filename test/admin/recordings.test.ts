@@ -45,10 +45,12 @@ beforeAll(async () => {
   await rec.closeChannel(ch);
   const ex = await rec.openChannel({ kind: 'exec', command: 'uname -a' });
   ex.output(enc('Linux\n'), 'stdout');
+  ex.output(Buffer.concat([Buffer.alloc(200), Buffer.from('binary tail')]), 'stdout'); // binary: goes to channel-1.bin
   await rec.closeChannel(ex);
   await rec.finish();
   // A symlink planted in the session directory that points out of the recordings root.
   await symlink(join(outside, 'secret.cast'), join(rec.dir, 'channel-7.cast'));
+  await symlink(join(outside, 'secret.cast'), join(rec.dir, 'channel-8.bin'));
   // And a whole fake session directory that is a symlink out.
   const day = join(root, '2026', '01', '01');
   await mkdir(day, { recursive: true });
@@ -129,6 +131,32 @@ describe('recordings UI content', () => {
     expect((await get('/ui/assets/asciinema-player.css', auth)).status).toBe(200);
     expect((await get('/ui/assets/play.js', auth)).body).toContain('AsciinemaPlayer.create');
     expect((await get('/ui/assets/toString', auth)).status).toBe(404);
+  });
+
+  it("offers and serves an exec channel's .bin as a download, and no .bin link where there is none", async () => {
+    expect((await get(`/ui/bin/${sessionId}/channel-1.bin`)).status).toBe(401);
+    const bin = await get(`/ui/bin/${sessionId}/channel-1.bin`, auth);
+    expect(bin.status).toBe(200);
+    expect(bin.headers['content-type']).toBe('application/octet-stream');
+    expect(bin.headers['content-disposition']).toBe(`attachment; filename="${sessionId}-channel-1.bin"`);
+    expect(bin.body).toBe(`${'\0'.repeat(200)}binary tail`);
+    const play = await get(`/ui/play/${sessionId}/channel-1.cast`, auth);
+    expect(play.body).toContain(`href="/ui/bin/${sessionId}/channel-1.bin"`);
+    const pty = await get(`/ui/play/${sessionId}/channel-0.cast`, auth);
+    expect(pty.status).toBe(200);
+    expect(pty.body).not.toContain('/ui/bin/');
+    for (const [path, status] of [
+      [`/ui/bin/${sessionId}/channel-1.cast`, 400],
+      [`/ui/bin/${sessionId}/index.json`, 400],
+      [`/ui/bin/${sessionId}/..%2Fchannel-1.bin`, 400],
+      [`/ui/bin/${sessionId}/channel-8.bin`, 404],
+      [`/ui/bin/${sessionId}/channel-0.bin`, 404],
+      [`/ui/cast/${sessionId}/channel-1.bin`, 400],
+    ] as const) {
+      const r = await get(path, auth);
+      expect(r.status, path).toBe(status);
+      expect(r.body).not.toContain('TOP SECRET');
+    }
   });
 
   it('rejects path traversal, absolute paths, odd names and symlinks out of the root', async () => {
