@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { listSessionDirs } from '../../src/recording/layout.js';
 import { chainSeed } from '../../src/recording/line-chain.js';
 import { verify } from '../../src/recording/verify.js';
 import { buildForChild } from './child-build.js';
-import { enc, openTestSession, tempDir, testKey } from './helpers.js';
+import { enc, openTestSession, startRecorderChild, tempDir, testKey } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -332,13 +332,7 @@ for (;;) {
 }
 `,
     );
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', () => resolve());
-      child.on('exit', () => reject(new Error(`child exited early: ${stderr}`)));
-    });
+    const { child, stderr } = await startRecorderChild(script);
     // Let it write for a while, until the file holds a good amount of data, then SIGKILL it.
     const [dir] = await (async () => {
       for (;;) {
@@ -353,7 +347,7 @@ for (;;) {
     })();
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
-    expect(stderr).toBe('');
+    expect(stderr()).toBe('');
     const text = await readFile(join(dir ?? '', 'channel-0.cast'), 'utf8');
     const cast = parseCast(text);
     expect(cast.events.length).toBeGreaterThan(100);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,4 +49,19 @@ export const hasScript = spawnSync('script', ['--version']).status === 0;
 export function asciinemaCat(file: string): { stdout: string; status: number | null } {
   const r = spawnSync('script', ['-qec', `stty -opost; exec asciinema cat '${file}'`, '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   return { stdout: r.stdout, status: r.status };
+}
+
+/**
+ * Runs `node script` (a recorder in a child process, to be killed mid-write) and resolves once it
+ * printed its first output, i.e. it is recording. `stderr()` is what it wrote there so far.
+ */
+export async function startRecorderChild(script: string): Promise<{ child: ChildProcessWithoutNullStreams; stderr: () => string }> {
+  const child = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', () => resolve());
+    child.on('exit', () => reject(new Error(`child exited early: ${stderr}`)));
+  });
+  return { child, stderr: () => stderr };
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,7 +7,7 @@ import { sealInterruptedSessions } from '../../src/recording/recovery.js';
 import type { SessionIndex } from '../../src/recording/session-index.js';
 import { verify } from '../../src/recording/verify.js';
 import { buildForChild } from './child-build.js';
-import { enc, openTestSession, tempDir, testKey } from './helpers.js';
+import { enc, openTestSession, startRecorderChild, tempDir, testKey } from './helpers.js';
 import { writeSidecarSession } from './sidecar-fixture.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -137,13 +136,7 @@ for (let i = 0; ; i++) {
 }
 `,
     );
-    const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      child.stdout.on('data', () => resolve());
-      child.on('exit', () => reject(new Error(`child exited early: ${stderr}`)));
-    });
+    const { child, stderr } = await startRecorderChild(script);
     let dir = '';
     for (;;) {
       dir = (await listSessionDirs(root))[0]?.dir ?? '';
@@ -152,7 +145,7 @@ for (let i = 0; ; i++) {
     }
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
-    expect(stderr).toBe('');
+    expect(stderr()).toBe('');
 
     expect((await sealInterruptedSessions(root, key)).sealed).toEqual([dir]);
     const report = await verify(dir, key);
