@@ -161,7 +161,7 @@ export const MAX_BINARY_REF_EVENT_LENGTH = 48 + 2 * 17 + 1 + BINARY_REF_HASH_LEN
 /**
  * Writes a `b` event of binary_output "b-sidecar" (binary-ref.ts) for `length` bytes at
  * `offset` of the .bin file, with zeros where the SHA-256 of the bytes goes: the batch store
- * fills it in (fillBinaryHashes) before the line is chained and written. Returns the line's end
+ * fills it in (chainBatch) before the line is chained and written. Returns the line's end
  * and where the hash goes.
  */
 export function writeBinaryRefEvent(version: AsciicastVersion, timeUs: number, offset: number, length: number, prevTimeUs: number, out: Buffer, pos: number): { end: number; hashAt: number } {

@@ -7,8 +7,8 @@
  * worker can run).
  */
 import { open } from 'node:fs/promises';
-import { CHAIN_LINE_LENGTH, fillBinaryHashes, writeChainLine } from './chain-bytes.js';
-import { CHAIN_SUFFIX, chainStep } from './line-chain.js';
+import { chainBatch } from './chain-bytes.js';
+import { CHAIN_SUFFIX } from './line-chain.js';
 import type { CommitStage } from './record-io-protocol.js';
 
 export interface AppendTarget {
@@ -126,17 +126,7 @@ export class InlineBatchStore implements BatchStore {
 
   async commit(buf: Buffer, len: number, ends: readonly number[], head: Uint8Array, blob?: BlobBatch): Promise<CommitResult> {
     const blobSpare = blob?.buf ?? null;
-    if (blob) fillBinaryHashes(buf, blob.buf, blob.refs);
-    // The bytes that are written are the bytes that are hashed into the chain.
-    const chainBytes = Buffer.allocUnsafe(ends.length * CHAIN_LINE_LENGTH);
-    let chainLen = 0;
-    let start = 0;
-    let h = head;
-    for (const end of ends) {
-      h = chainStep(h, buf.subarray(start, end));
-      chainLen = writeChainLine(h, chainBytes, chainLen);
-      start = end + 1;
-    }
+    const { head: h, sidecar } = chainBatch(buf.subarray(0, len), ends, head, blob ? { bytes: blob.buf.subarray(0, blob.len), refs: blob.refs } : undefined);
     if (blob && blob.len > 0) {
       try {
         if (!this.bin) {
@@ -154,7 +144,7 @@ export class InlineBatchStore implements BatchStore {
       throw new CommitError('file', e, buf, blobSpare, this.bin !== undefined);
     }
     try {
-      await this.chainFile.write(chainBytes.subarray(0, chainLen));
+      await this.chainFile.write(sidecar);
     } catch (e) {
       throw new CommitError('chain', e, buf, blobSpare, this.bin !== undefined);
     }

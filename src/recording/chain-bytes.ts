@@ -46,9 +46,29 @@ function writeHex(v: Uint8Array, out: Uint8Array, pos: number): number {
  * triples (position of the 64 hex digits in `lines`, start and end of the chunk in `blob`). The
  * lines are hashed into the chain after this, so the chain covers the chunks' bytes.
  */
-export function fillBinaryHashes(lines: Uint8Array, blob: Uint8Array, refs: readonly number[]): void {
+function fillBinaryHashes(lines: Uint8Array, blob: Uint8Array, refs: readonly number[]): void {
   for (let i = 0; i + 2 < refs.length; i += 3) {
     const at = refs[i] as number;
     writeHex(createHash('sha256').update(blob.subarray(refs[i + 1], refs[i + 2])).digest(), lines, at);
   }
+}
+
+/**
+ * One batch's chain: fills in its binary chunks' hashes (when it has any), then chains each line
+ * of `lines` (line i ends before its '\n' at `ends[i]`) from `head`. Returns the last chain
+ * value and the sidecar lines, CHAIN_LINE_LENGTH bytes each. Both batch stores (the I/O worker
+ * and the inline one) run exactly this, so the bytes chained are the bytes written.
+ */
+export function chainBatch(lines: Uint8Array, ends: readonly number[], head: Uint8Array, blob?: { readonly bytes: Uint8Array; readonly refs: readonly number[] }): { head: Uint8Array; sidecar: Buffer } {
+  if (blob) fillBinaryHashes(lines, blob.bytes, blob.refs);
+  const sidecar = Buffer.allocUnsafe(ends.length * CHAIN_LINE_LENGTH);
+  let h = head;
+  let pos = 0;
+  let start = 0;
+  for (const end of ends) {
+    h = createHash('sha256').update(h).update(lines.subarray(start, end)).digest();
+    pos = writeChainLine(h, sidecar, pos);
+    start = end + 1;
+  }
+  return { head: h, sidecar };
 }

@@ -89,7 +89,7 @@ export class ChainedLineWriter {
   private queued = 0;
   /** The last written batch buffer, reused while data flows and released when a flush finds nothing. */
   private spare: Buffer | null = null;
-  /** Queued binary chunks (pushBinary) in blob[0..blobLen), and their triples for fillBinaryHashes. */
+  /** Queued binary chunks (pushBinary) in blob[0..blobLen), and their triples for chainBatch. */
   private blob: Buffer = EMPTY;
   private blobLen = 0;
   private blobRefs: number[] = [];
@@ -287,14 +287,8 @@ export class ChainedLineWriter {
     if (need <= this.batch.length) return;
     // While a batch is being written, data is flowing: start the next one at the size of the
     // last, instead of growing (and copying) from MIN_BATCH again.
-    let size = Math.max(MIN_BATCH, this.batch.length * 2, this.flushing ? this.lastBatchSize : 0);
-    while (size < need) size *= 2;
-    let next: Buffer;
-    if (this.spare && this.spare.length >= need) {
-      next = this.spare;
-      this.spare = null;
-    } else next = Buffer.allocUnsafeSlow(size); // an ArrayBuffer of its own: the I/O worker takes it over
-    this.batch.copy(next, 0, 0, this.batchLen);
+    const { next, tookSpare } = grown(this.batch, this.batchLen, need, this.spare, this.flushing ? this.lastBatchSize : 0);
+    if (tookSpare) this.spare = null;
     this.batch = next;
   }
 
@@ -302,14 +296,8 @@ export class ChainedLineWriter {
   private reserveBlob(n: number): void {
     const need = this.blobLen + n;
     if (need <= this.blob.length) return;
-    let size = Math.max(MIN_BATCH, this.blob.length * 2);
-    while (size < need) size *= 2;
-    let next: Buffer;
-    if (this.blobSpare && this.blobSpare.length >= need) {
-      next = this.blobSpare;
-      this.blobSpare = null;
-    } else next = Buffer.allocUnsafeSlow(size);
-    this.blob.copy(next, 0, 0, this.blobLen);
+    const { next, tookSpare } = grown(this.blob, this.blobLen, need, this.blobSpare, 0);
+    if (tookSpare) this.blobSpare = null;
     this.blob = next;
   }
 
@@ -394,8 +382,8 @@ export class ChainedLineWriter {
       this.committedChunks += blob.refs.length / 3;
       this.committedBinaryBytes += blob.len;
     }
-    if (result.spare) this.keepSpare(result.spare);
-    if (result.blobSpare && result.blobSpare.length <= MAX_SPARE && (this.blobSpare === null || this.blobSpare.length < result.blobSpare.length)) this.blobSpare = result.blobSpare;
+    if (result.spare && result.spare !== this.batch) this.spare = largerSpare(this.spare, result.spare);
+    if (result.blobSpare && result.blobSpare !== this.blob) this.blobSpare = largerSpare(this.blobSpare, result.blobSpare);
     if (this.queued < this.high) {
       this.overflowing = false;
       if (this.underPressure) {
@@ -404,12 +392,6 @@ export class ChainedLineWriter {
       }
       this.releaseDrainWaiters();
     }
-  }
-
-  /** Keeps a written buffer for the next batch (the larger of it and the current spare). */
-  private keepSpare(buf: Buffer): void {
-    if (buf.length > MAX_SPARE || buf === this.batch) return;
-    if (this.spare === null || this.spare.length < buf.length) this.spare = buf;
   }
 
   private fail(e: unknown, file: string, lostLines: number, lostBytes: number): void {
@@ -447,4 +429,28 @@ export class ChainedLineWriter {
       // A throwing handler must not break the writer; the failure is still in stats.
     }
   }
+}
+
+/**
+ * `cur[0..used)` moved to a buffer with room for `need` bytes: `spare` when it is large enough
+ * (`tookSpare`), else a new one of twice `cur` (at least MIN_BATCH and `minSize`), doubled until
+ * it fits. New buffers have an ArrayBuffer of their own: the I/O worker takes them over.
+ */
+function grown(cur: Buffer, used: number, need: number, spare: Buffer | null, minSize: number): { next: Buffer; tookSpare: boolean } {
+  const tookSpare = spare !== null && spare.length >= need;
+  let next: Buffer;
+  if (spare !== null && tookSpare) next = spare;
+  else {
+    let size = Math.max(MIN_BATCH, cur.length * 2, minSize);
+    while (size < need) size *= 2;
+    next = Buffer.allocUnsafeSlow(size);
+  }
+  cur.copy(next, 0, 0, used);
+  return { next, tookSpare };
+}
+
+/** The buffer to keep for the next batch: the larger of `spare` and a written `buf` (none over MAX_SPARE). */
+function largerSpare(spare: Buffer | null, buf: Buffer): Buffer | null {
+  if (buf.length > MAX_SPARE) return spare;
+  return spare === null || spare.length < buf.length ? buf : spare;
 }

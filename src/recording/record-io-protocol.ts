@@ -14,7 +14,7 @@ export type IoRequest =
    * Chains the lines of `buf[0..len)` (each ends at an entry of `ends`, before its '\n') from
    * `head`, appends the bytes to the file and the chain values to the sidecar. `buf` is
    * transferred and comes back with the reply. With binary chunks (`blob[0..blobLen)`, `refs`
-   * as in fillBinaryHashes) their hashes are filled into the lines first, and the chunks are
+   * as in chainBatch) their hashes are filled into the lines first, and the chunks are
    * appended to the .bin before the lines are written; `blob` comes back too.
    */
   | {

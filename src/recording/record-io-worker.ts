@@ -4,10 +4,9 @@
  * It keeps the open file descriptors and nothing else; the chain head comes with each batch and
  * goes back with the reply. Files are written with blocking calls: this thread does nothing else.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { CHAIN_LINE_LENGTH, fillBinaryHashes, writeChainLine } from './chain-bytes.js';
+import { chainBatch } from './chain-bytes.js';
 import type { CommitStage, IoError, IoReply, IoRequest } from './record-io-protocol.js';
 
 interface OpenFiles {
@@ -61,16 +60,7 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
       const data = new Uint8Array(m.buf, 0, m.len);
       const blob = m.blob ? new Uint8Array(m.blob, 0, m.blobLen ?? 0) : undefined;
       const back = m.blob ? [m.buf, m.blob] : [m.buf];
-      if (blob && m.refs) fillBinaryHashes(data, blob, m.refs);
-      const chainBytes = Buffer.allocUnsafe(m.ends.length * CHAIN_LINE_LENGTH);
-      let head = m.head;
-      let chainLen = 0;
-      let start = 0;
-      for (const end of m.ends) {
-        head = createHash('sha256').update(head).update(data.subarray(start, end)).digest();
-        chainLen = writeChainLine(head, chainBytes, chainLen);
-        start = end + 1;
-      }
+      const { head, sidecar } = chainBatch(data, m.ends, m.head, blob && m.refs ? { bytes: blob, refs: m.refs } : undefined);
       let stage: CommitStage = 'binary';
       const f = files.get(m.id);
       try {
@@ -85,7 +75,7 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
         stage = 'file';
         writeAll(f.fd, data);
         stage = 'chain';
-        writeAll(f.chainFd, chainBytes.subarray(0, chainLen));
+        writeAll(f.chainFd, sidecar);
       } catch (e) {
         const binCreated = f?.binFd !== undefined;
         return { reply: { req: m.req, ok: false, stage, error: ioError(e), buf: m.buf, binCreated, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };

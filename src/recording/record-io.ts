@@ -17,7 +17,10 @@ import { type BatchStore, type BlobBatch, CommitError, type CommitResult, type S
 import { CHAIN_SUFFIX } from './line-chain.js';
 import type { IoError, IoReply, IoRequest } from './record-io-protocol.js';
 
-type Request = IoRequest extends infer R ? (R extends { req: number } ? Omit<R, 'req'> : never) : never;
+/** Omit applied to each member of a union. */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+/** A request before it is numbered. */
+type Request = OmitEach<IoRequest, 'req'>;
 
 function toError(e: IoError): Error {
   return Object.assign(new Error(e.message), e.code !== undefined ? { code: e.code } : {});

@@ -208,11 +208,7 @@ async function verifyBinarySidecar(
       (st) => st.size,
       () => 0,
     );
-    if (size > 0) {
-      const failed = failures.some((f) => f.kind === 'write-failed' && [castFile, `${castFile}${CHAIN_SUFFIX}`, name].includes(basename(f.file)));
-      const message = `${name}: bytes 0..${size} were written but ${castFile} has no line referring to them`;
-      problems.push(interrupted || failed ? { kind: 'unchained', file: name, message: `${message} (the writer stopped before the cast line)` } : { kind: 'appended', file: name, message });
-    }
+    if (size > 0) problems.push(unreferencedBinary(name, castFile, 0, size, interrupted, failures));
     return { binaryFile: name, problems };
   }
   let header: ParsedCastHeader | undefined;
@@ -297,17 +293,7 @@ async function verifyBinarySidecar(
       if (chunks > 0 && problems.length === 0) problems.push({ kind: 'missing-file', file: binaryFile, message: e.message });
     }
     if (size !== undefined && size > end) {
-      // The .bin is written before the cast lines referring to it, so a writer that stopped
-      // between the two (crash, or a failed write the index records) leaves such bytes behind.
-      const failed = failures.find((f) => f.kind === 'write-failed' && [castFile, `${castFile}${CHAIN_SUFFIX}`, binaryFile].includes(basename(f.file)));
-      const unreferenced = `${binaryFile}: bytes ${end}..${size} were written but no binary (b) event of ${castFile} refers to them`;
-      problems.push(
-        interrupted
-          ? { kind: 'unchained', file: binaryFile, message: `${unreferenced} (the gateway stopped before the cast line)` }
-          : failed
-            ? { kind: 'unchained', file: binaryFile, message: `${unreferenced} (the index records that writing ${basename(failed.file)} failed: ${failed.message})` }
-            : { kind: 'appended', file: binaryFile, message: `${binaryFile}: bytes ${end}..${size} are not referred to by any binary (b) event of ${castFile} (appended)` },
-      );
+      problems.push(unreferencedBinary(binaryFile, castFile, end, size, interrupted, failures));
     } else if (size !== undefined && size < end && !problems.some((p) => p.kind === 'truncated')) {
       problems.push({ kind: 'truncated', file: binaryFile, message: `${binaryFile}: ${size} bytes, but the binary (b) events of ${castFile} refer to ${end}` });
     }
@@ -327,6 +313,19 @@ async function verifyBinarySidecar(
     await reader.close();
   }
   return { binaryFile, problems };
+}
+
+/**
+ * Bytes `from..size` of a .bin that no `b` event refers to. The .bin is written before the cast
+ * lines referring to it, so a writer that stopped between the two (crash, or a failed write the
+ * index records) leaves such bytes behind: 'unchained'; otherwise they were added: 'appended'.
+ */
+function unreferencedBinary(binaryFile: string, castFile: string, from: number, size: number, interrupted: boolean, failures: SessionIndex['failures']): VerifyProblem {
+  const failed = failures.find((f) => f.kind === 'write-failed' && [castFile, `${castFile}${CHAIN_SUFFIX}`, binaryFile].includes(basename(f.file)));
+  const unreferenced = `${binaryFile}: bytes ${from}..${size} were written but no binary (b) event of ${castFile} refers to them`;
+  if (interrupted) return { kind: 'unchained', file: binaryFile, message: `${unreferenced} (the gateway stopped before the cast line)` };
+  if (failed) return { kind: 'unchained', file: binaryFile, message: `${unreferenced} (the index records that writing ${basename(failed.file)} failed: ${failed.message})` };
+  return { kind: 'appended', file: binaryFile, message: `${binaryFile}: bytes ${from}..${size} are not referred to by any binary (b) event of ${castFile} (appended)` };
 }
 
 function parseIndex(text: string): SessionIndex | undefined {
