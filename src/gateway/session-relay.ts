@@ -7,7 +7,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import type { ChannelRequest } from '../connection/index.js';
-import type { SshChannel } from '../net/channel-stream.js';
+import type { ChannelExit, SshChannel } from '../net/channel-stream.js';
 import { drainedOrClosed } from '../net/drain.js';
 import type { Action, Authorization, Decision } from '../policy/index.js';
 import type { ChannelRecorder, PushResult, SftpChannelAudit } from '../recording/index.js';
@@ -99,8 +99,10 @@ export class SessionRelay {
       finish();
     });
     target.once('close', () => {
-      // Everything the target sent must reach the client before its channel closes.
-      if (!client.isClosed) client.closeWhenFlushed();
+      // Everything the target sent must reach the client before its channel closes, and its
+      // exit status goes out behind that output (sshd's order), not ahead of what still waits
+      // for the client's window.
+      if (!client.isClosed) client.closeWhenFlushed(this.exitResult());
       finish();
     });
     client.on('error', () => {});
@@ -248,17 +250,22 @@ export class SessionRelay {
     return this.target.request(forwarded, true);
   }
 
+  /** Noted here; relayed to the client when the target's channel closes (see the constructor). */
   private onTargetExit(status: number | null, signal: string | null): void {
     if (status !== null) {
       this.exitStatus = status;
       this.recorder?.setExit({ type: 'status', status });
       this.sftp?.setExitStatus(status);
-      this.client.sendExitStatus(status);
     } else if (signal !== null) {
       this.exitSignal = signal;
       this.recorder?.setExit({ type: 'signal', signal });
-      this.client.sendExitSignal(signal);
     }
+  }
+
+  private exitResult(): ChannelExit | undefined {
+    if (this.exitStatus !== undefined) return { status: this.exitStatus };
+    if (this.exitSignal !== undefined) return { signal: this.exitSignal };
+    return undefined;
   }
 
   private finish(): void {

@@ -9,7 +9,7 @@
  * Extended data (stderr, type 1) is a second Readable (`stderr`) and a second Writable
  * (`stderrOut`) sharing the same windows.
  */
-import { Duplex, Readable, Writable } from 'node:stream';
+import { Duplex, finished, Readable, Writable } from 'node:stream';
 import type { ChannelOpen } from '../connection/channel-opens.js';
 import type { ChannelRequest } from '../connection/channel-requests.js';
 
@@ -30,6 +30,9 @@ export interface ChannelPort {
   /** Sends a channel request; with wantReply resolves with the peer's answer, else true at once. */
   request(request: ChannelRequest, wantReply: boolean): Promise<boolean>;
 }
+
+/** How a command ended, as exit-status or exit-signal (RFC 4254 §6.10) tell it. */
+export type ChannelExit = { readonly status: number } | { readonly signal: string };
 
 /** Decides an incoming channel request (pty-req, exec, window-change, ...): true = success. */
 export type ChannelRequestHandler = (request: ChannelRequest) => boolean | Promise<boolean>;
@@ -68,6 +71,9 @@ export class SshChannel extends Duplex {
   private eofSent = false;
   private channelClosed = false;
   private remoteEof = false;
+  private closing = false;
+  private exitOnFinish: ChannelExit | undefined;
+  private exitSent = false;
 
   constructor(
     readonly localId: number,
@@ -149,9 +155,19 @@ export class SshChannel extends Duplex {
     if (!this.writableEnded) this.end();
     if (!this.stderrOut.writableEnded) this.stderrOut.end();
     if (this.waitForPeerClose) {
-      // Without autoDestroy, 'close' comes once the reader has taken everything that arrived.
-      if (this.readableEnded) this.destroy();
-      else this.once('end', () => this.destroy());
+      // Without autoDestroy, 'close' comes once the reader has taken everything that arrived:
+      // stdout, and stderr too when someone reads it (destroying the channel discards what its
+      // buffers still hold; a relay paused on a full client window could lose stderr's tail).
+      const readers: Readable[] = [this];
+      if (this.stderr.readableFlowing !== null) readers.push(this.stderr);
+      let left = readers.length;
+      const one = (): void => {
+        if (--left === 0) this.destroy();
+      };
+      for (const r of readers) {
+        if (r.readableEnded) one();
+        else finished(r, { writable: false }, one);
+      }
     }
   }
 
@@ -197,20 +213,43 @@ export class SshChannel extends Duplex {
    * Server side: ends the channel the way sshd does when a command ends: exit-status (or
    * exit-signal), EOF after all queued data, then CHANNEL_CLOSE.
    */
-  exit(result: { readonly status: number } | { readonly signal: string }): void {
+  exit(result: ChannelExit): void {
+    this.exitSent = true;
     if ('status' in result) this.sendExitStatus(result.status);
     else this.sendExitSignal(result.signal);
     this.closeWhenFlushed();
   }
 
-  /** Sends EOF after all queued data, then CHANNEL_CLOSE. */
-  closeWhenFlushed(): void {
-    if (this.writableFinished) {
-      this.destroy();
-      return;
-    }
-    this.once('finish', () => this.destroy());
-    if (!this.writableEnded) this.end();
+  /**
+   * Ends the channel once everything queued on stdout and stderr has gone out: then `exit`
+   * (exit-status or exit-signal) when given, EOF, and CHANNEL_CLOSE. A relay uses this to pass a
+   * target's exit status on behind the output still waiting for the client's window, where sshd
+   * puts it too. Idempotent; the first `exit` given is the one sent.
+   */
+  closeWhenFlushed(exit?: ChannelExit): void {
+    if (exit !== undefined && this.exitOnFinish === undefined && !this.exitSent) this.exitOnFinish = exit;
+    if (this.closing) return;
+    this.closing = true;
+    // stderr first: its bytes may still sit in stderrOut's own buffer, ahead of our pending queue
+    finished(this.stderrOut, { readable: false }, () => {
+      if (this.writableFinished) {
+        this.sendFinalExit();
+        this.destroy();
+        return;
+      }
+      this.once('finish', () => this.destroy());
+      if (!this.writableEnded) this.end();
+    });
+    if (!this.stderrOut.writableEnded) this.stderrOut.end();
+  }
+
+  private sendFinalExit(): void {
+    const exit = this.exitOnFinish;
+    if (exit === undefined || this.exitSent || this.port === null) return;
+    this.exitSent = true;
+    this.exitOnFinish = undefined;
+    if ('status' in exit) this.sendExitStatus(exit.status);
+    else this.sendExitSignal(exit.signal);
   }
 
   /** True after CHANNEL_CLOSE was seen or the connection died. */
@@ -243,6 +282,7 @@ export class SshChannel extends Duplex {
     // but stderrOut may still hold bytes.
     const send = () => {
       if (!this.eofSent && this.port !== null) {
+        this.sendFinalExit();
         this.eofSent = true;
         this.port.sendEof();
       }

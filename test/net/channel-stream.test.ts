@@ -4,6 +4,7 @@
  * ordering follows RFC 4254 §5.3.
  */
 import { describe, expect, it } from 'vitest';
+import type { ChannelRequest } from '../../src/connection/channel-requests.js';
 import { type ChannelPort, SshChannel } from '../../src/net/channel-stream.js';
 
 class FakePort implements ChannelPort {
@@ -38,7 +39,8 @@ class FakePort implements ChannelPort {
   consumed(n: number) {
     this.credited += n;
   }
-  request() {
+  request(req: ChannelRequest) {
+    this.events.push(req.type === 'exit-status' ? `exit-status ${req.status}` : req.type === 'exit-signal' ? `exit-signal ${req.signal}` : req.type);
     return Promise.resolve(true);
   }
   sentBytes() {
@@ -179,5 +181,62 @@ describe('SshChannel', () => {
     for (const e of results) expect(e).toBeInstanceOf(Error);
     await tick();
     expect(port.sentBytes()).toBe(0);
+  });
+
+  it('closeWhenFlushed sends the exit status behind every queued byte of stdout and stderr, then EOF and CLOSE', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port, 1024);
+    port.window = 100;
+    // More stderr than stderrOut's own highWaterMark: part of it waits in the Writable's buffer.
+    for (let i = 0; i < 4; i++) ch.stderrOut.write(new Uint8Array(600));
+    ch.write(new Uint8Array(700));
+    ch.closeWhenFlushed({ status: 3 });
+    ch.closeWhenFlushed({ status: 9 }); // idempotent: the first exit is the one sent
+    await tick();
+    expect(port.events.filter((e) => e.startsWith('exit') || e === 'eof' || e === 'close')).toEqual([]);
+    port.window = 1 << 20;
+    ch.wake();
+    await new Promise<void>((r) => ch.once('close', () => r()));
+    const tail = port.events.filter((e) => e !== 'data' && e !== 'stderr');
+    expect(tail).toEqual(['exit-status 3', 'eof', 'close']);
+    expect(port.events.indexOf('exit-status 3')).toBeGreaterThan(port.events.lastIndexOf('stderr'));
+    expect(port.events.indexOf('exit-status 3')).toBeGreaterThan(port.events.lastIndexOf('data'));
+    expect(port.sent.filter((x) => x.stderr).reduce((a, x) => a + x.data.length, 0)).toBe(2400);
+    expect(port.sent.filter((x) => !x.stderr).reduce((a, x) => a + x.data.length, 0)).toBe(700);
+  });
+
+  it('a channel we opened stays open after the peer CLOSE until a paused stderr reader took everything', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port, 1024, true);
+    const out: number[] = [];
+    const err: number[] = [];
+    ch.on('data', (c: Buffer) => out.push(c.length));
+    ch.stderr.on('data', (c: Buffer) => err.push(c.length));
+    ch.stderr.pause(); // a relay paused on a full client window
+    ch.onData(new Uint8Array(300), false);
+    for (let i = 0; i < 5; i++) ch.onData(new Uint8Array(500), true);
+    ch.onEof();
+    ch.onClose();
+    let closed = false;
+    ch.once('close', () => {
+      closed = true;
+    });
+    await tick();
+    await tick();
+    expect(out).toEqual([300]);
+    expect(closed).toBe(false);
+    ch.stderr.resume();
+    await new Promise<void>((r) => (closed ? r() : ch.once('close', () => r())));
+    expect(err.reduce((a, n) => a + n, 0)).toBe(2500);
+  });
+
+  it('a channel we opened whose stderr nobody reads still closes after the peer CLOSE', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port, 1024, true);
+    ch.resume();
+    ch.onData(new Uint8Array(100), true);
+    ch.onEof();
+    ch.onClose();
+    await new Promise<void>((r) => ch.once('close', () => r()));
   });
 });
