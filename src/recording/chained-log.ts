@@ -99,8 +99,16 @@ export class ChainedLineWriter {
   private committedChunks = 0;
   private committedBinaryBytes = 0;
   private binaryCreated = false;
-  /** Size of the batch buffer last handed to a write. */
-  private lastBatchSize = 0;
+  /**
+   * The largest batch and blob buffers of the current burst of data (0 once a flush finds the
+   * queue empty). New buffers start at this size, so a steady stream stops growing its buffers,
+   * and copying what they hold, after its first few batches: a batch keeps filling while the
+   * one before is being written, past the flush threshold and past the buffer it was given.
+   */
+  private batchCapacity = 0;
+  private blobCapacity = 0;
+  /** A batch was handed to the store since the last timer tick (see onTimer). */
+  private wroteSinceTick = false;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Chain value after the last line handed to the store. */
@@ -131,7 +139,7 @@ export class ChainedLineWriter {
     this.high = Math.min(opts.highWaterBytes ?? 2 * 1024 * 1024, this.max);
     this.threshold = opts.flushThresholdBytes ?? 512 * 1024;
     const interval = opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
-    this.timer = setInterval(() => void this.flush(), interval);
+    this.timer = setInterval(() => this.onTimer(), interval);
     this.timer.unref();
   }
 
@@ -285,30 +293,25 @@ export class ChainedLineWriter {
   private reserve(n: number): void {
     const need = this.batchLen + n;
     if (need <= this.batch.length) return;
-    // While a batch is being written, data is flowing: start the next one at the size of the
-    // last, instead of growing (and copying) from MIN_BATCH again.
-    const { next, tookSpare } = grown(this.batch, this.batchLen, need, this.spare, this.flushing ? this.lastBatchSize : 0);
+    const { next, tookSpare } = grown(this.batch, this.batchLen, need, this.spare, this.batchCapacity);
     if (tookSpare) this.spare = null;
     this.batch = next;
+    this.batchCapacity = Math.max(this.batchCapacity, Math.min(next.length, MAX_SPARE));
   }
 
   /** Makes room for `n` more bytes of binary chunks (buffers of their own, like the batch's). */
   private reserveBlob(n: number): void {
     const need = this.blobLen + n;
     if (need <= this.blob.length) return;
-    const { next, tookSpare } = grown(this.blob, this.blobLen, need, this.blobSpare, 0);
+    const { next, tookSpare } = grown(this.blob, this.blobLen, need, this.blobSpare, this.blobCapacity);
     if (tookSpare) this.blobSpare = null;
     this.blob = next;
+    this.blobCapacity = Math.max(this.blobCapacity, Math.min(next.length, MAX_SPARE));
   }
 
   /** Writes everything queued so far. Never rejects; failures go to onFailure. */
   async flush(): Promise<void> {
     while (this.flushing) await this.flushing;
-    if (this.lineEnds.length === 0) {
-      // idle: give the memory back
-      this.spare = null;
-      this.blobSpare = null;
-    }
     if (this.lineEnds.length === 0 || this.failed) return;
     this.flushing = this.writeBatch().finally(() => {
       this.flushing = null;
@@ -335,6 +338,22 @@ export class ChainedLineWriter {
     await this.store.close();
   }
 
+  /**
+   * The periodic flush. A writer that wrote nothing for a whole interval is idle: it gives its
+   * spare buffers back. (A flush that merely finds the queue empty proves nothing: another one
+   * may just have taken the lines, with data still streaming.)
+   */
+  private onTimer(): void {
+    if (this.lineEnds.length === 0 && this.flushing === null && !this.wroteSinceTick) {
+      this.spare = null;
+      this.blobSpare = null;
+      this.batchCapacity = 0;
+      this.blobCapacity = 0;
+    }
+    this.wroteSinceTick = false;
+    void this.flush();
+  }
+
   private scheduleFlush(): void {
     if (this.scheduled) return;
     this.scheduled = true;
@@ -348,15 +367,15 @@ export class ChainedLineWriter {
     const buf = this.batch;
     const len = this.batchLen;
     const ends = this.lineEnds;
-    this.lastBatchSize = Math.min(buf.length, MAX_SPARE);
-    this.batch = this.spare ?? EMPTY;
+    this.wroteSinceTick = true;
+    this.batch = fitting(this.spare, this.batchCapacity);
     this.spare = null;
     this.batchLen = 0;
     this.lineEnds = [];
     this.queued = 0;
     const blob = this.blobRefs.length > 0 ? { buf: this.blob, len: this.blobLen, refs: this.blobRefs } : undefined;
     if (blob) {
-      this.blob = this.blobSpare ?? EMPTY;
+      this.blob = fitting(this.blobSpare, this.blobCapacity);
       this.blobSpare = null;
       this.blobLen = 0;
       this.blobRefs = [];
@@ -447,6 +466,11 @@ function grown(cur: Buffer, used: number, need: number, spare: Buffer | null, mi
   }
   cur.copy(next, 0, 0, used);
   return { next, tookSpare };
+}
+
+/** `spare` when it holds `capacity` (the next batch starts in it), else nothing: one smaller would be outgrown and copied. */
+function fitting(spare: Buffer | null, capacity: number): Buffer {
+  return spare !== null && spare.length >= capacity ? spare : EMPTY;
 }
 
 /** The buffer to keep for the next batch: the larger of `spare` and a written `buf` (none over MAX_SPARE). */
