@@ -2,9 +2,10 @@
  * The socket edge of a connection: the only place where protocol bytes meet a TCP socket.
  *  - TCP_NODELAY, because SSH does its own batching and interactive keystrokes must not wait
  *    for Nagle;
- *  - every packet produced while handling one event (one socket read, one timer, one API
- *    call) goes out in ONE socket write: packets are gathered and written together (writev,
- *    no concatenating copy) on the next microtask. Over a stream that is not a socket (the SSH
+ *  - every packet produced while handling the events of one loop iteration (the socket reads
+ *    of one poll, a timer, an API call) goes out in ONE socket write: packets are gathered and
+ *    written together (writev, no concatenating copy) once the loop has run the callbacks it
+ *    had ready. Over a stream that is not a socket (the SSH
  *    channel an inner connection of `ssh -J` runs over), where every write() becomes at least
  *    one message, they are concatenated into one write instead: a packet handed over in parts
  *    must not become several CHANNEL_DATA messages, and several packets in one write fill the
@@ -70,10 +71,7 @@ export class SocketEdge {
     if (this.ended || bytes.length === 0) return;
     this.queue.push(bytes);
     this.queuedBytes += bytes.length;
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
-    }
+    if (!this.flushScheduled) this.scheduleFlush();
   }
 
   /** Queues consecutive parts of the byte stream (e.g. one packet's length, ciphertext and tag) for the next batched write. */
@@ -84,10 +82,21 @@ export class SocketEdge {
       this.queue.push(p);
       this.queuedBytes += p.length;
     }
-    if (!this.flushScheduled && this.queuedBytes > 0) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
-    }
+    if (!this.flushScheduled && this.queuedBytes > 0) this.scheduleFlush();
+  }
+
+  /**
+   * A socket is written once the event loop has run every callback it had ready (setImmediate),
+   * so the packets produced by all the reads of one poll go out in one writev: under bulk load
+   * libuv hands over several reads per poll, and each write into loopback TCP costs the kernel
+   * far more per call than per byte (a 128 MiB ssh -J upload: 321 writev calls instead of 1090).
+   * Interactive traffic waits no longer than the rest of the current loop iteration. Over a
+   * stream (the inner connection of ssh -J), the next microtask keeps the channel write in step.
+   */
+  private scheduleFlush(): void {
+    this.flushScheduled = true;
+    if (this.gathers) setImmediate(() => this.flush());
+    else queueMicrotask(() => this.flush());
   }
 
   /** Writes everything queued now, as one socket write. */

@@ -58,4 +58,29 @@ describe('SocketEdge', () => {
     server.close();
     expect(Buffer.concat(received)).toEqual(Buffer.from([1, 2, 3, 4, 5]));
   });
+
+  it('over a TCP socket, gathers what callbacks of one loop iteration queued into one write', async () => {
+    const server = createServer((s) => s.resume());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = server.address();
+    const socket: Socket = connect(typeof address === 'object' && address !== null ? address.port : 0, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const edge = new SocketEdge(socket, noEvents);
+    let gatheredWrites = 0;
+    const uncork = socket.uncork.bind(socket);
+    socket.uncork = () => {
+      gatheredWrites++;
+      uncork();
+    };
+    // two socket reads handled in one poll: microtasks run between them, the write waits for both
+    edge.writeParts([Uint8Array.of(1), Uint8Array.of(2)]);
+    await Promise.resolve();
+    edge.writeParts([Uint8Array.of(3), Uint8Array.of(4)]);
+    expect(gatheredWrites).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(gatheredWrites).toBe(1);
+    expect(edge.bytesOut).toBe(4);
+    socket.destroy();
+    server.close();
+  });
 });
