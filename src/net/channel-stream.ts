@@ -9,7 +9,7 @@
  * Extended data (stderr, type 1) is a second Readable (`stderr`) and a second Writable
  * (`stderrOut`) sharing the same windows.
  */
-import { Duplex, finished, Readable, Writable } from 'node:stream';
+import { Duplex, Readable, Writable } from 'node:stream';
 import type { ChannelOpen } from '../connection/channel-opens.js';
 import type { ChannelRequest } from '../connection/channel-requests.js';
 
@@ -158,16 +158,15 @@ export class SshChannel extends Duplex {
       // Without autoDestroy, 'close' comes once the reader has taken everything that arrived:
       // stdout, and stderr too when someone reads it (destroying the channel discards what its
       // buffers still hold; a relay paused on a full client window could lose stderr's tail).
+      // ('end' itself, not stream.finished: that counts a stream whose EOF sits in an empty
+      // buffer as done, and 'close' would then come before any reader was there to see it.)
       const readers: Readable[] = [this];
       if (this.stderr.readableFlowing !== null) readers.push(this.stderr);
       let left = readers.length;
       const one = (): void => {
         if (--left === 0) this.destroy();
       };
-      for (const r of readers) {
-        if (r.readableEnded) one();
-        else finished(r, { writable: false }, one);
-      }
+      for (const r of readers) whenEnded(r, one);
     }
   }
 
@@ -231,7 +230,7 @@ export class SshChannel extends Duplex {
     if (this.closing) return;
     this.closing = true;
     // stderr first: its bytes may still sit in stderrOut's own buffer, ahead of our pending queue
-    finished(this.stderrOut, { readable: false }, () => {
+    whenFinished(this.stderrOut, () => {
       if (this.writableFinished) {
         this.sendFinalExit();
         this.destroy();
@@ -344,6 +343,38 @@ export class SshChannel extends Duplex {
 }
 
 function ignoreError(): void {}
+
+/** Calls `done` once, when `r` has emitted 'end' (or was destroyed without it). */
+function whenEnded(r: Readable, done: () => void): void {
+  if (r.readableEnded || r.destroyed) {
+    done();
+    return;
+  }
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    done();
+  };
+  r.once('end', once);
+  r.once('close', once);
+}
+
+/** Calls `done` once, when `w` has emitted 'finish' (or was destroyed without it). */
+function whenFinished(w: Writable, done: () => void): void {
+  if (w.writableFinished || w.destroyed) {
+    queueMicrotask(done);
+    return;
+  }
+  let called = false;
+  const once = (): void => {
+    if (called) return;
+    called = true;
+    done();
+  };
+  w.once('finish', once);
+  w.once('close', once);
+}
 
 /** A Readable that reports each read() (the moment bytes leave its buffer). */
 class CreditingReadable extends Readable {

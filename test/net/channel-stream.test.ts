@@ -239,4 +239,25 @@ describe('SshChannel', () => {
     ch.onClose();
     await new Promise<void>((r) => ch.once('close', () => r()));
   });
+
+  it('a channel we opened that got EOF and CLOSE before anyone read it emits close only once a reader took the end', async () => {
+    // A client that awaits its exec reply before it resumes the channel: the reply, EOF and
+    // CLOSE of a short command can all arrive in one read.
+    const port = new FakePort();
+    const ch = new SshChannel(0, port, 1024, true);
+    let closed = false;
+    ch.once('close', () => {
+      closed = true;
+    });
+    ch.onEof();
+    ch.onClose();
+    await tick();
+    await tick();
+    expect(closed).toBe(false);
+    ch.resume();
+    ch.stderr.resume();
+    await tick();
+    await tick();
+    expect(closed).toBe(true);
+  });
 });
