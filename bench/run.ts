@@ -76,16 +76,24 @@ function throughput(stack: Stack, direction: 'upload' | 'download'): void {
 }
 
 function cpuPerGiB(stack: Stack): void {
-  out('\n## Gateway CPU per GiB relayed (upload through gatehouse -J)');
-  out('| cipher | gateway CPU s/GiB |');
-  out('|---|---|');
+  // One upload per cipher swung by a third between runs on this machine: the median of REPS
+  // rounds (each round runs every cipher once), and the range beside it.
+  out(`\n## Gateway CPU per GiB relayed (upload through gatehouse -J), median of ${REPS} interleaved runs`);
+  out('| cipher | gateway CPU s/GiB | min – max |');
+  out('|---|---|---|');
+  const samples = new Map<string, number[]>(CIPHERS.map((c) => [c, []]));
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const cipher of CIPHERS) {
+      // summed over the gateway's process tree: with serve --workers the relay runs in a worker
+      const c0 = treeCpuSeconds(stack.gatewayPid);
+      const r = runSsh(sshArgv(stack, 'gatehouse -J', 'cat > /dev/null', [], cipher), 'upload');
+      if (!r.ok) throw new Error(r.stderr);
+      samples.get(cipher)?.push((treeCpuSeconds(stack.gatewayPid) - c0) / (MB / 1024));
+    }
+  }
   for (const cipher of CIPHERS) {
-    // summed over the gateway's process tree: with serve --workers the relay runs in a worker
-    const c0 = treeCpuSeconds(stack.gatewayPid);
-    const r = runSsh(sshArgv(stack, 'gatehouse -J', 'cat > /dev/null', [], cipher), 'upload');
-    if (!r.ok) throw new Error(r.stderr);
-    const cpu = treeCpuSeconds(stack.gatewayPid) - c0;
-    out(`| ${cipher} | ${(cpu / (MB / 1024)).toFixed(2)} |`);
+    const xs = samples.get(cipher) ?? [];
+    out(`| ${cipher} | ${median(xs).toFixed(2)} | ${Math.min(...xs).toFixed(2)} – ${Math.max(...xs).toFixed(2)} |`);
   }
 }
 
