@@ -166,7 +166,7 @@ export class SshChannel extends Duplex {
       const one = (): void => {
         if (--left === 0) this.destroy();
       };
-      for (const r of readers) whenEnded(r, one);
+      for (const r of readers) whenSettled(r, r.readableEnded, 'end', one);
     }
   }
 
@@ -230,7 +230,7 @@ export class SshChannel extends Duplex {
     if (this.closing) return;
     this.closing = true;
     // stderr first: its bytes may still sit in stderrOut's own buffer, ahead of our pending queue
-    whenFinished(this.stderrOut, () => {
+    whenSettled(this.stderrOut, this.stderrOut.writableFinished, 'finish', () => {
       if (this.writableFinished) {
         this.sendFinalExit();
         this.destroy();
@@ -344,9 +344,12 @@ export class SshChannel extends Duplex {
 
 function ignoreError(): void {}
 
-/** Calls `done` once, when `r` has emitted 'end' (or was destroyed without it). */
-function whenEnded(r: Readable, done: () => void): void {
-  if (r.readableEnded || r.destroyed) {
+/**
+ * Calls `done` once: at once when `settled`, else at the stream's first `event` ('end' of a
+ * Readable, 'finish' of a Writable) or 'close' (destroyed without it).
+ */
+function whenSettled(stream: Readable | Writable, settled: boolean, event: 'end' | 'finish', done: () => void): void {
+  if (settled || stream.destroyed) {
     done();
     return;
   }
@@ -356,24 +359,8 @@ function whenEnded(r: Readable, done: () => void): void {
     called = true;
     done();
   };
-  r.once('end', once);
-  r.once('close', once);
-}
-
-/** Calls `done` once, when `w` has emitted 'finish' (or was destroyed without it). */
-function whenFinished(w: Writable, done: () => void): void {
-  if (w.writableFinished || w.destroyed) {
-    queueMicrotask(done);
-    return;
-  }
-  let called = false;
-  const once = (): void => {
-    if (called) return;
-    called = true;
-    done();
-  };
-  w.once('finish', once);
-  w.once('close', once);
+  stream.once(event, once);
+  stream.once('close', once);
 }
 
 /** A Readable that reports each read() (the moment bytes leave its buffer). */
