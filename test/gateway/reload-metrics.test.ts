@@ -4,8 +4,9 @@
  * user name form refuses a login the rules do not allow, the menu form (ssh -tt alice@gw in
  * tmux) lists db1 and connects on Enter, and the Prometheus counters move with the traffic.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBinaries, startPty, waitFor } from '../support/index.js';
 import { startTestGateway, type TestGateway, userStderr } from './harness.js';
 
@@ -94,6 +95,34 @@ describe.skipIf(need.skip)(`policy reload, routing and menu forms, metrics${need
       expect(out).not.toContain('not-ended');
       expect(userStderr(err).join('\n')).toMatch(/access revoked: user alice is not in the policy/);
       await waitFor(async () => gw.logs.slice(from).find((l) => l.audit === 'session.revoked' && l.user === 'alice'), 'revocation event');
+    } finally {
+      const again = gw.logs.length;
+      gw.writePolicy(gw.policyYaml);
+      await reloaded(again, 'applied');
+    }
+  });
+
+  it('tells an ssh -J client whose output is backed up why its session ended', async () => {
+    // ssh cannot write its stdout (nobody reads it), so it stops reading and the output backs
+    // up into the jump channel; the inner connection's DISCONNECT, which names the reason
+    // ("Received disconnect …: access revoked …"), queues behind it and must still arrive.
+    const child = gw.spawnSsh(['-o', 'LogLevel=INFO', '-J', jump, 'root@db1', 'head -c 33554432 /dev/zero; sleep 30']);
+    let err = '';
+    child.stderr?.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.stdout?.pause();
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const from = gw.logs.length;
+    await waitFor(async () => (gw.sessionIds(from).length > 0 ? true : undefined), 'session to start', 15_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    gw.writePolicy(gw.policyYaml.replace(/ {2}- name: alice\n(?: {4}.*\n)+/, ''));
+    try {
+      await waitFor(async () => gw.logs.slice(from).find((l) => l.audit === 'session.revoked' && l.user === 'alice'), 'revocation event');
+      await new Promise((r) => setTimeout(r, 200));
+      child.stdout?.resume();
+      expect(await exited).not.toBe(0);
+      expect(userStderr(err).join('\n')).toMatch(/access revoked: user alice is not in the policy/);
     } finally {
       const again = gw.logs.length;
       gw.writePolicy(gw.policyYaml);
