@@ -231,13 +231,16 @@ export class SshChannel extends Duplex {
     this.closing = true;
     // stderr first: its bytes may still sit in stderrOut's own buffer, ahead of our pending queue
     whenSettled(this.stderrOut, this.stderrOut.writableFinished, 'finish', () => {
-      if (this.writableFinished) {
+      // (the exit normally goes out in _final, before EOF; after it when EOF was already sent)
+      const finish = (): void => {
         this.sendFinalExit();
         this.destroy();
-        return;
+      };
+      if (this.writableFinished) finish();
+      else {
+        this.once('finish', finish);
+        if (!this.writableEnded) this.end();
       }
-      this.once('finish', () => this.destroy());
-      if (!this.writableEnded) this.end();
     });
     if (!this.stderrOut.writableEnded) this.stderrOut.end();
   }

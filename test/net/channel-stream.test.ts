@@ -260,4 +260,16 @@ describe('SshChannel', () => {
     await tick();
     expect(closed).toBe(true);
   });
+
+  it('closeWhenFlushed after EOF already went out still sends the exit, then CLOSE', async () => {
+    const port = new FakePort();
+    const ch = new SshChannel(0, port);
+    port.window = 100;
+    ch.end(new Uint8Array(10));
+    await tick();
+    expect(port.events).toContain('eof');
+    ch.closeWhenFlushed({ signal: 'TERM' });
+    await new Promise<void>((r) => ch.once('close', () => r()));
+    expect(port.events.filter((e) => e !== 'data')).toEqual(['eof', 'exit-signal TERM', 'close']);
+  });
 });
