@@ -249,7 +249,6 @@ export class SshChannel extends Duplex {
     const exit = this.exitOnFinish;
     if (exit === undefined || this.exitSent || this.port === null) return;
     this.exitSent = true;
-    this.exitOnFinish = undefined;
     if ('status' in exit) this.sendExitStatus(exit.status);
     else this.sendExitSignal(exit.signal);
   }

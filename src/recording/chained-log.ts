@@ -87,7 +87,7 @@ export class ChainedLineWriter {
   private lineEnds: number[] = [];
   /** Bytes of the queued lines without their newlines (what the queue bounds count). */
   private queued = 0;
-  /** The last written batch buffer, reused while data flows and released when a flush finds nothing. */
+  /** The last written batch buffer, reused while data flows and released once the writer is idle (onTimer). */
   private spare: Buffer | null = null;
   /** Queued binary chunks (pushBinary) in blob[0..blobLen), and their triples for chainBatch. */
   private blob: Buffer = EMPTY;
@@ -100,8 +100,8 @@ export class ChainedLineWriter {
   private committedBinaryBytes = 0;
   private binaryCreated = false;
   /**
-   * The largest batch and blob buffers of the current burst of data (0 once a flush finds the
-   * queue empty). New buffers start at this size, so a steady stream stops growing its buffers,
+   * The largest batch and blob buffers of the current burst of data (0 once the writer is idle,
+   * see onTimer). New buffers start at this size, so a steady stream stops growing its buffers,
    * and copying what they hold, after its first few batches: a batch keeps filling while the
    * one before is being written, past the flush threshold and past the buffer it was given.
    */
