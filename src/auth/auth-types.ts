@@ -119,6 +119,13 @@ export interface AuthClientOptions {
   readonly hostKeyBlob: Uint8Array;
   /** Tried in order, each at most once, when the server lists its method. */
   readonly credentials: readonly ClientCredential[];
+  /**
+   * Send "none" first to learn the server's methods (default true, as OpenSSH does). false: try
+   * the first credential straight away and learn the methods from its USERAUTH_FAILURE only if
+   * it fails, which saves a round trip when the caller knows what the server accepts (with a
+   * publickey `query: false`, two: the gateway's certificate login to its targets).
+   */
+  readonly noneFirst?: boolean;
 }
 
 /** From the server's EXT_INFO (RFC 8308 §3.1; OpenSSH PROTOCOL §1.9). */

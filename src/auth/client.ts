@@ -6,7 +6,8 @@
  *
  * Strategy (like OpenSSH): "none" first to learn the methods, then each credential at most
  * once, in the caller's order, when the server lists its method; publickey keys are queried
- * before they are signed with, unless the credential says otherwise.
+ * before they are signed with, unless the credential says otherwise. With `noneFirst: false`
+ * the first credential goes out at once and the methods are learnt from its failure, if any.
  */
 import { bytesEqual, DisconnectReason, SshProtocolError } from '../wire/index.js';
 import {
@@ -67,6 +68,8 @@ export class AuthClient {
   private nextCredential = 0;
   private attempt: Attempt | null = null;
   private methods: readonly string[] = [];
+  /** Whether `methods` came from the server (false until the first USERAUTH_FAILURE when "none" was skipped). */
+  private methodsKnown = false;
   private nextId = 1;
 
   constructor(opts: AuthClientOptions) {
@@ -111,6 +114,10 @@ export class AuthClient {
           throw protocolError(`unexpected SERVICE_ACCEPT for ${m.service}`);
         }
         this.stateValue = 'userauth';
+        if (this.opts.noneFirst === false) {
+          this.next(events);
+          return events;
+        }
         this.attempt = { kind: 'none' };
         this.request({ method: 'none' });
         return events;
@@ -120,6 +127,7 @@ export class AuthClient {
       case 'userauth-failure':
         this.expectReply('USERAUTH_FAILURE');
         this.methods = m.methods;
+        this.methodsKnown = true;
         this.attempt = null;
         events.push({ type: 'methods', methods: m.methods, partialSuccess: m.partialSuccess });
         this.next(events);
@@ -264,6 +272,11 @@ export class AuthClient {
     events.push({ type: 'sign', id, algorithm, publicKeyBlob: cred.publicKeyBlob, data });
   }
 
+  /** Whether the server allows `method`, as far as we know (everything, before it has said). */
+  private allows(method: string): boolean {
+    return !this.methodsKnown || this.methods.includes(method);
+  }
+
   /** Starts the next credential the server allows, or reports that nothing is left. */
   private next(events: AuthClientEvent[]): void {
     const creds = this.opts.credentials;
@@ -272,9 +285,9 @@ export class AuthClient {
       if (cred === undefined) break;
       switch (cred.type) {
         case 'none':
-          continue; // already sent first
+          continue; // sent first, or skipped on purpose (noneFirst: false)
         case 'publickey': {
-          if (!this.methods.includes('publickey')) continue;
+          if (!this.allows('publickey')) continue;
           const algorithm = chooseSignatureAlgorithm(cred.algorithms, this.ext.serverSigAlgs);
           if (algorithm === undefined) continue;
           if (cred.query === false) {
@@ -286,12 +299,12 @@ export class AuthClient {
           return;
         }
         case 'password':
-          if (!this.methods.includes('password')) continue;
+          if (!this.allows('password')) continue;
           this.attempt = { kind: 'password' };
           this.request({ method: 'password', password: cred.password, newPassword: undefined });
           return;
         case 'keyboard-interactive':
-          if (!this.methods.includes('keyboard-interactive')) continue;
+          if (!this.allows('keyboard-interactive')) continue;
           this.attempt = { kind: 'keyboard-interactive', prompt: null };
           this.request({ method: 'keyboard-interactive', language: '', submethods: cred.submethods ?? '' });
           return;

@@ -11,9 +11,9 @@ import {
   fingerprintSha256,
   generatePrivateKey,
   isCertificateKey,
+  parseKnownHosts,
   parsePrivateKey,
   parsePublicKeyBlob,
-  parseKnownHosts,
   verifyCertificate,
 } from '../keys/index.js';
 import { SshClient, signerFromPrivateKey } from '../net/client.js';
@@ -104,7 +104,11 @@ export async function dialTarget(req: DialRequest): Promise<ClientConnection> {
       username: req.login,
       readyTimeoutMs: req.timeoutMs ?? 15_000,
       verifyHostKey: (_alg, blob) => checkTargetHostKey(target, blob),
-      auth: [{ type: 'signer', signer: auth }],
+      // The gateway holds exactly one credential for the target and the policy says the target
+      // takes it: a signed request straight after SERVICE_ACCEPT, without OpenSSH's "none" probe
+      // and key query first, saves two round trips per session (issue 7, session setup).
+      auth: [{ type: 'signer', signer: auth, query: false }],
+      authNoneFirst: false,
     });
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);

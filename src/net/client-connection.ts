@@ -14,9 +14,9 @@ import { defaultSignatureVerifier } from '../keys/signature.js';
 import type { TransportOptions } from '../transport/transport-types.js';
 import { bytesEqual, DisconnectReason } from '../wire/index.js';
 import type { SshChannel } from './channel-stream.js';
-import type { ByteStream } from './socket-edge.js';
 import { ConnectionCore, type CoreOptions } from './connection-core.js';
 import type { CloseInfo } from './errors.js';
+import type { ByteStream } from './socket-edge.js';
 
 /** Answers whether the server's host key (or host certificate) blob is the right one. */
 export type HostKeyVerifier = (
@@ -33,7 +33,8 @@ export interface ClientSigner {
 }
 
 export type ClientAuthMethod =
-  | { readonly type: 'signer'; readonly signer: ClientSigner }
+  /** `query: false` signs straight away instead of asking the server about the key first. */
+  | { readonly type: 'signer'; readonly signer: ClientSigner; readonly query?: boolean }
   | { readonly type: 'password'; readonly password: string }
   | {
       readonly type: 'keyboard-interactive';
@@ -58,6 +59,8 @@ export interface ClientHooks {
 export interface ClientConnectionOptions extends CoreOptions {
   readonly username: string;
   readonly auth: readonly ClientAuthMethod[];
+  /** false: skip the "none" request and start with the first method (see AuthClientOptions). */
+  readonly authNoneFirst?: boolean;
   readonly verifyHostKey: HostKeyVerifier;
   readonly transport?: Omit<TransportOptions, 'role' | 'hostKeys'>;
   readonly hooks?: ClientHooks;
@@ -141,6 +144,7 @@ export class ClientConnection extends ConnectionCore {
       sessionId,
       hostKeyBlob,
       credentials: this.options.auth.map(toCredential),
+      ...(this.options.authNoneFirst === false ? { noneFirst: false } : {}),
     });
     this.authMachine.start();
     this.authPhase = this.authMachine.phase;
@@ -253,7 +257,7 @@ export class ClientConnection extends ConnectionCore {
 function toCredential(m: ClientAuthMethod): ClientCredential {
   switch (m.type) {
     case 'signer':
-      return { type: 'publickey', publicKeyBlob: m.signer.publicKeyBlob, algorithms: m.signer.algorithms };
+      return { type: 'publickey', publicKeyBlob: m.signer.publicKeyBlob, algorithms: m.signer.algorithms, ...(m.query === false ? { query: false } : {}) };
     case 'password':
       return { type: 'password', password: m.password };
     case 'keyboard-interactive':

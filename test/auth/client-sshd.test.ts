@@ -4,7 +4,7 @@
  * announces it), RSA with rsa-sha2-512, an OpenSSH certificate, a refused
  * key, and exec with output, exit-status, EOF and CLOSE through a small window.
  */
-import { createServer, type Server, connect } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChannelId, execRequest } from '../../src/connection/index.js';
 import { bytesEqual } from '../../src/wire/index.js';
@@ -100,6 +100,37 @@ for (const { version, skip } of versions) {
       );
       try {
         expect((await c.authenticated()).type).toBe('success');
+      } finally {
+        c.close();
+      }
+    });
+
+    it('noneFirst: false with a certificate: the signed request is the first one and sshd takes it', async () => {
+      const cert = ed25519Cert(certified, ca, ['root']);
+      const c = new TestClient(
+        sshd.port,
+        [{ type: 'publickey', publicKeyBlob: cert, algorithms: ['ssh-ed25519-cert-v01@openssh.com'], query: false }],
+        (blob, _alg, data) => (bytesEqual(blob, cert) ? certified.sign(data) : null),
+        false,
+      );
+      try {
+        expect((await c.authenticated()).type).toBe('success');
+        // no "none" probe, no query: sshd never had to answer with a USERAUTH_FAILURE
+        expect(c.authEvents.filter((e) => e.type === 'methods')).toEqual([]);
+        expect(c.signedWith).toHaveLength(1);
+      } finally {
+        c.close();
+      }
+    });
+
+    it('noneFirst: false with a key sshd does not know: one signed attempt, then the methods sshd reports', async () => {
+      const c = new TestClient(sshd.port, [{ type: 'publickey', publicKeyBlob: stranger.blob, algorithms: ['ssh-ed25519'], query: false }], ed25519Signer(stranger), false);
+      try {
+        expect((await c.authenticated()).type).toBe('exhausted');
+        expect(c.signedWith).toHaveLength(1);
+        const methods = c.authEvents.find((e) => e.type === 'methods');
+        if (methods?.type !== 'methods') throw new Error('no methods event');
+        expect(methods.methods).toContain('publickey');
       } finally {
         c.close();
       }

@@ -95,6 +95,46 @@ describe('none and publickey', () => {
     expect(kinds).toEqual(['publickey']);
     expect(p.server.result).toBeDefined();
   });
+
+  it('noneFirst: false sends the signed key as the first request: no "none", no query', () => {
+    const key = ed25519Key();
+    const kinds: string[] = [];
+    const p = new AuthPair({}, { credentials: [{ ...pk(key), query: false }], noneFirst: false }, (e) => {
+      kinds.push(e.check.kind);
+      return accept;
+    }, signerFor(key)).start();
+    expect(kinds).toEqual(['publickey']);
+    // the server saw no failure at all: "none" was never sent
+    expect(p.serverEventsOf('failure')).toHaveLength(0);
+    expect(p.clientEventsOf('methods')).toHaveLength(0);
+    expect(p.clientEventsOf('success')).toHaveLength(1);
+  });
+
+  it('noneFirst: false learns the methods from the first failure and goes on with what is allowed', () => {
+    const bad = ed25519Key();
+    const good = ed25519Key();
+    const p = new AuthPair(
+      { methods: ['publickey'] },
+      { credentials: [{ ...pk(bad), query: false }, { type: 'password', password: 'never sent' }, pk(good)], noneFirst: false },
+      (e) => {
+        const k = e.check.kind === 'publickey' || e.check.kind === 'publickey-query' ? e.check.key : undefined;
+        return k !== undefined && bytesEqual(k.blob, good.blob) ? accept : reject;
+      },
+      signerFor(bad, good),
+    ).start();
+    const step = p.server.result?.steps[0];
+    if (step?.method !== 'publickey') throw new Error('no publickey step');
+    expect(bytesEqual(step.key.blob, good.blob)).toBe(true);
+    // the password was skipped once the server said publickey only; no "none" anywhere
+    expect(p.serverEventsOf('failure').map((e) => e.reason)).toEqual(['no']);
+    expect(p.clientEventsOf('methods').map((e) => e.methods)).toEqual([['publickey']]);
+  });
+
+  it('noneFirst: false with nothing to offer reports exhaustion at once', () => {
+    const p = new AuthPair({}, { credentials: [], noneFirst: false }, () => accept).start();
+    expect(p.clientEventsOf('exhausted')).toHaveLength(1);
+    expect(p.server.result).toBeUndefined();
+  });
 });
 
 /** A hand-driven server for requests a well-behaved client would not send. */

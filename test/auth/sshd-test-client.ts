@@ -6,8 +6,8 @@ import {
   type AuthClientEvent,
   type ClientCredential,
   routeMessage,
-  serverAuthExtensionsFromExtInfo,
   type ServerAuthExtensions,
+  serverAuthExtensionsFromExtInfo,
 } from '../../src/auth/index.js';
 import { type ConnectionEvent, SshConnection } from '../../src/connection/index.js';
 import { encodeBase64 } from '../../src/keys/base64.js';
@@ -54,6 +54,7 @@ export class TestClient {
     port: number,
     private readonly credentials: ClientCredential[],
     private readonly signer: (blob: Uint8Array, algorithm: string, data: Uint8Array) => Uint8Array | null,
+    private readonly noneFirst = true,
   ) {
     this.socket = connect({ host: '127.0.0.1', port });
     this.transport = new Transport(
@@ -75,6 +76,7 @@ export class TestClient {
                   sessionId: e.sessionId,
                   hostKeyBlob: this.hostKey,
                   credentials: this.credentials,
+                  noneFirst: this.noneFirst,
                 });
                 this.auth.setServerExtensions(this.ext);
                 this.auth.start();
