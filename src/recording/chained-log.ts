@@ -327,15 +327,16 @@ export class ChainedLineWriter {
     if (this.closed) return;
     this.closed = true;
     this.releaseDrainWaiters();
-    if (!this.failed) {
-      // The first failure is the one reported.
-      const failed = (await this.store.sync())[0];
-      if (failed) {
-        const file = failed.file === 'file' ? this.opts.path : failed.file === 'chain' ? this.opts.path + CHAIN_SUFFIX : (this.opts.binaryPath ?? this.opts.path);
-        this.fail(failed.error, file, 0, 0);
-      }
+    if (this.failed) {
+      await this.store.close();
+      return;
     }
-    await this.store.close();
+    // The first failure is the one reported.
+    const failed = (await this.store.syncAndClose())[0];
+    if (failed) {
+      const file = failed.file === 'file' ? this.opts.path : failed.file === 'chain' ? this.opts.path + CHAIN_SUFFIX : (this.opts.binaryPath ?? this.opts.path);
+      this.fail(failed.error, file, 0, 0);
+    }
   }
 
   /**

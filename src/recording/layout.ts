@@ -2,7 +2,8 @@
  * Recording store layout: recordings/YYYY/MM/DD/<session-id>/ holding index.json,
  * channel-N.cast (+ .chain), audit.jsonl (+ .chain). Dates are UTC.
  */
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdirSync, statSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 export const INDEX_FILE = 'index.json';
@@ -69,24 +70,24 @@ export async function findSessionDir(root: string, sessionId: string): Promise<s
 
 /**
  * mkdir -p that reports the real cause: Node's recursive mkdir turns EROFS/EACCES on an
- * ancestor into ENOENT, which would hide "read-only file system" from the operator.
+ * ancestor into ENOENT, which would hide "read-only file system" from the operator. Blocking:
+ * it runs in the recording I/O worker (record-io.ts), on the gateway thread only without one.
  */
-export async function ensureDir(path: string, mode = 0o750): Promise<void> {
+export function ensureDirSync(path: string, mode = 0o750): void {
   try {
-    await mkdir(path, { mode });
+    mkdirSync(path, { mode });
     return;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === 'EEXIST') {
-      const st = await stat(path);
-      if (st.isDirectory()) return;
+      if (statSync(path).isDirectory()) return;
       throw e;
     }
     if (code !== 'ENOENT' || dirname(path) === path) throw e;
   }
-  await ensureDir(dirname(path), mode);
+  ensureDirSync(dirname(path), mode);
   try {
-    await mkdir(path, { mode });
+    mkdirSync(path, { mode });
   } catch (e) {
     if ((e as { code?: unknown }).code !== 'EEXIST') throw e;
   }

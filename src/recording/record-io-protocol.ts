@@ -31,7 +31,15 @@ export type IoRequest =
     }
   /** fdatasync of both files (each result reported). */
   | { readonly op: 'sync'; readonly req: number; readonly id: number }
-  | { readonly op: 'close'; readonly req: number; readonly id: number };
+  /** Closes the writer's files; with `sync`, fdatasyncs them first (each result reported, as for 'sync'). */
+  | { readonly op: 'close'; readonly req: number; readonly id: number; readonly sync?: boolean }
+  /** Creates the directory and its missing parents (`mode`); an existing directory is fine. */
+  | { readonly op: 'mkdir'; readonly req: number; readonly path: string; readonly mode: number }
+  /**
+   * Replaces `path` with `text` atomically: writes `path`.tmp (mode 0640), fdatasyncs it when
+   * `sync`, renames it over `path`. A reader or a crash sees the old or the new file, never half.
+   */
+  | { readonly op: 'replace'; readonly req: number; readonly path: string; readonly text: string; readonly sync: boolean };
 
 /** An error as it crosses the thread boundary. */
 export interface IoError {

@@ -4,9 +4,10 @@
  * It keeps the open file descriptors and nothing else; the chain head comes with each batch and
  * goes back with the reply. Files are written with blocking calls: this thread does nothing else.
  */
-import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { chainBatch } from './chain-bytes.js';
+import { ensureDirSync } from './layout.js';
 import type { CommitStage, IoError, IoReply, IoRequest } from './record-io-protocol.js';
 
 interface OpenFiles {
@@ -82,22 +83,11 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
       }
       return { reply: { req: m.req, ok: true, head: new Uint8Array(head), buf: m.buf, binCreated: f.binFd !== undefined, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
     }
-    case 'sync': {
-      const f = files.get(m.id);
-      const open: ['file' | 'chain' | 'binary', number][] = f ? [['file', f.fd], ['chain', f.chainFd]] : [];
-      if (f?.binFd !== undefined) open.push(['binary', f.binFd]);
-      const syncErrors = open.map(([file, fd]) => {
-        try {
-          fdatasyncSync(fd);
-          return { file, error: null };
-        } catch (e) {
-          return { file, error: ioError(e) };
-        }
-      });
-      return { reply: { req: m.req, ok: true, syncErrors }, transfer: [] };
-    }
+    case 'sync':
+      return { reply: { req: m.req, ok: true, syncErrors: syncAll(files.get(m.id)) }, transfer: [] };
     case 'close': {
       const f = files.get(m.id);
+      const syncErrors = m.sync === true ? syncAll(f) : undefined;
       files.delete(m.id);
       for (const fd of f ? [f.fd, f.chainFd, ...(f.binFd !== undefined ? [f.binFd] : [])] : []) {
         try {
@@ -106,9 +96,49 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
           // Nothing is lost by a failed close after the sync; the writer is done either way.
         }
       }
-      return { reply: { req: m.req, ok: true }, transfer: [] };
+      return { reply: { req: m.req, ok: true, ...(syncErrors ? { syncErrors } : {}) }, transfer: [] };
     }
+    case 'mkdir':
+      try {
+        ensureDirSync(m.path, m.mode);
+        return { reply: { req: m.req, ok: true }, transfer: [] };
+      } catch (e) {
+        return { reply: { req: m.req, ok: false, stage: 'file', error: ioError(e) }, transfer: [] };
+      }
+    case 'replace':
+      try {
+        replaceFile(m.path, m.text, m.sync);
+        return { reply: { req: m.req, ok: true }, transfer: [] };
+      } catch (e) {
+        return { reply: { req: m.req, ok: false, stage: 'file', error: ioError(e) }, transfer: [] };
+      }
   }
+}
+
+/** fdatasync of each open file of a writer, each result reported. */
+function syncAll(f: OpenFiles | undefined): { file: 'file' | 'chain' | 'binary'; error: IoError | null }[] {
+  const open: ['file' | 'chain' | 'binary', number][] = f ? [['file', f.fd], ['chain', f.chainFd]] : [];
+  if (f?.binFd !== undefined) open.push(['binary', f.binFd]);
+  return open.map(([file, fd]) => {
+    try {
+      fdatasyncSync(fd);
+      return { file, error: null };
+    } catch (e) {
+      return { file, error: ioError(e) };
+    }
+  });
+}
+
+function replaceFile(path: string, text: string, sync: boolean): void {
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o640);
+  try {
+    writeAll(fd, Buffer.from(text, 'utf8'));
+    if (sync) fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
 }
 
 parentPort?.on('message', (m: IoRequest) => {

@@ -11,9 +11,11 @@
  * unreferenced while no request is pending, so it never keeps a process alive.
  */
 import { existsSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { type BatchStore, type BlobBatch, CommitError, type CommitResult, type SyncFailure } from './batch-store.js';
+import { ensureDirSync } from './layout.js';
 import { CHAIN_SUFFIX } from './line-chain.js';
 import type { IoError, IoReply, IoRequest } from './record-io-protocol.js';
 
@@ -154,6 +156,50 @@ class WorkerBatchStore implements BatchStore {
   async close(): Promise<void> {
     await this.io.request({ op: 'close', id: this.id }).catch(() => undefined);
   }
+
+  async syncAndClose(): Promise<readonly SyncFailure[]> {
+    try {
+      const r = await this.io.request({ op: 'close', id: this.id, sync: true });
+      if (!r.ok) return [{ file: 'file', error: toError(r.error) }];
+      return (r.syncErrors ?? []).flatMap((s) => (s.error ? [{ file: s.file, error: toError(s.error) }] : []));
+    } catch (e) {
+      return [{ file: 'file', error: e }];
+    }
+  }
+}
+
+/**
+ * Creates a directory and its missing parents (mode 0750) in the worker, or on this thread when
+ * there is none. Rejects with the errno in `code`.
+ */
+export async function makeDirectory(path: string, mode = 0o750): Promise<void> {
+  const io = ioThread();
+  if (!io) return ensureDirSync(path, mode);
+  const r = await io.request({ op: 'mkdir', path, mode });
+  if (!r.ok) throw toError(r.error);
+}
+
+/**
+ * Replaces `path` with `text` atomically (temp file, fdatasync when `sync`, rename), in the
+ * worker or on this thread when there is none. Rejects with the errno in `code`. One request
+ * instead of five thread-pool calls: session set-up writes the index twice (issue 7).
+ */
+export async function replaceFile(path: string, text: string, sync: boolean): Promise<void> {
+  const io = ioThread();
+  if (!io) return replaceFileHere(path, text, sync);
+  const r = await io.request({ op: 'replace', path, text, sync });
+  if (!r.ok) throw toError(r.error);
+}
+
+async function replaceFileHere(path: string, text: string, sync: boolean): Promise<void> {
+  const fh = await open(`${path}.tmp`, 'w', 0o640);
+  try {
+    await fh.writeFile(text);
+    if (sync) await fh.datasync();
+  } finally {
+    await fh.close();
+  }
+  await rename(`${path}.tmp`, path);
 }
 
 /**

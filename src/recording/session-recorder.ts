@@ -8,16 +8,16 @@
  * Failures go to `onFailure`; `open` and `openChannel` reject with RecordingError when a
  * file cannot be created, so the gateway can refuse the session or channel with a message.
  */
-import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AsciicastVersion, CastHeader } from './asciicast.js';
 import { BINARY_SIDECAR_SCHEME, binaryFileName } from './binary-ref.js';
 import { ChainedLineWriter, type ChainedLineWriterOptions, DEFAULT_FLUSH_INTERVAL_MS, type PushResult, type RecordingFs } from './chained-log.js';
 import { ChannelRecorder } from './channel-recorder.js';
 import { errnoCode, errorMessage, RecordingError, type RecordingFailure } from './failures.js';
-import { AUDIT_FILE, channelFileName, ensureDir, INDEX_FILE, sessionDir } from './layout.js';
+import { AUDIT_FILE, channelFileName, INDEX_FILE, sessionDir } from './layout.js';
 import { CHAIN_SUFFIX, chainSeed } from './line-chain.js';
 import { LiveBroadcaster } from './live.js';
+import { makeDirectory, replaceFile } from './record-io.js';
 import type { RecordingKey } from './recording-key.js';
 import {
   type ChannelEntry,
@@ -121,7 +121,7 @@ export class SessionRecorder {
       else opts.onFailure(f);
     };
     try {
-      await ensureDir(dir);
+      await makeDirectory(dir);
       const audit = await ChainedLineWriter.create({
         ...opts.writer,
         path: join(dir, AUDIT_FILE),
@@ -378,14 +378,7 @@ export class SessionRecorder {
       const path = join(this.dir, INDEX_FILE);
       try {
         // temp file, fsync, rename: a reader (or a crash) sees the old or the new index, never half.
-        const fh = await open(`${path}.tmp`, 'w', 0o640);
-        try {
-          await fh.writeFile(`${JSON.stringify(index, null, 2)}\n`);
-          if (signed) await fh.datasync();
-        } finally {
-          await fh.close();
-        }
-        await rename(`${path}.tmp`, path);
+        await replaceFile(path, `${JSON.stringify(index, null, 2)}\n`, signed !== undefined);
       } catch (e) {
         if (rethrow) throw e;
         const code = errnoCode(e);

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeBinaryRefEvent } from '../../src/recording/asciicast.js';
@@ -8,7 +8,7 @@ import { parseBinaryRef } from '../../src/recording/binary-ref.js';
 import { ChainedLineWriter, nodeRecordingFs } from '../../src/recording/chained-log.js';
 import type { RecordingFailure } from '../../src/recording/failures.js';
 import { chainSeed, LineChain } from '../../src/recording/line-chain.js';
-import { recordIoWorkerAvailable, stopRecordIoWorker } from '../../src/recording/record-io.js';
+import { makeDirectory, recordIoWorkerAvailable, replaceFile, stopRecordIoWorker } from '../../src/recording/record-io.js';
 import { repoRoot } from '../support/binaries.js';
 import { tempDir } from './helpers.js';
 
@@ -122,6 +122,24 @@ describe('recording I/O worker', () => {
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ code: 'EEXIST' });
+  });
+
+  it('makeDirectory and replaceFile run in the worker: parents made, the file replaced whole, no temp file left, errors with their errno', async () => {
+    expect(recordIoWorkerAvailable()).toBe(true);
+    const dir = await temp();
+    const deep = join(dir, 'a', 'b', 'c');
+    await makeDirectory(deep);
+    await makeDirectory(deep); // already there: fine
+    expect((await stat(deep)).mode & 0o777).toBe(0o750);
+    const file = join(deep, 'index.json');
+    await replaceFile(file, 'first\n', false);
+    await replaceFile(file, 'second\n', true);
+    expect(await readFile(file, 'utf8')).toBe('second\n');
+    expect((await stat(file)).mode & 0o777).toBe(0o640);
+    expect(await readdir(deep)).toEqual(['index.json']);
+    // a file where a parent directory should be: the real errno, not ENOENT
+    await expect(makeDirectory(join(file, 'sub', 'dir'))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(replaceFile(join(dir, 'missing', 'x.json'), 'x', false)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('a worker that dies fails the pending and later batches loudly, and the next file gets a new worker', async () => {
