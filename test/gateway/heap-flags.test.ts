@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { GATEWAY_GC_FLAG, GATEWAY_SEMI_SPACE_MIB, withGatewayHeapFlags } from '../../src/gateway/heap-flags.js';
+import { GATEWAY_GC_FLAG, GATEWAY_OLD_SPACE_MIB, GATEWAY_SEMI_SPACE_MIB, withGatewayHeapFlags } from '../../src/gateway/heap-flags.js';
 
 // Allocates like a burst of session set-ups (short-lived objects, some survivors) and prints
 // the young generation's committed size.
@@ -19,10 +19,23 @@ function youngGenerationBytes(execArgv: readonly string[]): number {
 }
 
 describe('gateway heap flags', () => {
-  it('adds the semi-space cap and single-threaded GC, keeps the other flags, and leaves operator choices alone', () => {
-    expect(withGatewayHeapFlags(['--enable-source-maps'])).toEqual(['--enable-source-maps', `--max-semi-space-size=${GATEWAY_SEMI_SPACE_MIB}`, GATEWAY_GC_FLAG]);
-    expect(withGatewayHeapFlags(['--max-semi-space-size=16'])).toEqual(['--max-semi-space-size=16', GATEWAY_GC_FLAG]);
-    expect(withGatewayHeapFlags(['--max_semi_space_size', '8', '--no-single-threaded-gc'])).toEqual(['--max_semi_space_size', '8', '--no-single-threaded-gc']);
+  it('adds the semi-space cap, single-threaded GC and the old-generation start, keeps the other flags, and leaves operator choices alone', () => {
+    const oldSpace = `--initial-old-space-size=${GATEWAY_OLD_SPACE_MIB}`;
+    expect(withGatewayHeapFlags(['--enable-source-maps'])).toEqual(['--enable-source-maps', `--max-semi-space-size=${GATEWAY_SEMI_SPACE_MIB}`, GATEWAY_GC_FLAG, oldSpace]);
+    expect(withGatewayHeapFlags(['--max-semi-space-size=16'])).toEqual(['--max-semi-space-size=16', GATEWAY_GC_FLAG, oldSpace]);
+    expect(withGatewayHeapFlags(['--max_semi_space_size', '8', '--no-single-threaded-gc', '--initial_old_space_size=16'])).toEqual([
+      '--max_semi_space_size',
+      '8',
+      '--no-single-threaded-gc',
+      '--initial_old_space_size=16',
+    ]);
+    expect(withGatewayHeapFlags(['--initial-heap-size=128'])).toEqual(['--initial-heap-size=128', `--max-semi-space-size=${GATEWAY_SEMI_SPACE_MIB}`, GATEWAY_GC_FLAG]);
+  });
+
+  it('the old-generation start reaches V8', () => {
+    const r = spawnSync(process.execPath, [...withGatewayHeapFlags([]), '-p', "require('node:v8').getHeapStatistics().total_available_size > 0 && process.execArgv.join(' ')"], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`--initial-old-space-size=${GATEWAY_OLD_SPACE_MIB}`);
   });
 
   it('starts a process whose V8 accepts the flags', () => {
