@@ -22,7 +22,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, treeCpuSeconds } from './lib/proc.js';
-import { freePort, REPO, type Stack, waitForPort } from './lib/stack.js';
+import { freePort, gatewayNodeArgs, REPO, type Stack, waitForPort } from './lib/stack.js';
 
 export interface RecordingBenchOptions {
   readonly quick: boolean;
@@ -71,7 +71,7 @@ export function terminalPattern(): Buffer {
 async function startGateway(stack: Stack, name: 'on' | 'off'): Promise<{ gateway: Gateway; child: ChildProcess }> {
   const port = await freePort();
   const admin = await freePort();
-  const nodeArgs = (process.env['GATEHOUSE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = gatewayNodeArgs();
   const entry = name === 'on' ? join(REPO, 'dist', 'src', 'cli.js') : join(REPO, 'dist', 'bench', 'unrecorded-gateway.js');
   const args = ['serve', '--workers', '1', '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`, '--log-level', 'warn'];
   args.push('--state-dir', join(stack.dir, 'state'), '--policies', join(stack.dir, 'policies'), '--recordings', recordingsOf(stack, name));

@@ -10,10 +10,20 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withGatewayHeapFlags } from '../../src/gateway/heap-flags.js';
+
+/**
+ * Node flags for a gateway the bench starts: the V8 flags `npm start` gives it (a single-process
+ * gateway, --workers 1, has only these; workers add them themselves), and
+ * GATEHOUSE_BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway).
+ */
+export function gatewayNodeArgs(): string[] {
+  return withGatewayHeapFlags((process.env['GATEHOUSE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== ''));
+}
 
 export interface Stack {
   readonly dir: string;
@@ -137,8 +147,7 @@ rules:
   );
   const gatewayPort = await freePort();
   const adminPort = await freePort();
-  // GATEHOUSE_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway.
-  const nodeArgs = (process.env['GATEHOUSE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const nodeArgs = gatewayNodeArgs();
   const gateway: ChildProcess = spawn(
     'node',
     [
