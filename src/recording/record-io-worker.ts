@@ -99,19 +99,19 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
       return { reply: { req: m.req, ok: true, ...(syncErrors ? { syncErrors } : {}) }, transfer: [] };
     }
     case 'mkdir':
-      try {
-        ensureDirSync(m.path, m.mode);
-        return { reply: { req: m.req, ok: true }, transfer: [] };
-      } catch (e) {
-        return { reply: { req: m.req, ok: false, stage: 'file', error: ioError(e) }, transfer: [] };
-      }
+      return attempt(m.req, () => ensureDirSync(m.path, m.mode));
     case 'replace':
-      try {
-        replaceFile(m.path, m.text, m.sync);
-        return { reply: { req: m.req, ok: true }, transfer: [] };
-      } catch (e) {
-        return { reply: { req: m.req, ok: false, stage: 'file', error: ioError(e) }, transfer: [] };
-      }
+      return attempt(m.req, () => replaceFile(m.path, m.text, m.sync));
+  }
+}
+
+/** The reply to a request that is one file-system step: ok, or its error. */
+function attempt(req: number, step: () => void): { reply: IoReply; transfer: ArrayBuffer[] } {
+  try {
+    step();
+    return { reply: { req, ok: true }, transfer: [] };
+  } catch (e) {
+    return { reply: { req, ok: false, stage: 'file', error: ioError(e) }, transfer: [] };
   }
 }
 

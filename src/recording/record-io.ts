@@ -143,29 +143,34 @@ class WorkerBatchStore implements BatchStore {
     return { head: r.head, spare, blobSpare, binaryCreated };
   }
 
-  async sync(): Promise<readonly SyncFailure[]> {
-    try {
-      const r = await this.io.request({ op: 'sync', id: this.id });
-      if (!r.ok) return [{ file: 'file', error: toError(r.error) }];
-      return (r.syncErrors ?? []).flatMap((s) => (s.error ? [{ file: s.file, error: toError(s.error) }] : []));
-    } catch (e) {
-      return [{ file: 'file', error: e }];
-    }
+  sync(): Promise<readonly SyncFailure[]> {
+    return this.syncing({ op: 'sync', id: this.id });
   }
 
   async close(): Promise<void> {
     await this.io.request({ op: 'close', id: this.id }).catch(() => undefined);
   }
 
-  async syncAndClose(): Promise<readonly SyncFailure[]> {
+  syncAndClose(): Promise<readonly SyncFailure[]> {
+    return this.syncing({ op: 'close', id: this.id, sync: true });
+  }
+
+  /** A request that syncs the writer's files: the files whose fdatasync failed (all of them when the request did). */
+  private async syncing(m: Extract<Request, { op: 'sync' } | { op: 'close' }>): Promise<readonly SyncFailure[]> {
     try {
-      const r = await this.io.request({ op: 'close', id: this.id, sync: true });
+      const r = await this.io.request(m);
       if (!r.ok) return [{ file: 'file', error: toError(r.error) }];
       return (r.syncErrors ?? []).flatMap((s) => (s.error ? [{ file: s.file, error: toError(s.error) }] : []));
     } catch (e) {
       return [{ file: 'file', error: e }];
     }
   }
+}
+
+/** Sends `m` and rejects with the worker's error (errno in `code`) unless it succeeded. */
+async function requestOk(io: RecordIoThread, m: Request): Promise<void> {
+  const r = await io.request(m);
+  if (!r.ok) throw toError(r.error);
 }
 
 /**
@@ -175,8 +180,7 @@ class WorkerBatchStore implements BatchStore {
 export async function makeDirectory(path: string, mode = 0o750): Promise<void> {
   const io = ioThread();
   if (!io) return ensureDirSync(path, mode);
-  const r = await io.request({ op: 'mkdir', path, mode });
-  if (!r.ok) throw toError(r.error);
+  await requestOk(io, { op: 'mkdir', path, mode });
 }
 
 /**
@@ -187,8 +191,7 @@ export async function makeDirectory(path: string, mode = 0o750): Promise<void> {
 export async function replaceFile(path: string, text: string, sync: boolean): Promise<void> {
   const io = ioThread();
   if (!io) return replaceFileHere(path, text, sync);
-  const r = await io.request({ op: 'replace', path, text, sync });
-  if (!r.ok) throw toError(r.error);
+  await requestOk(io, { op: 'replace', path, text, sync });
 }
 
 async function replaceFileHere(path: string, text: string, sync: boolean): Promise<void> {
@@ -210,8 +213,7 @@ export async function openWorkerStore(path: string, binPath?: string): Promise<B
   const io = ioThread();
   if (!io) return undefined;
   const id = io.newWriterId();
-  const r = await io.request({ op: 'open', id, path, chainPath: path + CHAIN_SUFFIX, ...(binPath !== undefined ? { binPath } : {}) });
-  if (!r.ok) throw toError(r.error);
+  await requestOk(io, { op: 'open', id, path, chainPath: path + CHAIN_SUFFIX, ...(binPath !== undefined ? { binPath } : {}) });
   return new WorkerBatchStore(io, id);
 }
 
