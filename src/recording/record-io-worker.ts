@@ -7,6 +7,7 @@
 import { closeSync, fdatasyncSync, openSync, renameSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { chainBatch } from './chain-bytes.js';
+import { AppendFile } from './direct-append.js';
 import { ensureDirSync } from './layout.js';
 import type { CommitStage, IoError, IoReply, IoRequest } from './record-io-protocol.js';
 
@@ -14,8 +15,8 @@ interface OpenFiles {
   readonly fd: number;
   readonly chainFd: number;
   readonly binPath: string | undefined;
-  /** The .bin, once the first binary chunk came. */
-  binFd: number | undefined;
+  /** The .bin (written directly where it can be: direct-append.ts), once the first binary chunk came. */
+  bin: AppendFile | undefined;
 }
 
 const files = new Map<number, OpenFiles>();
@@ -51,7 +52,7 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
           closeSync(fd);
           throw e;
         }
-        files.set(m.id, { fd, chainFd, binPath: m.binPath, binFd: undefined });
+        files.set(m.id, { fd, chainFd, binPath: m.binPath, bin: undefined });
         return { reply: { req: m.req, ok: true }, transfer: [] };
       } catch (e) {
         return { reply: { req: m.req, ok: false, stage: 'file', error: ioError(e) }, transfer: [] };
@@ -67,21 +68,21 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
       try {
         if (!f) throw notOpen(m.id);
         if (blob && blob.length > 0) {
-          if (f.binFd === undefined) {
+          if (f.bin === undefined) {
             if (f.binPath === undefined) throw Object.assign(new Error('binary chunks for a recording without a .bin file'), { code: 'EINVAL' });
-            f.binFd = openSync(f.binPath, 'ax', 0o640);
+            f.bin = AppendFile.create(f.binPath, 0o640);
           }
-          writeAll(f.binFd, blob);
+          f.bin.append(blob);
         }
         stage = 'file';
         writeAll(f.fd, data);
         stage = 'chain';
         writeAll(f.chainFd, sidecar);
       } catch (e) {
-        const binCreated = f?.binFd !== undefined;
+        const binCreated = f?.bin !== undefined;
         return { reply: { req: m.req, ok: false, stage, error: ioError(e), buf: m.buf, binCreated, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
       }
-      return { reply: { req: m.req, ok: true, head: new Uint8Array(head), buf: m.buf, binCreated: f.binFd !== undefined, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
+      return { reply: { req: m.req, ok: true, head: new Uint8Array(head), buf: m.buf, binCreated: f.bin !== undefined, ...(m.blob ? { blob: m.blob } : {}) }, transfer: back };
     }
     case 'sync':
       return { reply: { req: m.req, ok: true, syncErrors: syncAll(files.get(m.id)) }, transfer: [] };
@@ -89,9 +90,10 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
       const f = files.get(m.id);
       const syncErrors = m.sync === true ? syncAll(f) : undefined;
       files.delete(m.id);
-      for (const fd of f ? [f.fd, f.chainFd, ...(f.binFd !== undefined ? [f.binFd] : [])] : []) {
+      const closers = f ? [() => closeSync(f.fd), () => closeSync(f.chainFd), () => f.bin?.close()] : [];
+      for (const close of closers) {
         try {
-          closeSync(fd);
+          close();
         } catch {
           // Nothing is lost by a failed close after the sync; the writer is done either way.
         }
@@ -117,11 +119,12 @@ function attempt(req: number, step: () => void): { reply: IoReply; transfer: Arr
 
 /** fdatasync of each open file of a writer, each result reported. */
 function syncAll(f: OpenFiles | undefined): { file: 'file' | 'chain' | 'binary'; error: IoError | null }[] {
-  const open: ['file' | 'chain' | 'binary', number][] = f ? [['file', f.fd], ['chain', f.chainFd]] : [];
-  if (f?.binFd !== undefined) open.push(['binary', f.binFd]);
-  return open.map(([file, fd]) => {
+  const open: ['file' | 'chain' | 'binary', () => void][] = f ? [['file', () => fdatasyncSync(f.fd)], ['chain', () => fdatasyncSync(f.chainFd)]] : [];
+  const bin = f?.bin;
+  if (bin !== undefined) open.push(['binary', () => bin.sync()]);
+  return open.map(([file, sync]) => {
     try {
-      fdatasyncSync(fd);
+      sync();
       return { file, error: null };
     } catch (e) {
       return { file, error: ioError(e) };
