@@ -1,22 +1,23 @@
 /**
- * An append-only file written with O_DIRECT where the file system takes it: the .bin of a
- * recording (binary-ref.ts), which holds every byte of a bulk transfer, is written once and read
+ * An append-only file written with O_DIRECT where the file system takes it: a recording's .cast
+ * and .bin (binary-ref.ts), which take every byte of a bulk transfer, are written once and read
  * rarely. Through the page cache each of those bytes was copied into a newly allocated page; in a
  * VM whose free memory is handed back to the host that copy faults every page in again, and a
  * recorded 1 GiB download spent 1.6 s of system time in it on the recording thread (issue 7).
  * Direct writes go from one reused, aligned staging buffer to the device (0.2 s per GiB here) and
  * leave the page cache to the files that are read.
  *
- * O_DIRECT wants the offset, the length and the memory aligned to the device's block. Whole blocks
- * are written directly; the last partial block of each append is written through a second,
- * ordinary descriptor, so the file always holds every byte appended (a live viewer or a crash
- * sees what a buffered write would have left), and the next append rewrites that block whole,
- * directly (the kernel writes back and drops the cached page first). fdatasync of either
- * descriptor syncs the file.
+ * O_DIRECT wants the offset, the length and the memory aligned to the device's block. Appends of
+ * DIRECT_MIN bytes and more have their whole blocks written directly and their last partial block
+ * through a second, ordinary descriptor, so the file always holds every byte appended (a live
+ * viewer or a crash sees what a buffered write would have left); the next direct append rewrites
+ * that block whole (the kernel writes back and drops the cached page first). Smaller appends go
+ * through the ordinary descriptor whole: written directly, a few bytes would cost a synchronous
+ * device write. fdatasync of either descriptor syncs the file.
  *
- * Where the file system refuses O_DIRECT (tmpfs, some FUSE and network file systems, platforms
- * without it), or a direct write is refused for its alignment, the file is written through the
- * page cache as before, and later files in the process go that way at once.
+ * Where the file system refuses O_DIRECT (some FUSE and network file systems, tmpfs before Linux
+ * 6.6, platforms without it), or a direct write is refused for its alignment, the file is written
+ * through the page cache as before, and later files in the process go that way at once.
  *
  * Used by the recording I/O worker only: every call blocks, and one staging buffer serves all
  * files of the thread.
@@ -25,6 +26,11 @@ import { closeSync, constants, fdatasyncSync, openSync, writeSync } from 'node:f
 
 /** Alignment used for offsets, lengths and memory: covers logical blocks up to 4 KiB. */
 export const DIRECT_BLOCK = 4096;
+/**
+ * Appends shorter than this go through the page cache (an interactive session's batches); the
+ * bulk of a transfer comes in batches of half a MiB and more.
+ */
+export const DIRECT_MIN = 128 * 1024;
 /** Staging buffer: 16 wasm pages (1 MiB) for data plus one for a carried partial block. */
 const STAGE_PAGES = 17;
 
@@ -111,11 +117,29 @@ export class AppendFile {
   }
 
   append(data: Uint8Array): void {
-    if (this.mode === 'buffered') {
+    if (this.mode === 'buffered' || this.bufferedFd === undefined) {
       pwriteAll(this.fd, data, 0, data.length, this.size);
       this.size += data.length;
       return;
     }
+    if (data.length < DIRECT_MIN) this.appendBuffered(this.bufferedFd, data);
+    else this.appendDirect(data);
+  }
+
+  /**
+   * A small append through the page cache: written directly it would cost a device write (and
+   * the write-back of the cached partial block) for a few bytes. The partial block is mirrored.
+   */
+  private appendBuffered(fd: number, data: Uint8Array): void {
+    pwriteAll(fd, data, 0, data.length, this.size);
+    this.size += data.length;
+    const tailLen = this.size % DIRECT_BLOCK;
+    if (data.length >= tailLen) this.tail.set(data.subarray(data.length - tailLen), 0);
+    else this.tail.set(data, this.tailLen); // still inside the same block
+    this.tailLen = tailLen;
+  }
+
+  private appendDirect(data: Uint8Array): void {
     const buf = stagingBuffer();
     let from = 0;
     do {

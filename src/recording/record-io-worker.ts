@@ -12,7 +12,8 @@ import { ensureDirSync } from './layout.js';
 import type { CommitStage, IoError, IoReply, IoRequest } from './record-io-protocol.js';
 
 interface OpenFiles {
-  readonly fd: number;
+  /** The .cast or log (written directly where it can be: direct-append.ts). */
+  readonly file: AppendFile;
   readonly chainFd: number;
   readonly binPath: string | undefined;
   /** The .bin (written directly where it can be: direct-append.ts), once the first binary chunk came. */
@@ -44,15 +45,15 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
   switch (m.op) {
     case 'open': {
       try {
-        const fd = openSync(m.path, 'ax', 0o640);
+        const file = AppendFile.create(m.path, 0o640);
         let chainFd: number;
         try {
           chainFd = openSync(m.chainPath, 'ax', 0o640);
         } catch (e) {
-          closeSync(fd);
+          file.close();
           throw e;
         }
-        files.set(m.id, { fd, chainFd, binPath: m.binPath, bin: undefined });
+        files.set(m.id, { file, chainFd, binPath: m.binPath, bin: undefined });
         return { reply: { req: m.req, ok: true }, transfer: [] };
       } catch (e) {
         return { reply: { req: m.req, ok: false, stage: 'file', error: ioError(e) }, transfer: [] };
@@ -75,7 +76,7 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
           f.bin.append(blob);
         }
         stage = 'file';
-        writeAll(f.fd, data);
+        f.file.append(data);
         stage = 'chain';
         writeAll(f.chainFd, sidecar);
       } catch (e) {
@@ -90,7 +91,7 @@ function handle(m: IoRequest): { reply: IoReply; transfer: ArrayBuffer[] } {
       const f = files.get(m.id);
       const syncErrors = m.sync === true ? syncAll(f) : undefined;
       files.delete(m.id);
-      const closers = f ? [() => closeSync(f.fd), () => closeSync(f.chainFd), () => f.bin?.close()] : [];
+      const closers = f ? [() => f.file.close(), () => closeSync(f.chainFd), () => f.bin?.close()] : [];
       for (const close of closers) {
         try {
           close();
@@ -119,7 +120,7 @@ function attempt(req: number, step: () => void): { reply: IoReply; transfer: Arr
 
 /** fdatasync of each open file of a writer, each result reported. */
 function syncAll(f: OpenFiles | undefined): { file: 'file' | 'chain' | 'binary'; error: IoError | null }[] {
-  const open: ['file' | 'chain' | 'binary', () => void][] = f ? [['file', () => fdatasyncSync(f.fd)], ['chain', () => fdatasyncSync(f.chainFd)]] : [];
+  const open: ['file' | 'chain' | 'binary', () => void][] = f ? [['file', () => f.file.sync()], ['chain', () => fdatasyncSync(f.chainFd)]] : [];
   const bin = f?.bin;
   if (bin !== undefined) open.push(['binary', () => bin.sync()]);
   return open.map(([file, sync]) => {

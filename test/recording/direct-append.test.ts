@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppendFile, DIRECT_BLOCK, resetDirectAppend } from '../../src/recording/direct-append.js';
+import { AppendFile, DIRECT_BLOCK, DIRECT_MIN, resetDirectAppend } from '../../src/recording/direct-append.js';
 import { tempDir } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -47,6 +47,27 @@ describe('AppendFile (the .bin writer of the recording I/O worker)', () => {
     f.close();
     expect(readFileSync(path).equals(all)).toBe(true);
     expect(statSync(path).mode & 0o777).toBe(0o640);
+  });
+
+  it('keeps the partial block right across any mix of small (page cache) and large (direct) appends', async () => {
+    const path = join(await temp(), 'f.bin');
+    const f = AppendFile.create(path, 0o640);
+    const parts: Buffer[] = [];
+    let seed = 7;
+    const next = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let i = 0; i < 120; i++) {
+      const r = next();
+      const n = r % 3 === 0 ? DIRECT_MIN + (r % 300_000) : r % 9000;
+      const b = randomBytes(n);
+      parts.push(b);
+      f.append(b);
+      if (i % 10 === 9) expect(readFileSync(path).equals(Buffer.concat(parts))).toBe(true);
+    }
+    f.close();
+    expect(readFileSync(path).equals(Buffer.concat(parts))).toBe(true);
   });
 
   it('writes through the page cache when asked to', async () => {
