@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4 --single-threaded-gc --initial-old-space-size=64
 /**
  * The `gatehouse` binary: a dispatcher over COMMANDS. Each command lives in src/cli/<name>.ts
  * and is loaded only when used, so adding a command is one row here.

@@ -12,6 +12,7 @@ import { registerPolicyRoutes } from '../admin/policy-routes.js';
 import { AdminServer } from '../admin/server.js';
 import { loadOrCreateAdminToken } from '../admin/token.js';
 import { configHelp, type GatehouseConfig, loadConfig } from '../config.js';
+import { missingGatewayHeapFlags } from '../gateway/heap-flags.js';
 import { EventHub } from '../obs/events.js';
 import { createLogger, type Logger } from '../obs/logger.js';
 import { GatehouseMetrics } from '../obs/metrics.js';
@@ -125,7 +126,18 @@ export async function run(argv: string[], io: CliIo = processIo): Promise<number
     process.off('SIGTERM', onStop);
   };
   try {
-    handle = config.workers > 1 ? await (await import('../cluster/primary.js')).startClusterServe(config) : await startServe(config);
+    if (config.workers > 1) handle = await (await import('../cluster/primary.js')).startClusterServe(config);
+    else {
+      handle = await startServe(config);
+      // Workers of --workers N get the flags from the primary; this process has what it was given.
+      const missing = missingGatewayHeapFlags(process.execArgv, process.env['NODE_OPTIONS']);
+      if (missing.length > 0) {
+        handle.logger.warn(
+          { missing },
+          'the gateway runs in this process without its V8 heap flags (more GC under bulk transfers, more memory per idle session): start it with npm start, the gatehouse command, or node with these flags',
+        );
+      }
+    }
   } catch (e) {
     cleanup();
     if (e instanceof PolicyLoadError) {

@@ -6,7 +6,8 @@
  * process, issue 7). Capping the semi-space at 4 MiB costs no measurable set-up CPU (the young
  * objects of a set-up die young either way). V8 reads the flag only at start-up, so it is given
  * to the processes we start (the workers of `serve --workers N`); a single-process gateway gets
- * it from its command line or NODE_OPTIONS.
+ * it from its command line: `npm start`, the `gatehouse` command (its #! line passes all three
+ * flags), or NODE_OPTIONS. `serve` warns when it runs in-process without them.
  */
 export const GATEWAY_SEMI_SPACE_MIB = 4;
 
@@ -45,4 +46,13 @@ export function withGatewayHeapFlags(execArgv: readonly string[]): string[] {
   if (!has(execArgv, GATEWAY_GC_FLAG, '--single_threaded_gc', '--no-single-threaded-gc', '--no_single_threaded_gc')) out.push(GATEWAY_GC_FLAG);
   if (!has(execArgv, '--initial-old-space-size', '--initial_old_space_size', '--initial-heap-size', '--initial_heap_size')) out.push(`--initial-old-space-size=${GATEWAY_OLD_SPACE_MIB}`);
   return out;
+}
+
+/**
+ * The gateway flags a process started with `execArgv` and `nodeOptions` (NODE_OPTIONS) lacks:
+ * what `serve` names in its warning when it runs the gateway in-process without them.
+ */
+export function missingGatewayHeapFlags(execArgv: readonly string[], nodeOptions = ''): string[] {
+  const given = [...execArgv, ...nodeOptions.split(/\s+/).filter((a) => a !== '')];
+  return withGatewayHeapFlags(given).slice(given.length);
 }

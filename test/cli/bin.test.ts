@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { missingGatewayHeapFlags, withGatewayHeapFlags } from '../../src/gateway/heap-flags.js';
 import { basePolicy } from '../policy/helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -38,8 +39,11 @@ function gatehouse(args: string[], cwd = ROOT): { status: number | null; stdout:
 }
 
 describe('gatehouse binary', () => {
-  it('starts with a node shebang and prints help', () => {
-    expect(execFileSync('head', ['-1', BIN], { encoding: 'utf8' })).toBe('#!/usr/bin/env node\n');
+  it('starts with a node shebang that passes the gateway V8 flags, and prints help', () => {
+    const shebang = execFileSync('head', ['-1', BIN], { encoding: 'utf8' });
+    expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node( --[a-z-]+=?[0-9]*)*\n$/);
+    // All of them: the line and heap-flags.ts must not drift apart.
+    expect(missingGatewayHeapFlags(shebang.trim().split(' ').slice(3))).toEqual([]);
     const r = gatehouse(['--help']);
     expect(r.status).toBe(0);
     for (const c of ['serve', 'policy', 'ca', 'replay', 'verify', 'recordings', 'sessions', 'login', 'oidc']) expect(r.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
@@ -69,6 +73,34 @@ describe('gatehouse binary', () => {
     expect(d.status).toBe(1);
     expect(d.stdout).toContain('[action-not-allowed]');
   });
+
+  it('serve --workers 1 warns when its process lacks the gateway V8 flags, and is quiet with them', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'gh-bin-flags-'));
+    const policies = join(root, 'policies');
+    mkdirSync(policies);
+    writeFileSync(join(policies, 'main.yaml'), basePolicy());
+    const run = (nodeArgs: string[], name: string) =>
+      new Promise<Record<string, unknown>[]>((res, rej) => {
+        const args = [...nodeArgs, BIN, 'serve', '--workers', '1', '--admin', '127.0.0.1:0', '--listen', '127.0.0.1:0', '--state-dir', join(root, name), '--policies', policies];
+        const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, GATEHOUSE_CONFIG: '', NODE_OPTIONS: '' } });
+        children.push(child);
+        const lines: Record<string, unknown>[] = [];
+        createInterface({ input: child.stdout }).on('line', (text) => {
+          lines.push(JSON.parse(text) as Record<string, unknown>);
+          // Up: the warning comes right after start-up, before the admin listener announces itself.
+          if (typeof lines.at(-1)?.['url'] === 'string') child.kill('SIGTERM');
+        });
+        child.once('exit', () => res(lines));
+        child.once('error', rej);
+      });
+    const bare = await run([], 'bare');
+    const warning = bare.find((l) => Array.isArray(l['missing']));
+    expect(warning?.['level']).toBe('warn');
+    expect(warning?.['missing']).toEqual(withGatewayHeapFlags([]));
+    const flagged = await run(withGatewayHeapFlags([]), 'flagged');
+    expect(flagged.some((l) => typeof l['url'] === 'string')).toBe(true);
+    expect(flagged.some((l) => 'missing' in l)).toBe(false);
+  }, 60_000);
 
   it('serve runs the admin listener, reloads on SIGHUP, keeps the old policy on a broken edit, and stops on SIGTERM', async () => {
     const root = mkdtempSync(join(tmpdir(), 'gh-bin-serve-'));
