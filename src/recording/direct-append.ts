@@ -11,9 +11,10 @@
  * DIRECT_MIN bytes and more have their whole blocks written directly and their last partial block
  * through a second, ordinary descriptor, so the file always holds every byte appended (a live
  * viewer or a crash sees what a buffered write would have left); the next direct append rewrites
- * that block whole (the kernel writes back and drops the cached page first). Smaller appends go
- * through the ordinary descriptor whole: written directly, a few bytes would cost a synchronous
- * device write. fdatasync of either descriptor syncs the file.
+ * that block whole, read back from the page cache (the kernel writes back and drops the cached
+ * page before the direct write). Smaller appends go through the ordinary descriptor whole:
+ * written directly, a few bytes would cost a synchronous device write. fdatasync of either
+ * descriptor syncs the file.
  *
  * Where the file system refuses O_DIRECT (some FUSE and network file systems, tmpfs before Linux
  * 6.6, platforms without it), or a direct write is refused for its alignment, the file is written
@@ -22,7 +23,7 @@
  * Used by the recording I/O worker only: every call blocks, and one staging buffer serves all
  * files of the thread.
  */
-import { closeSync, constants, fdatasyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fdatasyncSync, openSync, readSync, writeSync } from 'node:fs';
 
 /** Alignment used for offsets, lengths and memory: covers logical blocks up to 4 KiB. */
 export const DIRECT_BLOCK = 4096;
@@ -56,6 +57,16 @@ function isEinval(e: unknown): boolean {
   return typeof e === 'object' && e !== null && 'code' in e && e.code === 'EINVAL';
 }
 
+/** Reads `length` bytes at `position` into the start of `buf`; the file ending first is EIO. */
+function preadAll(fd: number, buf: Buffer, length: number, position: number): void {
+  let at = 0;
+  while (at < length) {
+    const n = readSync(fd, buf, at, length - at, position + at);
+    if (n <= 0) throw Object.assign(new Error('short read of the last block'), { code: 'EIO' });
+    at += n;
+  }
+}
+
 /** Writes all of `data[off..end)` at `position`; a write that makes no progress is EIO. */
 function pwriteAll(fd: number, data: Uint8Array, off: number, end: number, position: number): void {
   let at = off;
@@ -69,19 +80,15 @@ function pwriteAll(fd: number, data: Uint8Array, off: number, end: number, posit
 export class AppendFile {
   /** Bytes in the file. */
   private size = 0;
-  /** The bytes of the last partial block (`size` - its aligned start), kept to rewrite it whole. */
-  private readonly tail = Buffer.alloc(DIRECT_BLOCK);
-  private tailLen = 0;
 
   private constructor(
     private fd: number,
-    /** The ordinary descriptor for partial blocks; undefined once the file is written buffered. */
+    /** The ordinary descriptor (small appends, partial blocks); undefined when `fd` is ordinary. */
     private bufferedFd: number | undefined,
-    private mode: AppendMode,
   ) {}
 
   /**
-   * Creates `path` (it must not exist) with `mode` permissions. `direct: false` writes through the
+   * Creates `path` (it must not exist) with `perm` permissions. `direct: false` writes through the
    * page cache from the start.
    */
   static create(path: string, perm: number, direct = true): AppendFile {
@@ -96,20 +103,21 @@ export class AppendFile {
         directRefused = true;
         // Linux checks O_DIRECT after O_CREAT made the file (O_EXCL passed, so it is ours): open
         // it the ordinary way, creating it if the check came first.
-        return new AppendFile(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, perm), undefined, 'buffered');
+        return new AppendFile(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, perm), undefined);
       }
       try {
-        return new AppendFile(fd, openSync(path, constants.O_WRONLY), 'direct');
+        // Read and write: the partial last block is read back before a direct append.
+        return new AppendFile(fd, openSync(path, constants.O_RDWR));
       } catch (e) {
         closeSync(fd);
         throw e;
       }
     }
-    return new AppendFile(openSync(path, flags, perm), undefined, 'buffered');
+    return new AppendFile(openSync(path, flags, perm), undefined);
   }
 
   get appendMode(): AppendMode {
-    return this.mode;
+    return this.bufferedFd === undefined ? 'buffered' : 'direct';
   }
 
   get bytes(): number {
@@ -117,52 +125,43 @@ export class AppendFile {
   }
 
   append(data: Uint8Array): void {
-    if (this.mode === 'buffered' || this.bufferedFd === undefined) {
-      pwriteAll(this.fd, data, 0, data.length, this.size);
+    const bufferedFd = this.bufferedFd;
+    if (bufferedFd === undefined || data.length < DIRECT_MIN) {
+      // Small appends through the page cache: written directly, a few bytes would cost a device
+      // write (and the write-back of the cached partial block).
+      pwriteAll(bufferedFd ?? this.fd, data, 0, data.length, this.size);
       this.size += data.length;
-      return;
-    }
-    if (data.length < DIRECT_MIN) this.appendBuffered(this.bufferedFd, data);
-    else this.appendDirect(data);
+    } else this.appendDirect(data, bufferedFd);
   }
 
-  /**
-   * A small append through the page cache: written directly it would cost a device write (and
-   * the write-back of the cached partial block) for a few bytes. The partial block is mirrored.
-   */
-  private appendBuffered(fd: number, data: Uint8Array): void {
-    pwriteAll(fd, data, 0, data.length, this.size);
-    this.size += data.length;
-    const tailLen = this.size % DIRECT_BLOCK;
-    if (data.length >= tailLen) this.tail.set(data.subarray(data.length - tailLen), 0);
-    else this.tail.set(data, this.tailLen); // still inside the same block
-    this.tailLen = tailLen;
-  }
-
-  private appendDirect(data: Uint8Array): void {
+  private appendDirect(data: Uint8Array, bufferedFd: number): void {
     const buf = stagingBuffer();
+    // The partial last block goes first, read back from the page cache (it was written through
+    // the ordinary descriptor); only a full staging buffer leaves data for another round, and
+    // that is whole blocks.
+    let carried = this.size % DIRECT_BLOCK;
+    let start = this.size - carried;
+    if (carried > 0) preadAll(bufferedFd, buf, carried, start);
     let from = 0;
-    do {
-      // The carried partial block first, then as much of the data as fits.
-      const start = this.size - this.tailLen;
-      this.tail.copy(buf, 0, 0, this.tailLen);
-      const n = Math.min(data.length - from, buf.length - this.tailLen);
-      buf.set(data.subarray(from, from + n), this.tailLen);
-      const total = this.tailLen + n;
+    for (;;) {
+      const n = Math.min(data.length - from, buf.length - carried);
+      buf.set(data.subarray(from, from + n), carried);
+      from += n;
+      const total = carried + n;
       const whole = total - (total % DIRECT_BLOCK);
+      this.size = start + total;
       if (whole > 0 && !this.writeDirect(buf, whole, start, total)) {
         // Refused for alignment: everything staged went through the page cache; go on that way.
-        this.size = start + total;
-        this.tailLen = 0;
-        if (from + n < data.length) this.append(data.subarray(from + n));
+        if (from < data.length) this.append(data.subarray(from));
         return;
       }
-      this.tailLen = total - whole;
-      buf.copy(this.tail, 0, whole, total);
-      this.size = start + total;
-      from += n;
-    } while (from < data.length);
-    if (this.tailLen > 0 && this.bufferedFd !== undefined) pwriteAll(this.bufferedFd, this.tail, 0, this.tailLen, this.size - this.tailLen);
+      if (from >= data.length) {
+        if (total > whole) pwriteAll(bufferedFd, buf, whole, total, start + whole);
+        return;
+      }
+      carried = 0;
+      start += whole;
+    }
   }
 
   /** fdatasync: the file's data and size, whichever descriptor wrote them. */
@@ -198,7 +197,6 @@ export class AppendFile {
       closeSync(this.fd);
       this.fd = this.bufferedFd;
       this.bufferedFd = undefined;
-      this.mode = 'buffered';
       return false;
     }
   }
