@@ -76,7 +76,9 @@ describe('recording I/O worker', () => {
 
   it('binary chunks: the worker fills in the same hashes and writes the same .bin, cast and sidecar as the calling thread', async () => {
     const dir = await temp();
-    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(1 + i * 997, i));
+    // Small chunks, and some of 200 KiB and more: their batches go to the .bin (and the cast to
+    // its file) by direct writes where the file system takes them (direct-append.ts).
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(i % 9 === 4 ? 200_000 + i * 31_013 : 1 + i * 997, i));
     const run = async (name: string, inline: boolean) => {
       const w = await ChainedLineWriter.create({
         path: join(dir, `${name}.cast`),
