@@ -149,8 +149,9 @@ export class AppendFile {
       from += n;
       const total = carried + n;
       const whole = total - (total % DIRECT_BLOCK);
+      const direct = whole === 0 || this.writeDirect(buf, whole, start, total);
       this.size = start + total;
-      if (whole > 0 && !this.writeDirect(buf, whole, start, total)) {
+      if (!direct) {
         // Refused for alignment: everything staged went through the page cache; go on that way.
         if (from < data.length) this.append(data.subarray(from));
         return;
