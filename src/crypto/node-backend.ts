@@ -183,6 +183,22 @@ function okpPublicKey(crv: 'X25519' | 'Ed25519', raw: Uint8Array): KeyObject {
   return createPublicKey({ key: { kty: 'OKP', crv, x: b64u(raw) }, format: 'jwk' });
 }
 
+/**
+ * A fresh X25519 or Ed25519 private key, its 32 private bytes and its raw public value, made
+ * without generateKeyPairSync. In Node 20 the generator's job object, when the GC finalises it
+ * during a JWK export of the key it made, locks the key's mutex that the export already holds:
+ * the thread deadlocks (a test worker hung so in CI; a loop of generateKeyPairSync('x25519') and
+ * a JWK export hangs within 2,000-6,000 keys at --max-semi-space-size=1). Here the private bytes
+ * come from randomBytes (RFC 7748 §5 and RFC 8032 §5.1.5 ask no more) and are imported as a JWK
+ * (EVP_PKEY_new_raw_private_key; Node reads no `x` from a private OKP JWK, though its argument
+ * check wants a string), and OpenSSL derives the public value. Same cost: 37 against 35 µs.
+ */
+function freshOkpKey(crv: 'X25519' | 'Ed25519'): { privateKey: KeyObject; seed: Uint8Array; publicKey: Uint8Array } {
+  const seed = u8(nodeRandomBytes(32));
+  const privateKey = createPrivateKey({ key: { kty: 'OKP', crv, d: b64u(seed), x: '' }, format: 'jwk' });
+  return { privateKey, seed, publicKey: okpRawPublic(createPublicKey(privateKey)) };
+}
+
 /** The raw 32-byte public value of an OKP KeyObject (JWK export: ~1 µs, SPKI DER: ~80 µs). */
 function okpRawPublic(key: KeyObject): Uint8Array {
   const raw = fromB64u(key.export({ format: 'jwk' }).x);
@@ -195,9 +211,7 @@ export function nodeX25519(secret?: Uint8Array): DhKeyPair {
   let privateKey: KeyObject;
   let pub: Uint8Array;
   if (secret === undefined) {
-    const pair = generateKeyPairSync('x25519');
-    privateKey = pair.privateKey;
-    pub = okpRawPublic(pair.publicKey);
+    ({ privateKey, publicKey: pub } = freshOkpKey('X25519'));
   } else {
     if (secret.length !== 32) throw new RangeError('x25519 secret must be 32 bytes');
     privateKey = createPrivateKey({ key: withPrefix(X25519_PKCS8_PREFIX, secret), format: 'der', type: 'pkcs8' });
@@ -222,16 +236,12 @@ export function nodeX25519(secret?: Uint8Array): DhKeyPair {
 }
 
 /**
- * A fresh Ed25519 key from OpenSSL's generator. Its KeyObject and public value go into the
- * caches, so deriving the public key and the first signature skip the PKCS#8 import (~500 µs
- * through OpenSSL 3's decoders), which a per-session certificate key would otherwise pay.
+ * A fresh Ed25519 key (freshOkpKey). Its KeyObject and public value go into the caches, so
+ * deriving the public key and the first signature skip the PKCS#8 import (~500 µs through
+ * OpenSSL 3's decoders), which a per-session certificate key would otherwise pay.
  */
 function nodeEd25519Generate(): { seed: Uint8Array; publicKey: Uint8Array } {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' });
-  const seed = fromB64u(jwk.d);
-  const publicKey = fromB64u(jwk.x);
-  if (seed.length !== 32 || publicKey.length !== 32) throw new Error('unexpected ed25519 JWK export');
+  const { privateKey, seed, publicKey } = freshOkpKey('Ed25519');
   const id = secretCacheKeyOf(seed);
   edPrivateKeys.get(id, () => privateKey);
   edPublicFromSeed.get(id, () => publicKey);
@@ -387,8 +397,15 @@ export const nodeBackend: CryptoBackend = {
     }
   },
   rsaGenerate(bits) {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits, publicExponent: 65537 });
-    const j = privateKey.export({ format: 'jwk' });
+    // Encoded by the generator and imported anew, so the JWK export below is of a key the
+    // generator's job does not share (see freshOkpKey for the deadlock that sharing can cause).
+    const { privateKey: der } = generateKeyPairSync('rsa', {
+      modulusLength: bits,
+      publicExponent: 65537,
+      publicKeyEncoding: { type: 'pkcs1', format: 'der' },
+      privateKeyEncoding: { type: 'pkcs1', format: 'der' },
+    });
+    const j = createPrivateKey({ key: der, format: 'der', type: 'pkcs1' }).export({ format: 'jwk' });
     return {
       n: fromB64u(j.n),
       e: fromB64u(j.e),

@@ -1,8 +1,13 @@
+import { spawnSync } from 'node:child_process';
 import { getDiffieHellman } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { modpPrime } from '../../src/crypto/modp-groups.js';
 import { checkModpPublic, nodeBackend as b } from '../../src/crypto/node-backend.js';
 import { SshProtocolError } from '../../src/wire/index.js';
+import { repoRoot } from '../support/binaries.js';
 
 const enc = new TextEncoder();
 
@@ -81,4 +86,31 @@ describe('node backend: signatures', () => {
       expect(b.rsaVerify(k, h, enc.encode('x'), sig)).toBe(false);
     }
   });
+});
+
+describe('fresh X25519 / Ed25519 keys (freshOkpKey)', () => {
+  it('are real key pairs: the public value is the private value times the base point', () => {
+    for (let i = 0; i < 20; i++) {
+      const g = b.ed25519Generate();
+      expect(Buffer.from(g.publicKey).equals(Buffer.from(ed25519.getPublicKey(g.seed)))).toBe(true);
+      const a = b.x25519();
+      const c = b.x25519();
+      expect(Buffer.from(a.computeSecret(c.publicKey)).equals(Buffer.from(c.computeSecret(a.publicKey)))).toBe(true);
+    }
+  });
+
+  it('never deadlock under GC pressure (Node 20 hung generateKeyPairSync + JWK export within a few thousand keys)', () => {
+    const url = pathToFileURL(join(repoRoot(), 'dist/src/crypto/node-backend.js')).href;
+    const script = `import { nodeBackend as b } from ${JSON.stringify(url)};
+      let junk = [];
+      for (let i = 0; i < 20000; i++) {
+        b.x25519(); b.ed25519Generate();
+        junk.push(new Array(20).fill(i)); if (junk.length > 1000) junk = [];
+      }
+      process.stdout.write('done');`;
+    const r = spawnSync(process.execPath, ['--max-semi-space-size=1', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.error, 'the key loop hung (deadlock) or failed to start').toBeUndefined();
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('done');
+  }, 70_000);
 });
