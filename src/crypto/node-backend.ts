@@ -33,7 +33,7 @@ import type {
 } from './backend.js';
 import { bigIntToBytes, bytesToBigInt, isAllZero, padMagnitude, stripLeadingZeros } from './bigint-bytes.js';
 import { KeyCache, cacheKeyOf, secretCacheKeyOf } from './key-cache.js';
-import { mlkem768Encapsulate, mlkem768KeyPair } from './mlkem.js';
+import { mlkem768NodeBackendEncapsulate, mlkem768NodeBackendKeyPair } from './mlkem.js';
 import { modpByteLength, modpPrime } from './modp-groups.js';
 
 /** The SSH hash and sizes of each NIST curve (RFC 5656 §6.2.1). */
@@ -334,8 +334,8 @@ export const nodeBackend: CryptoBackend = {
   x25519: () => nodeX25519(),
   ecdh: (curve) => nodeEcdh(curve),
   modp: (group) => nodeModp(group),
-  mlkem768KeyPair: () => mlkem768KeyPair(),
-  mlkem768Encapsulate,
+  mlkem768KeyPair: () => mlkem768NodeBackendKeyPair(),
+  mlkem768Encapsulate: mlkem768NodeBackendEncapsulate,
 
   ed25519Generate: nodeEd25519Generate,
   ed25519PublicKey(seed) {
