@@ -138,15 +138,18 @@ function sampleCbd2(seed: Uint8Array, nonce: number): Poly {
 }
 
 /**
- * 4 SHAKE128 blocks: 448 candidates for 256 coefficients accepted with probability q/4096 each;
- * running short is astronomically unlikely, and then the stream is taken again, longer.
+ * 4 SHAKE128 blocks: 448 candidates for 256 coefficients accepted with probability q/4096 each.
+ * Running short is astronomically unlikely; the stream is then taken again at twice the length,
+ * and after that the loop gives up, as FIPS 203 Appendix B allows beyond 280 iterations (840
+ * bytes): ρ comes from the peer, and no input may make this loop run without bound.
  */
 const XOF_BYTES = 4 * 168;
+const XOF_MAX_BYTES = 2 * XOF_BYTES;
 
 /** Algorithm 7: Â[i][j] = SampleNTT(ρ ‖ j ‖ i). */
 function sampleNtt(rho: Uint8Array, j: number, i: number): Poly {
   const a = new Int32Array(256);
-  for (let len = XOF_BYTES; ; len *= 2) {
+  for (let len = XOF_BYTES; len <= XOF_MAX_BYTES; len *= 2) {
     const b = shake('shake128', len, rho, Uint8Array.of(j, i));
     let n = 0;
     for (let p = 0; p + 3 <= len && n < 256; p += 3) {
@@ -160,6 +163,7 @@ function sampleNtt(rho: Uint8Array, j: number, i: number): Poly {
     }
     if (n === 256) return a;
   }
+  throw new RangeError('ML-KEM SampleNTT: too many rejected coefficients');
 }
 
 /** The matrix Â (transposed when asked, as K-PKE.Encrypt uses it). */
