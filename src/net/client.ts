@@ -5,10 +5,11 @@
  *     verifyHostKey: pinnedHostKeys([line]), auth: [{ type: 'signer', signer: signerFromPrivateKey(key) }] });
  *   const ch = await conn.openChannel({ type: 'session' });
  */
-import { connect as tcpConnect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { PrivateKey } from '../keys/private-key.js';
 import { DisconnectReason } from '../wire/index.js';
 import { ClientConnection, type ClientConnectionOptions, type ClientSigner } from './client-connection.js';
+import { connectSharedReads } from './shared-read.js';
 
 export interface SshConnectOptions extends ClientConnectionOptions {
   readonly host: string;
@@ -38,7 +39,7 @@ export const SshClient = {
 
 function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = tcpConnect({ host, port, noDelay: true });
+    const socket = connectSharedReads(host, port);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`connect to ${host}:${port} timed out`));

@@ -80,10 +80,10 @@ export abstract class ConnectionCore extends EventEmitter {
     super();
     this.maxPendingOutput = coreOptions.maxPendingOutput ?? 1024 * 1024;
     this.edge = new SocketEdge(socket, {
-      data: (chunk) => {
+      data: (chunk, borrowed) => {
         this.lastInput = Date.now();
         this.keepalivesOutstanding = 0;
-        this.transport.receive(chunk);
+        this.transport.receive(chunk, borrowed);
         this.checkInputPressure();
       },
       drain: () => {

@@ -15,6 +15,7 @@
  */
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { takeSharedReads } from './shared-read.js';
 
 /**
  * What a connection runs over: a TCP socket, or any byte stream — the gateway runs an inner SSH
@@ -27,8 +28,11 @@ export type ByteStream = Duplex & {
 };
 
 export interface SocketEdgeEvents {
-  /** Bytes read from the socket. */
-  data(chunk: Uint8Array): void;
+  /**
+   * Bytes read from the socket. `borrowed`: they sit in a buffer the next read reuses
+   * (shared-read.ts), so whatever the consumer keeps past this call it must copy first.
+   */
+  data(chunk: Uint8Array, borrowed: boolean): void;
   /** The socket drained after a write returned false. */
   drain(): void;
   /** The socket ended or failed; `error` is absent on a clean end of stream. */
@@ -53,10 +57,16 @@ export class SocketEdge {
   ) {
     this.gathers = socket instanceof Socket;
     socket.setNoDelay?.(true);
-    socket.on('data', (chunk: Buffer) => {
+    const shared = takeSharedReads(socket, (chunk) => {
       this.bytesIn += chunk.length;
-      this.events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+      this.events.data(chunk, true);
     });
+    if (!shared) {
+      socket.on('data', (chunk: Buffer) => {
+        this.bytesIn += chunk.length;
+        this.events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), false);
+      });
+    }
     socket.on('drain', () => {
       this.backpressured = false;
       this.events.drain();

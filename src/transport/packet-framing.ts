@@ -80,6 +80,21 @@ export class ByteQueue {
     return out.length === n ? out : out.subarray(0, n);
   }
 
+  /**
+   * Replaces the queued chunks that are views into `borrowed`'s memory with copies of their
+   * unconsumed bytes: the owner of that memory is about to reuse it. Only the newest chunks can
+   * be such views (every earlier borrowed chunk was owned when its read ended), so the scan
+   * stops at the first one that is not: a packet trickling in byte by byte stays linear.
+   */
+  own(borrowed: Uint8Array): void {
+    for (let i = this.chunks.length - 1; i >= 0; i--) {
+      const c = this.chunks[i];
+      if (c === undefined || c.buffer !== borrowed.buffer) return;
+      this.chunks[i] = i === 0 ? c.slice(this.head) : c.slice();
+      if (i === 0) this.head = 0;
+    }
+  }
+
   /** Everything left, consumed. */
   takeAll(): Uint8Array {
     return this.total === 0 ? new Uint8Array(0) : this.take(this.total);
@@ -133,6 +148,11 @@ export class PacketReader {
 
   push(chunk: Uint8Array): void {
     this.input.push(chunk);
+  }
+
+  /** The caller is about to reuse `borrowed` (pushed earlier): keep copies of what is left of it. */
+  ownInput(borrowed: Uint8Array): void {
+    this.input.own(borrowed);
   }
 
   /**

@@ -138,10 +138,23 @@ export class Transport {
     this.flush();
   }
 
-  /** Bytes from the peer. Never throws: errors end the connection with a DISCONNECT. */
-  receive(bytes: Uint8Array): void {
+  /**
+   * Bytes from the peer. Never throws: errors end the connection with a DISCONNECT. `borrowed`:
+   * the caller reuses `bytes` once this returns, so what the reader still holds of them (a
+   * partial packet, or input held while paused) is copied before returning.
+   */
+  receive(bytes: Uint8Array, borrowed = false): void {
     if (this.phase === 'closed' || bytes.length === 0) return;
     if (this.phase === 'new') this.start();
+    try {
+      this.receiveBytes(bytes);
+    } finally {
+      if (borrowed) this.reader.ownInput(bytes);
+    }
+    this.flush();
+  }
+
+  private receiveBytes(bytes: Uint8Array): void {
     this.guard(() => {
       if (this.phase === 'version') {
         const r = this.versionReader.push(bytes);
@@ -158,7 +171,6 @@ export class Transport {
       }
       this.pump();
     });
-    this.flush();
   }
 
   /**

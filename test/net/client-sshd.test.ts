@@ -24,17 +24,21 @@ describe.skipIf(need.skip)(`SshClient against a real sshd${need.reason}`, () => 
   let key: GeneratedKey;
   let conn: ClientConnection;
 
-  beforeAll(async () => {
-    const dir = makeTempDir();
-    key = await generateKey(dir, 'user', 'ed25519');
-    sshd = await startSshd({ authorizedKeys: [key.publicLine] });
-    conn = await SshClient.connect({
+  /** root@ the test sshd, its host key pinned, with `user`'s key. */
+  const connectAs = (user: GeneratedKey): Promise<ClientConnection> =>
+    SshClient.connect({
       host: '127.0.0.1',
       port: sshd.port,
       username: 'root',
       verifyHostKey: pinned(sshd.hostKeys[0] ?? ''),
-      auth: [{ type: 'signer', signer: signerFromPrivateKey(parsePrivateKey(key.privatePem)) }],
+      auth: [{ type: 'signer', signer: signerFromPrivateKey(parsePrivateKey(user.privatePem)) }],
     });
+
+  beforeAll(async () => {
+    const dir = makeTempDir();
+    key = await generateKey(dir, 'user', 'ed25519');
+    sshd = await startSshd({ authorizedKeys: [key.publicLine] });
+    conn = await connectAs(key);
   });
   afterAll(async () => {
     conn?.disconnect();
@@ -64,6 +68,31 @@ describe.skipIf(need.skip)(`SshClient against a real sshd${need.reason}`, () => 
     expect(createHash('sha256').update(out).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
   });
 
+  it('three connections at once share the read buffer (shared-read.ts): every byte comes back intact on each', async () => {
+    // Outbound sockets read into one buffer for the whole thread; interleaved reads of three
+    // connections, each with packets split across reads, must not corrupt one another.
+    const conns = await Promise.all(
+      [0, 1, 2].map(() => connectAs(key)),
+    );
+    try {
+      await Promise.all(
+        conns.map(async (c, k) => {
+          const ch = await c.openChannel({ type: 'session' });
+          await ch.request({ type: 'exec', command: 'cat', commandBytes: new TextEncoder().encode('cat') }, true);
+          const data = Buffer.alloc((6 + k) * 1024 * 1024);
+          for (let i = 0; i < data.length; i += 512) data.writeUInt32BE((i * (k + 3)) >>> 0, i);
+          const got = collect(ch);
+          ch.end(data);
+          const out = await got;
+          expect(out.length).toBe(data.length);
+          expect(createHash('sha256').update(out).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+        }),
+      );
+    } finally {
+      for (const c of conns) c.disconnect();
+    }
+  });
+
   it('refuses a server whose host key is not the pinned one', async () => {
     const other = await generateKey(makeTempDir(), 'other', 'ed25519');
     await expect(
@@ -79,14 +108,6 @@ describe.skipIf(need.skip)(`SshClient against a real sshd${need.reason}`, () => 
 
   it('reports failed authentication with the methods left', async () => {
     const stranger = await generateKey(makeTempDir(), 'stranger', 'ed25519');
-    await expect(
-      SshClient.connect({
-        host: '127.0.0.1',
-        port: sshd.port,
-        username: 'root',
-        verifyHostKey: pinned(sshd.hostKeys[0] ?? ''),
-        auth: [{ type: 'signer', signer: signerFromPrivateKey(parsePrivateKey(stranger.privatePem)) }],
-      }),
-    ).rejects.toThrow(/authentication failed/);
+    await expect(connectAs(stranger)).rejects.toThrow(/authentication failed/);
   });
 });

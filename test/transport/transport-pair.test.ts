@@ -76,6 +76,45 @@ describe('in-memory pairs', () => {
     }
   }, 60_000);
 
+  it('borrowed input (one read buffer reused and scribbled over after every receive): every cipher, any split', () => {
+    for (const [i, cm] of CIPHER_MACS.entries()) {
+      for (const chunk of [undefined, 7, 100, 4093, 40_000]) {
+        const algorithms = { cipher: [cm.cipher], mac: [cm.mac ?? 'hmac-sha2-256-etm@openssh.com'] };
+        const p = makePair({ client: { algorithms }, server: { algorithms }, borrowed: true, ...(chunk === undefined ? {} : { chunk }) });
+        p.client.t.start();
+        p.server.t.start();
+        p.pump();
+        expect(eventsOf(p.client, 'disconnect')).toEqual([]);
+        expect(eventsOf(p.server, 'kex-complete')).toHaveLength(1);
+        const sent: Uint8Array[] = [];
+        for (const n of [1, 31, 32, 33, 1000, 32768, 70_000]) {
+          const payload = new Uint8Array(n).map((_, j) => (j === 0 ? Msg.CHANNEL_DATA : (j * 31 + n + i) & 0xff));
+          sent.push(payload);
+          p.client.t.send(payload);
+        }
+        p.pump();
+        expect(eventsOf(p.server, 'disconnect')).toEqual([]);
+        expect(p.server.payloads.map((x) => Buffer.from(x).toString('hex'))).toEqual(sent.map((x) => Buffer.from(x).toString('hex')));
+      }
+    }
+  }, 60_000);
+
+  it('borrowed input held while the host key is checked is copied before the buffer is reused', () => {
+    const p = makePair({ autoAccept: false, borrowed: true });
+    p.client.t.start();
+    p.server.t.start();
+    p.pump();
+    // the server's NEWKEYS (and what follows) waited in the client's reader across scribbles
+    expect(eventsOf(p.client, 'host-key')).toHaveLength(1);
+    expect(eventsOf(p.client, 'kex-complete')).toEqual([]);
+    p.client.t.acceptHostKey();
+    p.server.t.send(Uint8Array.of(Msg.CHANNEL_DATA, 1, 2, 3));
+    p.pump();
+    expect(eventsOf(p.client, 'disconnect')).toEqual([]);
+    expect(eventsOf(p.client, 'kex-complete')).toHaveLength(1);
+    expect(p.client.payloads).toEqual([Uint8Array.of(Msg.CHANNEL_DATA, 1, 2, 3)]);
+  });
+
   it('works when the byte stream arrives one byte at a time', () => {
     handshake('curve25519-sha256', 'aes256-ctr', 'hmac-sha2-512', 'ssh-ed25519', 1);
     handshake('mlkem768x25519-sha256', 'chacha20-poly1305@openssh.com', null, 'ssh-ed25519', 7);

@@ -36,6 +36,11 @@ export interface PairOptions {
   readonly chunk?: number;
   /** Give both sinks writeParts (delivered concatenated, counted in Side.partsWrites). */
   readonly writeParts?: boolean;
+  /**
+   * Deliver every piece as a borrowed view of one reused buffer (as shared-read.ts does), which
+   * is overwritten with garbage as soon as receive() returns.
+   */
+  readonly borrowed?: boolean;
 }
 
 /** A deterministic byte source (xorshift) for cookies, so runs are reproducible. */
@@ -89,6 +94,16 @@ export function makePair(o: PairOptions = {}): Pair {
   const hostKey = o.rawHostKey === true ? rawHostKey(o.hostKey ?? 'ed25519') : testHostKey(o.hostKey ?? 'ed25519');
   const server = side({ role: 'server', hostKeys: [hostKey], random: seededRandom(1), ...o.server }, false, o.writeParts === true);
   const client = side({ role: 'client', verifySignature: testVerifier(), random: seededRandom(2), ...o.client }, o.autoAccept ?? true, o.writeParts === true);
+  const reused = new Uint8Array(256 * 1024);
+  const receive = (to: Side, piece: Uint8Array): void => {
+    if (o.borrowed !== true || piece.length > reused.length) {
+      to.t.receive(piece);
+      return;
+    }
+    reused.set(piece);
+    to.t.receive(reused.subarray(0, piece.length), true);
+    reused.fill(0xa5, 0, piece.length);
+  };
   const deliver = (from: Side, to: Side, name: 'client' | 'server', tap?: (f: 'client' | 'server', c: Uint8Array) => Uint8Array | null): boolean => {
     if (from.outbox.length === 0) return false;
     const chunks = from.outbox;
@@ -96,8 +111,8 @@ export function makePair(o: PairOptions = {}): Pair {
     for (const c of chunks) {
       const b = tap === undefined ? c : tap(name, c);
       if (b === null) continue;
-      if (o.chunk === undefined) to.t.receive(b);
-      else for (let i = 0; i < b.length; i += o.chunk) to.t.receive(b.subarray(i, i + o.chunk));
+      const step = o.chunk ?? b.length;
+      for (let i = 0; i < b.length; i += step) receive(to, b.subarray(i, i + step));
     }
     return true;
   };
