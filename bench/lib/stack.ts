@@ -54,14 +54,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Resolves once an SSH server answers on the port. The probe sends an identification line before
+ * it leaves: a bare connect-and-close makes sshd print "kex_exchange_identification: Connection
+ * closed by remote host" into the bench output, which reads like a failed transfer.
+ */
 export async function waitForPort(port: number, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((r) => {
       const c = connect(port, '127.0.0.1');
       c.once('connect', () => {
-        c.destroy();
-        r(true);
+        c.end('SSH-2.0-gatehouse-bench-probe\r\n');
+        c.resume();
+        // the port is open either way; a server that never hangs up is not waited for
+        const t = setTimeout(() => c.destroy(), 2000);
+        c.once('close', () => {
+          clearTimeout(t);
+          r(true);
+        });
       });
       c.once('error', () => r(false));
     });
