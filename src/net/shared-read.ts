@@ -21,16 +21,24 @@ type Sink = (chunk: Uint8Array) => void;
 
 interface Route {
   sink: Sink | null;
-  /** Chunks read before a consumer attached (copied: they outlive the read). */
+  /** Chunks read before a consumer attached (copied: they outlive the read), and their bytes. */
   readonly early: Uint8Array[];
+  earlyBytes: number;
 }
+
+/**
+ * Bytes a socket may read before its consumer attaches. SshClient attaches in the tick the
+ * socket connects, before any read; a peer that floods a socket nobody reads yet gets it
+ * destroyed instead of growing this list.
+ */
+const MAX_EARLY_BYTES = READ_BUFFER_BYTES;
 
 const routes = new WeakMap<Socket, Route>();
 
 /** net.connect to host:port (TCP_NODELAY), reading into the thread's shared buffer. */
 export function connectSharedReads(host: string, port: number): Socket {
   shared ??= Buffer.allocUnsafe(READ_BUFFER_BYTES);
-  const route: Route = { sink: null, early: [] };
+  const route: Route = { sink: null, early: [], earlyBytes: 0 };
   const socket = connect({
     host,
     port,
@@ -41,6 +49,7 @@ export function connectSharedReads(host: string, port: number): Socket {
       callback: (n: number, buf: Uint8Array): boolean => {
         const chunk = new Uint8Array(buf.buffer, buf.byteOffset, n);
         if (route.sink !== null) route.sink(chunk);
+        else if ((route.earlyBytes += n) > MAX_EARLY_BYTES) socket.destroy(new Error(`${MAX_EARLY_BYTES} bytes arrived before the connection was read`));
         else route.early.push(chunk.slice());
         return true;
       },
@@ -58,6 +67,7 @@ export function takeSharedReads(socket: unknown, sink: Sink): boolean {
   const route = socket instanceof Socket ? routes.get(socket) : undefined;
   if (route === undefined) return false;
   route.sink = sink;
+  route.earlyBytes = 0;
   for (const chunk of route.early.splice(0)) sink(chunk);
   return true;
 }
