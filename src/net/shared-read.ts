@@ -48,8 +48,12 @@ export function connectSharedReads(host: string, port: number): Socket {
       // true: keep reading (flow control is the SSH windows' and the connection's pause())
       callback: (n: number, buf: Uint8Array): boolean => {
         const chunk = new Uint8Array(buf.buffer, buf.byteOffset, n);
-        if (route.sink !== null) route.sink(chunk);
-        else if ((route.earlyBytes += n) > MAX_EARLY_BYTES) socket.destroy(new Error(`${MAX_EARLY_BYTES} bytes arrived before the connection was read`));
+        if (route.sink !== null) {
+          route.sink(chunk);
+          return true;
+        }
+        route.earlyBytes += n;
+        if (route.earlyBytes > MAX_EARLY_BYTES) socket.destroy(new Error(`${MAX_EARLY_BYTES} bytes arrived before the connection was read`));
         else route.early.push(chunk.slice());
         return true;
       },
