@@ -3,16 +3,16 @@
  * SHA-3 call (H, G, J, PRF and the SHAKE128 matrix expansion) through node:crypto's OpenSSL.
  *
  * Why not @noble/post-quantum here: its Keccak is JavaScript, and Keccak is most of ML-KEM's
- * work (bench/crypto.ts prints both side by side); the gateway encapsulates once for every inbound connection and
- * runs keygen and decapsulation for every outbound one to an ML-KEM target. The noble backend
+ * work (bench/crypto.ts prints both side by side); the gateway encapsulates once for every
+ * inbound connection and runs keygen and decapsulation for every outbound one to an ML-KEM
+ * target. The noble backend
  * keeps @noble/post-quantum, and the tests check both against each other on random keys.
  *
  * Algorithm numbers below are FIPS 203's. Polynomials are Int32Array(256) with coefficients
  * kept in [0, q); products of two such stay below 2^24, sums of three below 2^26.
  * Like noble's, this is not constant-time JavaScript; the secrets it handles are ephemeral.
  */
-import { createHash, hash, randomBytes } from 'node:crypto';
-import type { KemKeyPair } from './backend.js';
+import { createHash, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const Q = 3329;
 const K = 3;
@@ -304,13 +304,6 @@ function decrypt(sHat: Poly[], ct: Uint8Array): Uint8Array {
   return m;
 }
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return d === 0;
-}
-
 /** ML-KEM.KeyGen_internal (Algorithms 16 and 13) from d ‖ z; fresh randomness without a seed. */
 export function mlkem768NodeKeyGen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } {
   if (seed !== undefined && seed.length !== 64) throw new RangeError('ML-KEM seed must be 64 bytes');
@@ -375,16 +368,7 @@ export function mlkem768NodeDecapsulate(cipherText: Uint8Array, secretKey: Uint8
   const m = decrypt(sHat, cipherText);
   const g = sha3('sha3-512', m, h);
   const again = encrypt(tHat, expandMatrix(ek.subarray(384 * K), true), m, g.subarray(32, 64));
-  if (bytesEqual(again, cipherText)) return new Uint8Array(g.subarray(0, 32));
+  // both are MLKEM768_CT_BYTES long (checked above, and encrypt's output)
+  if (timingSafeEqual(again, cipherText)) return new Uint8Array(g.subarray(0, 32));
   return new Uint8Array(shake('shake256', 32, z, cipherText));
-}
-
-/** A fresh key pair in the backend's shape. */
-export function mlkem768NodeKeyPair(seed?: Uint8Array): KemKeyPair & { readonly secretKey: Uint8Array } {
-  const { publicKey, secretKey } = mlkem768NodeKeyGen(seed);
-  return {
-    publicKey,
-    secretKey,
-    decapsulate: (cipherText) => mlkem768NodeDecapsulate(cipherText, secretKey),
-  };
 }

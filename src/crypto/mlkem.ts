@@ -7,11 +7,8 @@
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { DisconnectReason, SshProtocolError } from '../wire/index.js';
 import type { KemKeyPair } from './backend.js';
-import { mlkem768NodeDecapsulate, mlkem768NodeEncapsulate, mlkem768NodeKeyGen } from './mlkem-node.js';
+import { MLKEM768_CT_BYTES, MLKEM768_EK_BYTES, mlkem768NodeDecapsulate, mlkem768NodeEncapsulate, mlkem768NodeKeyGen } from './mlkem-node.js';
 
-/** FIPS 203 §8 Table 3: ML-KEM-768 encapsulation key and ciphertext sizes. */
-export const MLKEM768_PUBLIC_KEY_BYTES = 1184;
-export const MLKEM768_CIPHERTEXT_BYTES = 1088;
 
 /** One implementation's three operations; encapsulate throws on an invalid encapsulation key. */
 interface MlKem768 {
@@ -37,7 +34,7 @@ function keyPair(impl: MlKem768, seed: Uint8Array | undefined): KemKeyPair {
   return {
     publicKey,
     decapsulate(cipherText: Uint8Array): Uint8Array {
-      if (cipherText.length !== MLKEM768_CIPHERTEXT_BYTES) {
+      if (cipherText.length !== MLKEM768_CT_BYTES) {
         throw new SshProtocolError(DisconnectReason.KEY_EXCHANGE_FAILED, 'bad ML-KEM-768 ciphertext length');
       }
       return impl.decapsulate(cipherText, secretKey);
@@ -46,7 +43,7 @@ function keyPair(impl: MlKem768, seed: Uint8Array | undefined): KemKeyPair {
 }
 
 function encapsulate(impl: MlKem768, publicKey: Uint8Array): { cipherText: Uint8Array; sharedSecret: Uint8Array } {
-  if (publicKey.length !== MLKEM768_PUBLIC_KEY_BYTES) {
+  if (publicKey.length !== MLKEM768_EK_BYTES) {
     throw new SshProtocolError(DisconnectReason.KEY_EXCHANGE_FAILED, 'bad ML-KEM-768 public key length');
   }
   // FIPS 203 §7.2 modulus check: both implementations throw on a non-canonical encapsulation key

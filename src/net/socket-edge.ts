@@ -57,15 +57,12 @@ export class SocketEdge {
   ) {
     this.gathers = socket instanceof Socket;
     socket.setNoDelay?.(true);
-    const shared = takeSharedReads(socket, (chunk) => {
+    const read = (chunk: Uint8Array, borrowed: boolean): void => {
       this.bytesIn += chunk.length;
-      this.events.data(chunk, true);
-    });
-    if (!shared) {
-      socket.on('data', (chunk: Buffer) => {
-        this.bytesIn += chunk.length;
-        this.events.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), false);
-      });
+      this.events.data(chunk, borrowed);
+    };
+    if (!takeSharedReads(socket, (chunk) => read(chunk, true))) {
+      socket.on('data', (chunk: Buffer) => read(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length), false));
     }
     socket.on('drain', () => {
       this.backpressured = false;

@@ -9,6 +9,7 @@
  * except for the hybrid, where it is a string.
  */
 import type { CryptoBackend, EcCurve, HashAlgorithm, ModpGroup } from '../crypto/backend.js';
+import { MLKEM768_CT_BYTES, MLKEM768_EK_BYTES } from '../crypto/mlkem-node.js';
 import { DisconnectReason, SshProtocolError, concatBytes } from '../wire/index.js';
 
 export interface KexClientState {
@@ -60,8 +61,6 @@ function dhMethod(
 }
 
 const X25519_BYTES = 32;
-const MLKEM768_PUBLIC = 1184;
-const MLKEM768_CIPHERTEXT = 1088;
 
 /**
  * mlkem768x25519-sha256: Q_C = mlkem_pk || x25519_pk, Q_S = mlkem_ct || x25519_pk,
@@ -72,25 +71,25 @@ const mlkem768x25519: KexMethod = {
   hash: 'sha256',
   valueEncoding: 'string',
   secretEncoding: 'string',
-  maxValueLength: MLKEM768_PUBLIC + X25519_BYTES,
+  maxValueLength: MLKEM768_EK_BYTES + X25519_BYTES,
   keypair(backend) {
     const kem = backend.mlkem768KeyPair();
     const dh = backend.x25519();
     return {
       publicValue: concatBytes(kem.publicKey, dh.publicKey),
       decapsulate(reply) {
-        if (reply.length !== MLKEM768_CIPHERTEXT + X25519_BYTES) throw kexFailed('bad hybrid KEX reply length');
-        const kemSecret = kem.decapsulate(reply.subarray(0, MLKEM768_CIPHERTEXT));
-        const dhSecret = dh.computeSecret(reply.subarray(MLKEM768_CIPHERTEXT));
+        if (reply.length !== MLKEM768_CT_BYTES + X25519_BYTES) throw kexFailed('bad hybrid KEX reply length');
+        const kemSecret = kem.decapsulate(reply.subarray(0, MLKEM768_CT_BYTES));
+        const dhSecret = dh.computeSecret(reply.subarray(MLKEM768_CT_BYTES));
         return backend.hash('sha256', concatBytes(kemSecret, dhSecret));
       },
     };
   },
   encapsulate(backend, clientValue) {
-    if (clientValue.length !== MLKEM768_PUBLIC + X25519_BYTES) throw kexFailed('bad hybrid KEX init length');
-    const { cipherText, sharedSecret: kemSecret } = backend.mlkem768Encapsulate(clientValue.subarray(0, MLKEM768_PUBLIC));
+    if (clientValue.length !== MLKEM768_EK_BYTES + X25519_BYTES) throw kexFailed('bad hybrid KEX init length');
+    const { cipherText, sharedSecret: kemSecret } = backend.mlkem768Encapsulate(clientValue.subarray(0, MLKEM768_EK_BYTES));
     const dh = backend.x25519();
-    const dhSecret = dh.computeSecret(clientValue.subarray(MLKEM768_PUBLIC));
+    const dhSecret = dh.computeSecret(clientValue.subarray(MLKEM768_EK_BYTES));
     return { reply: concatBytes(cipherText, dh.publicKey), sharedSecret: backend.hash('sha256', concatBytes(kemSecret, dhSecret)) };
   },
 };
