@@ -99,10 +99,17 @@ export interface BatchStore {
   close(): Promise<void>;
   /** sync() then close(), in one step where the store can (the worker: one request). */
   syncAndClose(): Promise<readonly SyncFailure[]>;
+  /**
+   * Whether calls take effect in the order they are made, so a close may be asked for while an
+   * earlier commit is still on its way (the worker: one queue of requests). The inline store
+   * writes through the thread pool and must see the commit finish first.
+   */
+  readonly ordered: boolean;
 }
 
 /** The store that works on the calling thread, through `fs`. */
 export class InlineBatchStore implements BatchStore {
+  readonly ordered = false;
   private bin: AppendTarget | undefined;
 
   private constructor(

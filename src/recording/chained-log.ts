@@ -120,6 +120,7 @@ export class ChainedLineWriter {
   private droppedBytes = 0;
   private failed = false;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private overflowing = false;
   private reportedAfterFailure = false;
   private underPressure = false;
@@ -319,24 +320,37 @@ export class ChainedLineWriter {
     await this.flushing;
   }
 
-  /** Flushes, syncs and closes both files. Idempotent. */
-  async close(): Promise<void> {
+  /** Flushes, syncs and closes both files. Idempotent: every call resolves when the files are closed. */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.flush();
-    if (this.closed) return;
+    while (this.flushing) await this.flushing;
+    // From here on a line pushed is reported as dropped (it would reach no file).
     this.closed = true;
     this.releaseDrainWaiters();
+    let last: Promise<void> | undefined;
+    if (this.lineEnds.length > 0 && !this.failed) {
+      last = this.writeBatch();
+      // A store that keeps order takes the close behind the last batch in the same round trip.
+      if (!this.store.ordered) await last;
+    }
     if (this.failed) {
       await this.store.close();
       return;
     }
+    const synced = this.store.syncAndClose();
+    await last;
+    const failed = (await synced)[0];
+    // A last batch that failed was reported; the files' sync after it says nothing more.
+    if (!failed || this.failed) return;
     // The first failure is the one reported.
-    const failed = (await this.store.syncAndClose())[0];
-    if (failed) {
-      const file = failed.file === 'file' ? this.opts.path : failed.file === 'chain' ? this.opts.path + CHAIN_SUFFIX : (this.opts.binaryPath ?? this.opts.path);
-      this.fail(failed.error, file, 0, 0);
-    }
+    const file = failed.file === 'file' ? this.opts.path : failed.file === 'chain' ? this.opts.path + CHAIN_SUFFIX : (this.opts.binaryPath ?? this.opts.path);
+    this.fail(failed.error, file, 0, 0);
   }
 
   /**

@@ -41,6 +41,15 @@ export type IoRequest =
    */
   | { readonly op: 'replace'; readonly req: number; readonly path: string; readonly text: string; readonly sync: boolean };
 
+/**
+ * What crosses to the worker in one message: a request, or the requests made in the same tick,
+ * in order (the worker runs them in that order and answers with one message, a reply or the
+ * replies in the same order). Each crossing wakes the other thread; a session's set-up and
+ * close made nine of them before requests were batched (issue 7).
+ */
+export type IoRequestMessage = IoRequest | readonly IoRequest[];
+export type IoReplyMessage = IoReply | readonly IoReply[];
+
 /** An error as it crosses the thread boundary. */
 export interface IoError {
   readonly message: string;

@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { chainBatch } from './chain-bytes.js';
 import { AppendFile } from './direct-append.js';
 import { ensureDirSync } from './layout.js';
-import type { CommitStage, IoError, IoReply, IoRequest } from './record-io-protocol.js';
+import type { CommitStage, IoError, IoReply, IoRequest, IoRequestMessage } from './record-io-protocol.js';
 
 interface OpenFiles {
   /** The .cast or log (written directly where it can be: direct-append.ts). */
@@ -145,7 +145,23 @@ function replaceFile(path: string, text: string, sync: boolean): void {
   renameSync(tmp, path);
 }
 
-parentPort?.on('message', (m: IoRequest) => {
-  const { reply, transfer } = handle(m);
-  parentPort?.postMessage(reply, transfer);
+function isBatch(m: IoRequestMessage): m is readonly IoRequest[] {
+  return Array.isArray(m);
+}
+
+parentPort?.on('message', (m: IoRequestMessage) => {
+  if (!isBatch(m)) {
+    const { reply, transfer } = handle(m);
+    parentPort?.postMessage(reply, transfer);
+    return;
+  }
+  // In order: a batch can hold a writer's last commit followed by its close.
+  const replies: IoReply[] = [];
+  const transfer: ArrayBuffer[] = [];
+  for (const r of m) {
+    const done = handle(r);
+    replies.push(done.reply);
+    transfer.push(...done.transfer);
+  }
+  parentPort?.postMessage(replies, transfer);
 });

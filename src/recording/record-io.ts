@@ -17,12 +17,16 @@ import { Worker } from 'node:worker_threads';
 import { type BatchStore, type BlobBatch, CommitError, type CommitResult, type SyncFailure } from './batch-store.js';
 import { ensureDirSync } from './layout.js';
 import { CHAIN_SUFFIX } from './line-chain.js';
-import type { IoError, IoReply, IoRequest } from './record-io-protocol.js';
+import type { IoError, IoReply, IoReplyMessage, IoRequest } from './record-io-protocol.js';
 
 /** Omit applied to each member of a union. */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A request before it is numbered. */
 type Request = OmitEach<IoRequest, 'req'>;
+
+function isReplyBatch(r: IoReplyMessage): r is readonly IoReply[] {
+  return Array.isArray(r);
+}
 
 function toError(e: IoError): Error {
   return Object.assign(new Error(e.message), e.code !== undefined ? { code: e.code } : {});
@@ -41,6 +45,8 @@ function workerUrl(): URL | undefined {
 class RecordIoThread {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, (r: IoReply | Error) => void>();
+  /** Requests made in this tick, posted together at its end (see IoRequestMessage). */
+  private outbox: { readonly m: IoRequest; readonly transfer: readonly ArrayBuffer[] }[] = [];
   private nextReq = 1;
   private nextWriter = 1;
 
@@ -50,14 +56,46 @@ class RecordIoThread {
     return this.nextWriter++;
   }
 
+  /** Queues `m` for the worker; requests are carried out in the order they are made. */
   request(m: Request, transfer: ArrayBuffer[] = []): Promise<IoReply> {
     const w = this.start();
     const req = this.nextReq++;
     return new Promise<IoReply>((resolve, reject) => {
       this.pending.set(req, (r) => (r instanceof Error ? reject(r) : resolve(r)));
       if (this.pending.size === 1) w.ref();
-      w.postMessage({ ...m, req }, transfer);
+      this.outbox.push({ m: { ...m, req }, transfer });
+      if (this.outbox.length === 1) queueMicrotask(() => this.post(w));
     });
+  }
+
+  /**
+   * Posts what the tick queued as one message. When `w` stopped meanwhile, its requests failed
+   * with it (and left the outbox); what is there now belongs to the next worker, whose own post
+   * is scheduled.
+   */
+  private post(w: Worker): void {
+    if (this.worker !== w) return;
+    const box = this.outbox;
+    this.outbox = [];
+    if (box.length === 0) return;
+    crossings.messages++;
+    crossings.requests += box.length;
+    const only = box[0];
+    if (box.length === 1 && only) {
+      w.postMessage(only.m, [...only.transfer]);
+      return;
+    }
+    w.postMessage(
+      box.map((b) => b.m),
+      [...new Set(box.flatMap((b) => b.transfer))],
+    );
+  }
+
+  private settle(r: IoReply, w: Worker): void {
+    const settle = this.pending.get(r.req);
+    this.pending.delete(r.req);
+    if (this.pending.size === 0) w.unref();
+    settle?.(r);
   }
 
   async stop(): Promise<void> {
@@ -72,15 +110,14 @@ class RecordIoThread {
     // hashes, and the batches it writes are transferred buffers, outside its heap.
     const w = new Worker(this.url, { name: 'gatehouse-recording-io', execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } });
     w.unref();
-    w.on('message', (r: IoReply) => {
-      const settle = this.pending.get(r.req);
-      this.pending.delete(r.req);
-      if (this.pending.size === 0) w.unref();
-      settle?.(r);
+    w.on('message', (r: IoReplyMessage) => {
+      if (isReplyBatch(r)) for (const one of r) this.settle(one, w);
+      else this.settle(r, w);
     });
     const stopped = (why: string): void => {
       if (this.worker !== w) return;
       this.worker = null;
+      this.outbox = [];
       const err = Object.assign(new Error(`recording I/O worker stopped: ${why}`), { code: 'EIO' });
       const waiting = [...this.pending.values()];
       this.pending.clear();
@@ -94,6 +131,13 @@ class RecordIoThread {
 }
 
 let thread: RecordIoThread | null | undefined;
+
+/** Messages posted to the worker and the requests they carried, since the process started (tests, diagnostics). */
+const crossings = { messages: 0, requests: 0 };
+
+export function recordIoCrossings(): { readonly messages: number; readonly requests: number } {
+  return { ...crossings };
+}
 
 function ioThread(): RecordIoThread | null {
   if (thread === undefined) {
@@ -118,6 +162,8 @@ function ownArrayBuffer(buf: Buffer, len: number): ArrayBuffer {
 }
 
 class WorkerBatchStore implements BatchStore {
+  readonly ordered = true;
+
   constructor(
     private readonly io: RecordIoThread,
     private readonly id: number,

@@ -17,7 +17,7 @@ import { errnoCode, errorMessage, RecordingError, type RecordingFailure } from '
 import { AUDIT_FILE, channelFileName, INDEX_FILE, sessionDir } from './layout.js';
 import { CHAIN_SUFFIX, chainSeed } from './line-chain.js';
 import { LiveBroadcaster } from './live.js';
-import { makeDirectory, replaceFile } from './record-io.js';
+import { makeDirectory, recordIoWorkerAvailable, replaceFile } from './record-io.js';
 import type { RecordingKey } from './recording-key.js';
 import {
   type ChannelEntry,
@@ -121,14 +121,26 @@ export class SessionRecorder {
       else opts.onFailure(f);
     };
     try {
-      await makeDirectory(dir);
-      const audit = await ChainedLineWriter.create({
+      // Through the I/O worker, the directory and the audit log are asked for in the same tick:
+      // the worker takes both in one message, in order. When the directory fails, so does the
+      // log in it, and the directory's error is the one that explains. A log written on this
+      // thread (injected file system, no worker) needs the directory first.
+      const made = makeDirectory(dir);
+      if (opts.fs || !recordIoWorkerAvailable()) await made;
+      const opening = ChainedLineWriter.create({
         ...opts.writer,
         path: join(dir, AUDIT_FILE),
         seed: chainSeed(opts.sessionId, AUDIT_FILE),
         onFailure,
         ...(opts.fs ? { fs: opts.fs } : {}),
       });
+      const [dirDone, auditDone] = await Promise.allSettled([made, opening]);
+      if (dirDone.status === 'rejected') {
+        if (auditDone.status === 'fulfilled') await auditDone.value.close();
+        throw dirDone.reason;
+      }
+      if (auditDone.status === 'rejected') throw auditDone.reason;
+      const audit = auditDone.value;
       self = new SessionRecorder({ ...opts, start }, dir, audit);
       await self.writeIndex(undefined, true);
     } catch (e) {

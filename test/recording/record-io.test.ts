@@ -8,7 +8,7 @@ import { parseBinaryRef } from '../../src/recording/binary-ref.js';
 import { ChainedLineWriter, nodeRecordingFs } from '../../src/recording/chained-log.js';
 import type { RecordingFailure } from '../../src/recording/failures.js';
 import { chainSeed, LineChain } from '../../src/recording/line-chain.js';
-import { makeDirectory, recordIoWorkerAvailable, replaceFile, stopRecordIoWorker } from '../../src/recording/record-io.js';
+import { makeDirectory, recordIoCrossings, recordIoWorkerAvailable, replaceFile, stopRecordIoWorker } from '../../src/recording/record-io.js';
 import { repoRoot } from '../support/binaries.js';
 import { tempDir } from './helpers.js';
 
@@ -142,6 +142,48 @@ describe('recording I/O worker', () => {
     // a file where a parent directory should be: the real errno, not ENOENT
     await expect(makeDirectory(join(file, 'sub', 'dir'))).rejects.toMatchObject({ code: 'ENOTDIR' });
     await expect(replaceFile(join(dir, 'missing', 'x.json'), 'x', false)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('requests made in one tick cross to the worker as one message and run in the order made; each keeps its own result', async () => {
+    const dir = await temp();
+    const deep = join(dir, 'd1', 'd2');
+    const before = recordIoCrossings();
+    const [made, written, missing] = await Promise.allSettled([
+      makeDirectory(deep),
+      // in the directory the request before it makes: only in order does this succeed
+      replaceFile(join(deep, 'index.json'), 'v1\n', true),
+      replaceFile(join(dir, 'nowhere', 'x.json'), 'x', false),
+    ]);
+    const after = recordIoCrossings();
+    expect(after.messages - before.messages).toBe(1);
+    expect(after.requests - before.requests).toBe(3);
+    expect(made.status).toBe('fulfilled');
+    expect(written.status).toBe('fulfilled');
+    expect(missing).toMatchObject({ status: 'rejected', reason: { code: 'ENOENT' } });
+    expect(await readFile(join(deep, 'index.json'), 'utf8')).toBe('v1\n');
+  });
+
+  it("a writer's close takes its last batch along: one crossing for the commit, the sync and the close", async () => {
+    const dir = await temp();
+    const failures: RecordingFailure[] = [];
+    const w = await ChainedLineWriter.create({ path: join(dir, 'c.cast'), seed: chainSeed('s', 'c.cast'), onFailure: (f) => failures.push(f) });
+    w.push('one');
+    w.push(Buffer.from('two'));
+    const before = recordIoCrossings();
+    const closing = [w.close(), w.close()];
+    await Promise.all(closing);
+    const after = recordIoCrossings();
+    expect(after.messages - before.messages).toBe(1);
+    expect(after.requests - before.requests).toBe(2);
+    expect(failures).toEqual([]);
+    expect(await readFile(join(dir, 'c.cast'), 'utf8')).toBe('one\ntwo\n');
+    const chain = new LineChain(chainSeed('s', 'c.cast'));
+    const expected = ['one', 'two'].map((l) => Buffer.from(chain.add(l)).toString('hex'));
+    expect(await readFile(join(dir, 'c.cast.chain'), 'utf8')).toBe(`${expected.join('\n')}\n`);
+    expect(w.stats).toMatchObject({ lines: 2, chainHead: chain.headHex, failed: false });
+    // closed: a later line is reported as dropped, never written
+    expect(w.push('late')).toBe('dropped');
+    expect(failures).toMatchObject([{ kind: 'dropped-after-failure' }]);
   });
 
   it('a worker that dies fails the pending and later batches loudly, and the next file gets a new worker', async () => {
