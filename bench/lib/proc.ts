@@ -6,11 +6,29 @@ export function rssKiB(pid: number): number {
   return m?.[1] ? Number(m[1]) : 0;
 }
 
-/** user+system CPU seconds of a pid (clock ticks of 1/100 s on Linux). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** user+system CPU seconds in a /proc stat line (clock ticks of 1/100 s on Linux). */
+function statCpuSeconds(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** user+system CPU seconds of a pid, all its threads. */
+export function cpuSeconds(pid: number): number {
+  return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** user+system CPU seconds of the live threads of `pid` whose name (comm) is `name`. */
+export function namedThreadsCpuSeconds(pid: number, name: string): number {
+  let total = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() !== name) continue;
+      total += statCpuSeconds(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    } catch {
+      // the thread ended between listing and reading
+    }
+  }
+  return total;
 }
 
 /** `pid` and every live descendant (with `serve --workers N` the gateway is a primary and its workers). */
@@ -54,6 +72,11 @@ function sumOver(pids: readonly number[], f: (pid: number) => number): number {
 /** user+system CPU seconds of `pid` and its live descendants. */
 export function treeCpuSeconds(pid: number): number {
   return sumOver(processTree(pid), cpuSeconds);
+}
+
+/** CPU seconds of the threads named `name` in `pid` and its live descendants. */
+export function treeNamedThreadsCpuSeconds(pid: number, name: string): number {
+  return sumOver(processTree(pid), (p) => namedThreadsCpuSeconds(p, name));
 }
 
 /** RSS of `pid` and its live descendants, KiB. */

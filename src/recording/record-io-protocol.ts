@@ -42,6 +42,12 @@ export type IoRequest =
   | { readonly op: 'replace'; readonly req: number; readonly path: string; readonly text: string; readonly sync: boolean };
 
 /**
+ * The worker thread's name (Linux comm, at most 15 bytes): `ps -L`, `top -H` and the benchmark
+ * show its CPU apart from the relay's.
+ */
+export const RECORD_IO_THREAD_NAME = 'gh-record-io';
+
+/**
  * What crosses to the worker in one message: a request, or the requests made in the same tick,
  * in order (the worker runs them in that order and answers with one message, a reply or the
  * replies in the same order). Each crossing wakes the other thread; a session's set-up and

@@ -4,12 +4,12 @@
  * It keeps the open file descriptors and nothing else; the chain head comes with each batch and
  * goes back with the reply. Files are written with blocking calls: this thread does nothing else.
  */
-import { closeSync, fdatasyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { chainBatch } from './chain-bytes.js';
 import { AppendFile } from './direct-append.js';
 import { ensureDirSync } from './layout.js';
-import type { CommitStage, IoError, IoReply, IoRequest, IoRequestMessage } from './record-io-protocol.js';
+import { type CommitStage, type IoError, type IoReply, type IoRequest, type IoRequestMessage, RECORD_IO_THREAD_NAME } from './record-io-protocol.js';
 
 interface OpenFiles {
   /** The .cast or log (written directly where it can be: direct-append.ts). */
@@ -21,6 +21,13 @@ interface OpenFiles {
 }
 
 const files = new Map<number, OpenFiles>();
+
+// A thread may rename itself through /proc on Linux; elsewhere this fails and nothing changes.
+try {
+  writeFileSync('/proc/thread-self/comm', RECORD_IO_THREAD_NAME);
+} catch {
+  // not Linux, or /proc not mounted: the thread keeps its inherited name
+}
 
 function ioError(e: unknown): IoError {
   const message = e instanceof Error ? e.message : String(e);

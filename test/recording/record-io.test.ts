@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { parseBinaryRef } from '../../src/recording/binary-ref.js';
 import { ChainedLineWriter, nodeRecordingFs } from '../../src/recording/chained-log.js';
 import type { RecordingFailure } from '../../src/recording/failures.js';
 import { chainSeed, LineChain } from '../../src/recording/line-chain.js';
+import { RECORD_IO_THREAD_NAME } from '../../src/recording/record-io-protocol.js';
 import { makeDirectory, recordIoCrossings, recordIoWorkerAvailable, replaceFile, stopRecordIoWorker } from '../../src/recording/record-io.js';
 import { repoRoot } from '../support/binaries.js';
 import { tempDir } from './helpers.js';
@@ -205,6 +207,18 @@ describe('recording I/O worker', () => {
 
     const fresh = await writeAll(join(dir, 'b.cast'), ['one', 'two'], false);
     expect(fresh.stats.lines).toBe(2);
+  });
+
+  it.runIf(process.platform === 'linux')('names its thread, so ps -L, top -H and the benchmark show its CPU apart', async () => {
+    await makeDirectory(join(await temp(), 'x')); // the worker runs
+    const names = readdirSync('/proc/self/task').map((t) => {
+      try {
+        return readFileSync(`/proc/self/task/${t}/comm`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    });
+    expect(names).toContain(RECORD_IO_THREAD_NAME);
   });
 
   it('never keeps a process alive: a short program that records exits by itself', () => {
