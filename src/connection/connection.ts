@@ -10,7 +10,8 @@
 import { DisconnectReason, Msg, SshProtocolError } from '../wire/index.js';
 import { type ChannelOpen, ChannelOpenFailure, type ChannelOpenFailureCode } from './channel-opens.js';
 import { type ChannelRequest, channelRequestName } from './channel-requests.js';
-import { type Channel, channelSnapshot, createChannel } from './channel-state.js';
+import { channelSnapshot } from './channel-state.js';
+import { ChannelTable } from './channel-table.js';
 import {
   type ChannelId,
   type ChannelInfo,
@@ -19,7 +20,8 @@ import {
   type ConnectionOptions,
   type RequestToken,
 } from './connection-types.js';
-import { type GlobalRequest, globalRequestName, readBoundPort } from './global-requests.js';
+import { GlobalRequestState } from './global-request-state.js';
+import { type GlobalRequest, globalRequestName } from './global-requests.js';
 import {
   type ConnectionMessage,
   decodeConnectionMessage,
@@ -27,7 +29,6 @@ import {
   encodeChannelExtendedDataHeader,
   encodeConnectionMessage,
 } from './messages.js';
-import { ReplyQueue } from './reply-queue.js';
 import { channelRequestRefusal, globalRequestAction, openRefusal } from './request-policy.js';
 
 const MAX_WINDOW = 0xffffffff;
@@ -40,11 +41,6 @@ const MAX_WINDOW = 0xffffffff;
  * (At most half the window: see the constructor.)
  */
 const DEFAULT_MAX_PACKET = 128 * 1024;
-
-interface GlobalAnswer {
-  readonly ok: boolean;
-  readonly data: Uint8Array;
-}
 
 /** The relay hot path: CHANNEL_DATA read in place, without the general decoder's reader. */
 function decodeData(payload: Uint8Array): ConnectionMessage | undefined {
@@ -67,11 +63,9 @@ export class SshConnection {
   private readonly maxPacket: number;
   private readonly maxSendPacket: number;
   private readonly maxPending: number;
-  private readonly channels = new Map<number, Channel>();
-  private readonly globalReplies: ReplyQueue<GlobalAnswer>;
-  private readonly sentGlobal: GlobalRequest[] = [];
-  /** token → the request it names (channel id, or null for global) and, for global, the request. */
-  private readonly tokens = new Map<number, { channel: ChannelId | null; request: GlobalRequest | null }>();
+  private readonly channels: ChannelTable;
+  private readonly global: GlobalRequestState;
+  /** One counter for channel and global request tokens, so they never collide. */
   private nextToken = 1;
   private sessionsForbidden = false;
 
@@ -87,7 +81,8 @@ export class SshConnection {
     this.maxPacket = opts.maxPacket ?? Math.min(DEFAULT_MAX_PACKET, Math.max(32 * 1024, Math.floor(this.windowSize / 2)));
     this.maxSendPacket = opts.maxSendPacket ?? 32 * 1024;
     this.maxPending = opts.maxPendingRequests ?? 64;
-    this.globalReplies = new ReplyQueue(this.maxPending, 'global');
+    this.global = new GlobalRequestState(this.maxPending, this.sink);
+    this.channels = new ChannelTable(this.maxChannels, this.windowSize, this.maxPending);
     if (this.maxChannels < 1 || this.windowSize < 1 || this.maxPacket < 1 || this.maxSendPacket < 1) {
       throw new RangeError('connection limits must be positive');
     }
@@ -118,26 +113,16 @@ export class SshConnection {
         this.onGlobalRequest(m.request, m.wantReply, events);
         return;
       case 'request-success':
-      case 'request-failure': {
-        const request = this.sentGlobal.shift();
-        if (request === undefined) throw protocolError('global request reply without a request');
-        const ok = m.type === 'request-success';
-        let boundPort: number | undefined;
-        if (ok && request.type === 'tcpip-forward' && request.port === 0 && m.type === 'request-success') {
-          try {
-            boundPort = readBoundPort(m.data);
-          } catch {
-            throw protocolError('tcpip-forward reply without a valid bound port');
-          }
-        }
-        events.push({ type: 'global-reply', request, ok, boundPort });
+        events.push(this.global.replied(true, m.data));
         return;
-      }
+      case 'request-failure':
+        events.push(this.global.replied(false, new Uint8Array(0)));
+        return;
       case 'channel-open':
         this.onChannelOpen(m, events);
         return;
       case 'channel-open-confirmation': {
-        const ch = this.lookup(m.recipientChannel, 'opening');
+        const ch = this.channels.lookup(m.recipientChannel, 'opening');
         if (m.maxPacket === 0) throw protocolError('channel confirmed with maximum packet size 0');
         ch.state = 'open';
         ch.remoteId = m.senderChannel;
@@ -153,13 +138,13 @@ export class SshConnection {
         return;
       }
       case 'channel-open-failure': {
-        const ch = this.lookup(m.recipientChannel, 'opening');
-        this.channels.delete(ch.id);
+        const ch = this.channels.lookup(m.recipientChannel, 'opening');
+        this.channels.forget(ch);
         events.push({ type: 'open-failed', channel: ch.id, reason: m.reason, description: m.description });
         return;
       }
       case 'channel-window-adjust': {
-        const ch = this.lookup(m.recipientChannel, 'open');
+        const ch = this.channels.lookup(m.recipientChannel, 'open');
         if (ch.closeSent) return;
         if (ch.remoteWindow + m.bytes > MAX_WINDOW) throw protocolError('window adjust beyond 2^32-1 (RFC 4254 §5.2)');
         ch.remoteWindow += m.bytes;
@@ -168,7 +153,7 @@ export class SshConnection {
       }
       case 'channel-data':
       case 'channel-extended-data': {
-        const ch = this.lookup(m.recipientChannel, 'open');
+        const ch = this.channels.lookup(m.recipientChannel, 'open');
         if (ch.closeSent) return; // in flight when we closed; nobody will read it
         if (ch.eofReceived) throw protocolError(`data after EOF on channel ${ch.id}`);
         if (m.data.length > ch.localWindow) throw protocolError(`peer exceeded the window of channel ${ch.id}`);
@@ -181,7 +166,7 @@ export class SshConnection {
         return;
       }
       case 'channel-eof': {
-        const ch = this.lookup(m.recipientChannel, 'open');
+        const ch = this.channels.lookup(m.recipientChannel, 'open');
         if (ch.closeSent) return;
         if (ch.eofReceived) throw protocolError(`second EOF on channel ${ch.id}`);
         ch.eofReceived = true;
@@ -189,10 +174,10 @@ export class SshConnection {
         return;
       }
       case 'channel-close': {
-        const ch = this.lookup(m.recipientChannel, 'open');
+        const ch = this.channels.lookup(m.recipientChannel, 'open');
         // RFC 4254 §5.3: answer CLOSE with CLOSE unless we already sent ours; then the id is free.
         if (!ch.closeSent) this.sink(encodeConnectionMessage({ type: 'channel-close', recipientChannel: ch.remoteId }));
-        this.forget(ch);
+        this.channels.forget(ch);
         events.push({ type: 'close', channel: ch.id });
         return;
       }
@@ -201,7 +186,7 @@ export class SshConnection {
         return;
       case 'channel-success':
       case 'channel-failure': {
-        const ch = this.lookup(m.recipientChannel, 'open');
+        const ch = this.channels.lookup(m.recipientChannel, 'open');
         const request = ch.sentRequests.shift();
         if (request === undefined) throw protocolError(`channel reply without a request on channel ${ch.id}`);
         if (ch.closeSent) return;
@@ -213,14 +198,6 @@ export class SshConnection {
         throw new Error(`unhandled connection message ${String(never)}`);
       }
     }
-  }
-
-  private lookup(recipient: number, state: 'opening' | 'open'): Channel {
-    const ch = this.channels.get(recipient);
-    if (ch === undefined || ch.state !== state) {
-      throw protocolError(`message for channel ${recipient}, which is not ${state === 'open' ? 'open' : 'being opened'}`);
-    }
-    return ch;
   }
 
   private onChannelOpen(m: Extract<ConnectionMessage, { type: 'channel-open' }>, events: ConnectionEvent[]): void {
@@ -242,12 +219,12 @@ export class SshConnection {
       refuse(refusal.reason, refusal.description);
       return;
     }
-    const id = this.allocate();
+    const id = this.channels.allocate();
     if (id === undefined) {
       refuse(ChannelOpenFailure.RESOURCE_SHORTAGE, 'too many channels');
       return;
     }
-    const ch = this.newChannel(id, m.open, 'peer', 'pending');
+    const ch = this.channels.add(id, m.open, 'peer', 'pending');
     ch.remoteId = m.senderChannel;
     ch.remoteWindow = m.initialWindow;
     ch.remoteMaxPacket = m.maxPacket;
@@ -255,10 +232,10 @@ export class SshConnection {
   }
 
   private onChannelRequest(recipient: number, request: ChannelRequest, wantReply: boolean, events: ConnectionEvent[]): void {
-    const ch = this.lookup(recipient, 'open');
+    const ch = this.channels.lookup(recipient, 'open');
     if (ch.closeSent) return;
-    const token = wantReply ? this.issueToken(ch.id, null) : null;
-    if (token !== null) ch.replies.push(token);
+    const token = wantReply ? this.issueToken() : null;
+    if (token !== null) this.channels.awaitReply(ch, token);
     const refusal = channelRequestRefusal(request, ch.open);
     if (refusal !== undefined) {
       events.push({ type: 'request-refused', scope: 'channel', channel: ch.id, name: channelRequestName(request), reason: refusal });
@@ -269,8 +246,8 @@ export class SshConnection {
   }
 
   private onGlobalRequest(request: GlobalRequest, wantReply: boolean, events: ConnectionEvent[]): void {
-    const token = wantReply ? this.issueToken(null, request) : null;
-    if (token !== null) this.globalReplies.push(token);
+    const token = wantReply ? this.issueToken() : null;
+    if (token !== null) this.global.received(token, request);
     const decision = globalRequestAction(this.role, request);
     switch (decision.action) {
       case 'driver':
@@ -295,50 +272,17 @@ export class SshConnection {
     }
   }
 
-  private issueToken(channel: ChannelId | null, request: GlobalRequest | null): RequestToken {
-    const token = this.nextToken++ as RequestToken;
-    this.tokens.set(token, { channel, request });
-    return token;
+  private issueToken(): RequestToken {
+    return this.nextToken++ as RequestToken;
   }
 
   // ---------------------------------------------------------------- channel lifecycle
 
-  private allocate(): ChannelId | undefined {
-    if (this.channels.size >= this.maxChannels) return undefined;
-    for (let i = 0; i < this.maxChannels; i++) if (!this.channels.has(i)) return i as ChannelId;
-    return undefined;
-  }
-
-  private newChannel(id: ChannelId, open: ChannelOpen, initiatedBy: 'us' | 'peer', state: Channel['state']): Channel {
-    const ch = createChannel(id, open, initiatedBy, state, this.windowSize, this.maxPending);
-    this.channels.set(id, ch);
-    return ch;
-  }
-
-  private forget(ch: Channel): void {
-    this.channels.delete(ch.id);
-    ch.replies.clear();
-    for (const [token, t] of this.tokens) if (t.channel === ch.id) this.tokens.delete(token);
-  }
-
-  private get(channel: ChannelId, what: string): Channel {
-    const ch = this.channels.get(channel);
-    if (ch === undefined) throw new ChannelStateError(`${what}: no channel ${channel}`);
-    return ch;
-  }
-
-  private getOpen(channel: ChannelId, what: string): Channel {
-    const ch = this.get(channel, what);
-    if (ch.state !== 'open') throw new ChannelStateError(`${what}: channel ${channel} is ${ch.state}`);
-    if (ch.closeSent) throw new ChannelStateError(`${what}: channel ${channel} is closing`);
-    return ch;
-  }
-
   /** Opens a channel of ours; 'open-confirmed' or 'open-failed' follows. */
   openChannel(open: ChannelOpen): ChannelId {
-    const id = this.allocate();
+    const id = this.channels.allocate();
     if (id === undefined) throw new ChannelStateError('too many channels');
-    this.newChannel(id, open, 'us', 'opening');
+    this.channels.add(id, open, 'us', 'opening');
     this.sink(
       encodeConnectionMessage({
         type: 'channel-open',
@@ -353,7 +297,7 @@ export class SshConnection {
 
   /** Accepts a channel announced by an 'open-request' event. */
   acceptChannel(channel: ChannelId): void {
-    const ch = this.get(channel, 'acceptChannel');
+    const ch = this.channels.get(channel, 'acceptChannel');
     if (ch.state !== 'pending') throw new ChannelStateError(`acceptChannel: channel ${channel} is ${ch.state}`);
     ch.state = 'open';
     this.sink(
@@ -370,9 +314,9 @@ export class SshConnection {
 
   /** Refuses a channel announced by an 'open-request' event; its id is free again. */
   rejectChannel(channel: ChannelId, reason: ChannelOpenFailureCode, description: string): void {
-    const ch = this.get(channel, 'rejectChannel');
+    const ch = this.channels.get(channel, 'rejectChannel');
     if (ch.state !== 'pending') throw new ChannelStateError(`rejectChannel: channel ${channel} is ${ch.state}`);
-    this.forget(ch);
+    this.channels.forget(ch);
     this.sink(
       encodeConnectionMessage({
         type: 'channel-open-failure',
@@ -386,14 +330,14 @@ export class SshConnection {
 
   /** Bytes send() would accept now (0 once EOF or CLOSE was sent). */
   remoteWindow(channel: ChannelId): number {
-    const ch = this.channels.get(channel);
+    const ch = this.channels.find(channel);
     if (ch === undefined || ch.state !== 'open' || ch.eofSent || ch.closeSent) return 0;
     return ch.remoteWindow;
   }
 
   /** The data bytes one packet carries towards the peer: its maximum, capped by ours. */
   remoteMaxPacket(channel: ChannelId): number {
-    const ch = this.channels.get(channel);
+    const ch = this.channels.find(channel);
     if (ch === undefined || ch.state !== 'open') return 0;
     return Math.min(ch.remoteMaxPacket, this.maxSendPacket);
   }
@@ -412,7 +356,7 @@ export class SshConnection {
   }
 
   private sendData(channel: ChannelId, data: Uint8Array, dataType: number | null): number {
-    const ch = this.getOpen(channel, 'send');
+    const ch = this.channels.getOpen(channel, 'send');
     if (ch.eofSent) throw new ChannelStateError(`send: EOF already sent on channel ${channel}`);
     const n = Math.min(data.length, ch.remoteWindow);
     const chunk = Math.min(ch.remoteMaxPacket, this.maxSendPacket);
@@ -434,7 +378,7 @@ export class SshConnection {
    * WINDOW_ADJUST once half of it has been consumed, so adjusts stay few and senders keep streaming.
    */
   consumed(channel: ChannelId, bytes: number): void {
-    const ch = this.channels.get(channel);
+    const ch = this.channels.find(channel);
     if (ch === undefined || ch.state !== 'open') return; // closed meanwhile: nothing to credit
     if (!Number.isInteger(bytes) || bytes < 0 || bytes > ch.unconsumed) {
       throw new ChannelStateError(`consumed(${bytes}) but only ${ch.unconsumed} bytes are unconsumed`);
@@ -453,9 +397,9 @@ export class SshConnection {
   /** Sends CHANNEL_EOF: no more data from us (requests such as exit-status may still follow). */
   eof(channel: ChannelId): void {
     // Idempotent, and a no-op once the channel is closing or gone: an EOF racing a CLOSE is benign.
-    const existing = this.channels.get(channel);
+    const existing = this.channels.find(channel);
     if (existing === undefined || existing.closeSent || existing.eofSent) return;
-    const ch = this.getOpen(channel, 'eof');
+    const ch = this.channels.getOpen(channel, 'eof');
     ch.eofSent = true;
     this.sink(encodeConnectionMessage({ type: 'channel-eof', recipientChannel: ch.remoteId }));
   }
@@ -466,7 +410,7 @@ export class SshConnection {
    * 'open-failed'; a channel still pending is refused.
    */
   close(channel: ChannelId): void {
-    const ch = this.channels.get(channel);
+    const ch = this.channels.find(channel);
     if (ch === undefined || ch.closeSent) return;
     if (ch.state === 'pending') {
       this.rejectChannel(channel, ChannelOpenFailure.ADMINISTRATIVELY_PROHIBITED, 'closed');
@@ -487,9 +431,9 @@ export class SshConnection {
    * exit-status races the peer's CLOSE.
    */
   sendRequest(channel: ChannelId, request: ChannelRequest, wantReply: boolean): boolean {
-    const existing = this.channels.get(channel);
+    const existing = this.channels.find(channel);
     if (existing === undefined || existing.closeSent) return false;
-    const ch = this.getOpen(channel, 'sendRequest');
+    const ch = this.channels.getOpen(channel, 'sendRequest');
     if (wantReply) ch.sentRequests.push(request);
     this.sink(encodeConnectionMessage({ type: 'channel-request', recipientChannel: ch.remoteId, wantReply, request }));
     return true;
@@ -497,11 +441,8 @@ export class SshConnection {
 
   /** Answers a channel request; replies leave in the order the requests came. Stale tokens are ignored. */
   replyRequest(token: RequestToken, ok: boolean): void {
-    const t = this.tokens.get(token);
-    if (t === undefined || t.channel === null) return;
-    const ch = this.channels.get(t.channel);
-    if (ch === undefined || !ch.replies.has(token)) return;
-    this.tokens.delete(token);
+    const ch = this.channels.takeToken(token);
+    if (ch === undefined) return;
     for (const answer of ch.replies.fill(token, ok)) {
       this.sink(
         encodeConnectionMessage({ type: answer ? 'channel-success' : 'channel-failure', recipientChannel: ch.remoteId }),
@@ -511,8 +452,7 @@ export class SshConnection {
 
   /** Sends a global request; with wantReply a 'global-reply' event answers it, in order. */
   sendGlobalRequest(request: GlobalRequest, wantReply: boolean): void {
-    if (wantReply) this.sentGlobal.push(request);
-    this.sink(encodeConnectionMessage({ type: 'global-request', wantReply, request }));
+    this.global.send(request, wantReply);
   }
 
   /**
@@ -520,36 +460,19 @@ export class SshConnection {
    * bound (RFC 4254 §7.1).
    */
   replyGlobalRequest(token: RequestToken, ok: boolean, boundPort?: number): void {
-    const t = this.tokens.get(token);
-    if (t === undefined || t.channel !== null || !this.globalReplies.has(token)) return;
-    let data = new Uint8Array(0);
-    if (ok && t.request?.type === 'tcpip-forward' && t.request.port === 0) {
-      if (boundPort === undefined || !Number.isInteger(boundPort) || boundPort < 1 || boundPort > 65535) {
-        throw new ChannelStateError('tcpip-forward for port 0 needs the bound port in its reply');
-      }
-      data = new Uint8Array(4);
-      new DataView(data.buffer).setUint32(0, boundPort);
-    }
-    this.tokens.delete(token);
-    for (const answer of this.globalReplies.fill(token, { ok, data })) {
-      this.sink(
-        answer.ok
-          ? encodeConnectionMessage({ type: 'request-success', data: answer.data })
-          : Uint8Array.of(Msg.REQUEST_FAILURE),
-      );
-    }
+    this.global.reply(token, ok, boundPort);
   }
 
   /** A snapshot of one channel, or undefined when the id is free. */
   channelInfo(channel: ChannelId): ChannelInfo | undefined {
-    const ch = this.channels.get(channel);
+    const ch = this.channels.find(channel);
     if (ch === undefined) return undefined;
     return channelSnapshot(ch);
   }
 
   /** Ids of all channels in the table. */
   channelIds(): ChannelId[] {
-    return [...this.channels.values()].map((c) => c.id);
+    return this.channels.ids();
   }
 }
 
