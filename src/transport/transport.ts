@@ -17,14 +17,12 @@ import { encodeDisconnect, encodeUnimplemented, parseDisconnect } from './kex-me
 import { KexRound, type KexRoundHost, resolveOffer, type TransportOffer } from './kex-round.js';
 import { PacketReader, type ReceivedPacket } from './packet-framing.js';
 import type { DirectionKeys } from './packet-protection.js';
+import { RekeyLimits } from './rekey-limits.js';
 import type { NegotiatedAlgorithms, TransportEvent, TransportOptions, TransportSink } from './transport-types.js';
 import { VersionReader, versionLine } from './version.js';
 
 export type * from './transport-types.js';
 
-const DEFAULT_REKEY_BYTES = 2 ** 30;
-const DEFAULT_REKEY_PACKETS = 2 ** 31;
-const DEFAULT_REKEY_INTERVAL_MS = 60 * 60 * 1000;
 /** Input held while the client decides on the host key; a server has no reason to send much then. */
 const MAX_PAUSED_INPUT = 4 * 1024 * 1024;
 
@@ -73,15 +71,7 @@ export class Transport {
   private held: Uint8Array[] = [];
   private heldBytes = 0;
 
-  private bytesIn = 0;
-  private bytesOut = 0;
-  private packetsIn = 0;
-  private packetsOut = 0;
-  private readonly rekeyBytes: number;
-  private readonly rekeyPackets: number;
-  private readonly rekeyIntervalMs: number;
-  private lastTick: number | undefined;
-  private kexDoneAt: number | undefined;
+  private readonly limits: RekeyLimits;
 
   constructor(
     private readonly sink: TransportSink,
@@ -99,9 +89,7 @@ export class Transport {
     const none: DirectionKeys = { iv: new Uint8Array(0), encKey: new Uint8Array(0), macKey: new Uint8Array(0) };
     this.reader = new PacketReader(createOpener('none', null, none, this.symmetric));
     this.sealer = createSealer('none', null, none, this.symmetric);
-    this.rekeyBytes = options.rekeyBytes ?? DEFAULT_REKEY_BYTES;
-    this.rekeyPackets = options.rekeyPackets ?? DEFAULT_REKEY_PACKETS;
-    this.rekeyIntervalMs = options.rekeyIntervalMs ?? DEFAULT_REKEY_INTERVAL_MS;
+    this.limits = new RekeyLimits(options);
     this.host = this.makeHost();
   }
 
@@ -230,13 +218,7 @@ export class Transport {
   /** The driver's clock: starts a time-based rekey once the interval has passed since the last exchange. */
   tick(nowMs: number): void {
     if (this.phase === 'closed') return;
-    this.lastTick = nowMs;
-    if (this.completedKex === 0 || this.round !== null) return;
-    if (this.kexDoneAt === undefined) {
-      this.kexDoneAt = nowMs;
-      return;
-    }
-    if (this.rekeyIntervalMs > 0 && nowMs - this.kexDoneAt >= this.rekeyIntervalMs) this.rekey();
+    if (this.limits.tick(nowMs, this.completedKex > 0 && this.round === null)) this.rekey();
   }
 
   /** Sends DISCONNECT (RFC 4253 §11.1) and closes. */
@@ -301,8 +283,7 @@ export class Transport {
     const initial = this.completedKex === 0;
     this.completedKex++;
     this.round = null;
-    this.bytesIn = this.bytesOut = this.packetsIn = this.packetsOut = 0;
-    this.kexDoneAt = this.lastTick;
+    this.limits.exchanged();
     const sessionId = this.session ?? new Uint8Array(0);
     this.emit({ type: 'kex-complete', sessionId, algorithms, initial, strict: this.strict });
     const held = this.held;
@@ -333,8 +314,7 @@ export class Transport {
   }
 
   private handlePacket(pkt: ReceivedPacket): void {
-    this.bytesIn += pkt.wireLength;
-    this.packetsIn++;
+    this.limits.received(pkt.wireLength);
     const p = pkt.payload;
     const id = p[0];
     if (id === undefined) throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, 'empty packet payload');
@@ -411,16 +391,13 @@ export class Transport {
     if (this.sendSeq === 0 && this.strict && this.completedKex === 0) {
       throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, 'sequence number wrapped during initial key exchange');
     }
-    this.bytesOut += length;
-    this.packetsOut++;
+    this.limits.sent(length);
   }
 
   /** RFC 4253 §9 and RFC 4344 §3: rekey after a volume of data or packets in either direction. */
   private checkRekey(): void {
     if (this.round !== null || this.completedKex === 0 || this.phase !== 'packets') return;
-    const bytes = Math.max(this.bytesIn, this.bytesOut);
-    const packets = Math.max(this.packetsIn, this.packetsOut);
-    if (bytes >= this.rekeyBytes || packets >= this.rekeyPackets) this.beginKex();
+    if (this.limits.volumeReached) this.beginKex();
   }
 
   private emit(ev: TransportEvent): void {
