@@ -4,10 +4,10 @@
  * (connection.ts): lookups for peer messages fail as protocol errors, lookups for our own calls
  * as ChannelStateError.
  */
-import { DisconnectReason, SshProtocolError } from '../wire/index.js';
 import type { ChannelOpen } from './channel-opens.js';
 import { type Channel, createChannel } from './channel-state.js';
 import { type ChannelId, ChannelStateError, type RequestToken } from './connection-types.js';
+import { protocolError } from './protocol-error.js';
 
 export class ChannelTable {
   private readonly channels = new Map<number, Channel>();
@@ -53,10 +53,7 @@ export class ChannelTable {
   lookup(recipient: number, state: 'opening' | 'open'): Channel {
     const ch = this.channels.get(recipient);
     if (ch === undefined || ch.state !== state) {
-      throw new SshProtocolError(
-        DisconnectReason.PROTOCOL_ERROR,
-        `message for channel ${recipient}, which is not ${state === 'open' ? 'open' : 'being opened'}`,
-      );
+      throw protocolError(`message for channel ${recipient}, which is not ${state === 'open' ? 'open' : 'being opened'}`);
     }
     return ch;
   }

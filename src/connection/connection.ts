@@ -7,7 +7,7 @@
  * peer's window, and we only re-open our own window for bytes the consumer reports with
  * consumed(), so a reader that stops costs at most one window of memory, on its channel only.
  */
-import { DisconnectReason, Msg, SshProtocolError } from '../wire/index.js';
+import { Msg } from '../wire/index.js';
 import { type ChannelOpen, ChannelOpenFailure, type ChannelOpenFailureCode } from './channel-opens.js';
 import { type ChannelRequest, channelRequestName } from './channel-requests.js';
 import { channelSnapshot } from './channel-state.js';
@@ -29,6 +29,7 @@ import {
   encodeChannelExtendedDataHeader,
   encodeConnectionMessage,
 } from './messages.js';
+import { protocolError } from './protocol-error.js';
 import { channelRequestRefusal, globalRequestAction, openRefusal } from './request-policy.js';
 
 const MAX_WINDOW = 0xffffffff;
@@ -48,10 +49,6 @@ function decodeData(payload: Uint8Array): ConnectionMessage | undefined {
   const v = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   if (v.getUint32(5) !== payload.length - 9) return undefined; // the general decoder says why
   return { type: 'channel-data', recipientChannel: v.getUint32(1), data: payload.subarray(9) };
-}
-
-function protocolError(message: string): SshProtocolError {
-  return new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, message);
 }
 
 export class SshConnection {

@@ -4,10 +4,11 @@
  * leave in the order they came whatever order the driver decides them in. Part of SshConnection
  * (connection.ts), which owns the token counter so channel and global tokens never collide.
  */
-import { DisconnectReason, Msg, SshProtocolError } from '../wire/index.js';
+import { Msg } from '../wire/index.js';
 import { ChannelStateError, type ConnectionEvent, type RequestToken } from './connection-types.js';
 import { type GlobalRequest, readBoundPort } from './global-requests.js';
 import { encodeConnectionMessage } from './messages.js';
+import { protocolError } from './protocol-error.js';
 import { ReplyQueue } from './reply-queue.js';
 
 interface GlobalAnswer {
@@ -77,8 +78,4 @@ export class GlobalRequestState {
       this.sink(answer.ok ? encodeConnectionMessage({ type: 'request-success', data: answer.data }) : Uint8Array.of(Msg.REQUEST_FAILURE));
     }
   }
-}
-
-function protocolError(message: string): SshProtocolError {
-  return new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, message);
 }

@@ -3,7 +3,7 @@
  * §5.4), yet the driver may decide them in any order, and some are answered by the machine at
  * once. Each request takes a slot; a reply fills its slot; filled slots at the head are sent.
  */
-import { SshProtocolError, DisconnectReason } from '../wire/index.js';
+import { protocolError } from './protocol-error.js';
 
 export interface ReplySlot<T> {
   readonly token: number;
@@ -25,7 +25,7 @@ export class ReplyQueue<T> {
   /** Takes a slot; a peer that piles up more unanswered requests than allowed is cut off. */
   push(token: number, answer?: T): void {
     if (this.slots.length >= this.max) {
-      throw new SshProtocolError(DisconnectReason.PROTOCOL_ERROR, `too many unanswered ${this.what} requests`);
+      throw protocolError(`too many unanswered ${this.what} requests`);
     }
     this.slots.push({ token, answer });
   }

@@ -5,8 +5,8 @@
  * Why not @noble/post-quantum here: its Keccak is JavaScript, and Keccak is most of ML-KEM's
  * work (bench/crypto.ts prints both side by side); the gateway encapsulates once for every
  * inbound connection and runs keygen and decapsulation for every outbound one to an ML-KEM
- * target. The noble backend
- * keeps @noble/post-quantum, and the tests check both against each other on random keys.
+ * target. The noble backend keeps @noble/post-quantum, and the tests check both against each
+ * other on random keys.
  *
  * Algorithm numbers below are FIPS 203's. Polynomials are Int32Array(256) with coefficients
  * kept in [0, q); products of two such stay below 2^24, sums of three below 2^26.

@@ -9,7 +9,6 @@ import { DisconnectReason, SshProtocolError } from '../wire/index.js';
 import type { KemKeyPair } from './backend.js';
 import { MLKEM768_CT_BYTES, MLKEM768_EK_BYTES, mlkem768NodeDecapsulate, mlkem768NodeEncapsulate, mlkem768NodeKeyGen } from './mlkem-node.js';
 
-
 /** One implementation's three operations; encapsulate throws on an invalid encapsulation key. */
 interface MlKem768 {
   keygen(seed?: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array };

@@ -71,7 +71,6 @@ export function takeSharedReads(socket: unknown, sink: Sink): boolean {
   const route = socket instanceof Socket ? routes.get(socket) : undefined;
   if (route === undefined) return false;
   route.sink = sink;
-  route.earlyBytes = 0;
   for (const chunk of route.early.splice(0)) sink(chunk);
   return true;
 }

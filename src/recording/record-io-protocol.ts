@@ -56,6 +56,11 @@ export const RECORD_IO_THREAD_NAME = 'gh-record-io';
 export type IoRequestMessage = IoRequest | readonly IoRequest[];
 export type IoReplyMessage = IoReply | readonly IoReply[];
 
+/** Whether a message carries several requests or replies (see IoRequestMessage). */
+export function isBatch<T>(m: T | readonly T[]): m is readonly T[] {
+  return Array.isArray(m);
+}
+
 /** An error as it crosses the thread boundary. */
 export interface IoError {
   readonly message: string;

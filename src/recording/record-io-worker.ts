@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { chainBatch } from './chain-bytes.js';
 import { AppendFile } from './direct-append.js';
 import { ensureDirSync } from './layout.js';
-import { type CommitStage, type IoError, type IoReply, type IoRequest, type IoRequestMessage, RECORD_IO_THREAD_NAME } from './record-io-protocol.js';
+import { type CommitStage, type IoError, type IoReply, type IoRequest, type IoRequestMessage, isBatch, RECORD_IO_THREAD_NAME } from './record-io-protocol.js';
 
 interface OpenFiles {
   /** The .cast or log (written directly where it can be: direct-append.ts). */
@@ -150,10 +150,6 @@ function replaceFile(path: string, text: string, sync: boolean): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
-}
-
-function isBatch(m: IoRequestMessage): m is readonly IoRequest[] {
-  return Array.isArray(m);
 }
 
 parentPort?.on('message', (m: IoRequestMessage) => {

@@ -17,16 +17,12 @@ import { Worker } from 'node:worker_threads';
 import { type BatchStore, type BlobBatch, CommitError, type CommitResult, type SyncFailure } from './batch-store.js';
 import { ensureDirSync } from './layout.js';
 import { CHAIN_SUFFIX } from './line-chain.js';
-import type { IoError, IoReply, IoReplyMessage, IoRequest } from './record-io-protocol.js';
+import { type IoError, type IoReply, type IoReplyMessage, type IoRequest, isBatch } from './record-io-protocol.js';
 
 /** Omit applied to each member of a union. */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 /** A request before it is numbered. */
 type Request = OmitEach<IoRequest, 'req'>;
-
-function isReplyBatch(r: IoReplyMessage): r is readonly IoReply[] {
-  return Array.isArray(r);
-}
 
 function toError(e: IoError): Error {
   return Object.assign(new Error(e.message), e.code !== undefined ? { code: e.code } : {});
@@ -111,7 +107,7 @@ class RecordIoThread {
     const w = new Worker(this.url, { name: 'gatehouse-recording-io', execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 } });
     w.unref();
     w.on('message', (r: IoReplyMessage) => {
-      if (isReplyBatch(r)) for (const one of r) this.settle(one, w);
+      if (isBatch(r)) for (const one of r) this.settle(one, w);
       else this.settle(r, w);
     });
     const stopped = (why: string): void => {

@@ -9,7 +9,7 @@
  * except for the hybrid, where it is a string.
  */
 import type { CryptoBackend, EcCurve, HashAlgorithm, ModpGroup } from '../crypto/backend.js';
-import { MLKEM768_CT_BYTES, MLKEM768_EK_BYTES } from '../crypto/mlkem-node.js';
+import { MLKEM768_CT_BYTES, MLKEM768_EK_BYTES } from '../crypto/index.js';
 import { DisconnectReason, SshProtocolError, concatBytes } from '../wire/index.js';
 
 export interface KexClientState {
