@@ -13,7 +13,7 @@ import { SshClient, signerFromPrivateKey } from '../src/net/client.js';
 import type { ClientConnection } from '../src/net/client-connection.js';
 import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
 import { RECORD_IO_THREAD_NAME } from '../src/recording/record-io-protocol.js';
-import { cpuSeconds, loadAverage, median, percentile, treeCpuSeconds, treeNamedThreadsCpuSeconds, treeRssKiB } from './lib/proc.js';
+import { cpuSeconds, loadAverage, median, percentile, treeCpuSeconds, treeCpuWithReapedSeconds, treeNamedThreadsCpuSeconds, treeRssKiB } from './lib/proc.js';
 import { MAX_CONNECTIONS, REPO, type Stack, startStack } from './lib/stack.js';
 import { recordingOverhead } from './recording.js';
 import { workersThroughput } from './workers.js';
@@ -36,6 +36,8 @@ const SETUP_COLD = 20;
 // own. The last block is the long-running gateway's figure; the table shows the way there.
 const SETUP_BLOCK = quick ? 40 : 400;
 const SETUP_BLOCKS = quick ? 2 : 8;
+/** `ssh … true` sessions per path and round in the comparison with OpenSSH's jump host. */
+const SETUP_SSH_N = quick ? 8 : 20;
 // p99 of 200 round trips is the second-worst sample; 500 take about a second.
 const ECHO_N = quick ? 500 : 1000;
 const ECHO_WARMUP = 100;
@@ -232,6 +234,42 @@ async function sessionSetup(stack: Stack): Promise<void> {
   out(`(the ${SETUP_COLD} sessions one at a time on a fresh gateway: ${((cold / SETUP_COLD) * 1000).toFixed(1)} ms each)`);
 }
 
+/**
+ * The hop's CPU per session against OpenSSH's: `ssh … true` one at a time through each path, the
+ * same OpenSSH client for all, in interleaved rounds. What is counted is the CPU of the hop
+ * alone: the jump sshd with the per-connection processes it forked and reaped (privilege
+ * separation, the re-executed sshd, the session), and the gateway with all its processes and
+ * threads (both legs, recording). OpenSSH -J authenticates one connection and forwards bytes;
+ * Gatehouse -J runs three SSH handshakes (the outer, the inner it terminates to record, the
+ * target), login@target two.
+ */
+function setupAgainstOpenSsh(stack: Stack): void {
+  const paths: PathName[] = ['openssh -J', 'gatehouse -J', 'gatehouse login@target'];
+  out(`\n## Session setup against OpenSSH: CPU of the hop per \`ssh … true\`, ${SETUP_SSH_N} one at a time per path and round, median of ${REPS} interleaved rounds`);
+  const samples = new Map<PathName, number[]>(paths.map((p) => [p, []]));
+  const hopCpu = (p: PathName): number => treeCpuWithReapedSeconds(p === 'openssh -J' ? stack.jumpPid : stack.gatewayPid);
+  for (let round = 0; round < REPS; round++) {
+    for (const p of paths) {
+      const r0 = runSsh(sshArgv(stack, p, 'true'), 'none'); // not counted: the first after a switch of path
+      if (!r0.ok) throw new Error(`${p}: ${r0.stderr}`);
+      const c0 = hopCpu(p);
+      for (let i = 0; i < SETUP_SSH_N; i++) {
+        const r = runSsh(sshArgv(stack, p, 'true'), 'none');
+        if (!r.ok) throw new Error(`${p}: ${r.stderr}`);
+      }
+      samples.get(p)?.push(((hopCpu(p) - c0) / SETUP_SSH_N) * 1000);
+    }
+  }
+  const m = new Map(paths.map((p) => [p, median(samples.get(p) ?? [])]));
+  const ref = m.get('openssh -J') ?? 1;
+  out('| path | hop CPU ms per session | min – max | ratio to openssh -J |');
+  out('|---|---|---|---|');
+  for (const p of paths) {
+    const xs = samples.get(p) ?? [];
+    out(`| ${p} | ${(m.get(p) ?? 0).toFixed(1)} | ${Math.min(...xs).toFixed(1)} – ${Math.max(...xs).toFixed(1)} | ${((m.get(p) ?? 0) / ref).toFixed(2)} |`);
+  }
+}
+
 async function echoLatency(stack: Stack): Promise<void> {
   out(`\n## Keystroke echo through a pty (cat), ${ECHO_N} round trips per path, interleaved, after ${ECHO_WARMUP} warm-up rounds (ms)`);
   // Both paths are open at once and take turns, one keystroke each: a noisy neighbour or a
@@ -281,7 +319,10 @@ async function main(): Promise<void> {
     // Memory before the 3,000-odd setup sessions: after them the workers' heaps had grown and
     // freed enough that 1,000 idle sessions fit without RSS growing (1.9 KiB per session).
     if (wants('memory')) await idleMemory(stack);
-    if (wants('setup')) await sessionSetup(stack);
+    if (wants('setup')) {
+      await sessionSetup(stack);
+      setupAgainstOpenSsh(stack);
+    }
     if (wants('echo')) await echoLatency(stack);
     if (wants('recording')) await recordingOverhead(stack, { quick, reps: REPS, downloadMB: MB, out });
   } finally {

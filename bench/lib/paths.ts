@@ -28,7 +28,7 @@ export function sshArgv(stack: Stack, path: PathName, command: string, extra: re
     case 'gatehouse login@target':
       return [...base, '-p', String(stack.gatewayPort), 'root@target@127.0.0.1', command];
     case 'openssh -J':
-      return [...base, '-J', `root@127.0.0.1:${stack.sshdPort}`, '-p', String(stack.sshdPort), 'root@127.0.0.2', command];
+      return [...base, '-J', `root@127.0.0.1:${stack.jumpPort}`, '-p', String(stack.sshdPort), 'root@127.0.0.1', command];
     case 'direct':
       return [...base, '-p', String(stack.sshdPort), 'root@127.0.0.1', command];
     default: {

@@ -12,6 +12,15 @@ function statCpuSeconds(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/**
+ * user+system CPU seconds of a pid and of the children it has waited for (cutime, cstime): a
+ * forking server such as sshd, whose per-connection processes are gone once reaped.
+ */
+function statCpuWithReapedSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 /** user+system CPU seconds of a pid, all its threads. */
 export function cpuSeconds(pid: number): number {
   return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
@@ -72,6 +81,14 @@ function sumOver(pids: readonly number[], f: (pid: number) => number): number {
 /** user+system CPU seconds of `pid` and its live descendants. */
 export function treeCpuSeconds(pid: number): number {
   return sumOver(processTree(pid), cpuSeconds);
+}
+
+/**
+ * CPU seconds of `pid` and its live descendants, with what every one of them has reaped: the
+ * whole cost of an sshd listener's connections, the ended ones included.
+ */
+export function treeCpuWithReapedSeconds(pid: number): number {
+  return sumOver(processTree(pid), (p) => statCpuWithReapedSeconds(readFileSync(`/proc/${p}/stat`, 'utf8')));
 }
 
 /** CPU seconds of the threads named `name` in `pid` and its live descendants. */

@@ -1,8 +1,10 @@
 /**
  * The benchmark's stack, all on 127.0.0.1 and started by the benchmark itself:
  *  - a real sshd target (LogLevel ERROR: a debug-logging sshd would be the bottleneck), which
- *    trusts the Gatehouse user CA and the bench user's key, and doubles as the plain OpenSSH
- *    jump host for the `ssh -J` comparison;
+ *    trusts the Gatehouse user CA and the bench user's key;
+ *  - a second sshd with the same configuration on a port of its own: the plain OpenSSH jump host
+ *    for the `ssh -J` comparison. A process of its own, so the CPU a jump host spends per session
+ *    can be read apart from the target's (bench/run.ts, session setup);
  *  - Gatehouse (`node dist/src/cli.js serve`) as a child process with its own state, policy and
  *    recordings;
  *  - ssh_config files for plain OpenSSH clients.
@@ -28,6 +30,9 @@ export function gatewayNodeArgs(): string[] {
 export interface Stack {
   readonly dir: string;
   readonly sshdPort: number;
+  /** The OpenSSH jump host (sshd) and its listener's pid. */
+  readonly jumpPort: number;
+  readonly jumpPid: number;
   readonly gatewayPort: number;
   readonly adminPort: number;
   readonly gatewayPid: number;
@@ -105,13 +110,10 @@ export async function startStack(opts: { recordInput?: boolean; workers?: number
   writeFileSync(join(dir, 'authorized_keys'), `${userLine}\n`);
   mkdirSync(join(dir, 'home'), { mode: 0o700 });
   writeFileSync(join(dir, 'user_ca.pub'), `${userCa}\n`);
-  writeFileSync(
-    join(dir, 'sshd_config'),
+  const sshdConfig = (port: number): string =>
     [
       'ListenAddress 127.0.0.1',
-      // a second address, so OpenSSH -J does not see the jump host and the target as one (loop check)
-      'ListenAddress 127.0.0.2',
-      `Port ${sshdPort}`,
+      `Port ${port}`,
       `HostKey ${hostKeyPath}`,
       'PidFile none',
       'UsePAM no',
@@ -128,10 +130,15 @@ export async function startStack(opts: { recordInput?: boolean; workers?: number
       'AllowTcpForwarding yes',
       'Subsystem sftp /usr/lib/openssh/sftp-server',
       '',
-    ].join('\n'),
-  );
-  const sshd = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitForPort(sshdPort);
+    ].join('\n');
+  const startSshd = (name: string, port: number): ChildProcess => {
+    writeFileSync(join(dir, name), sshdConfig(port));
+    return spawn('/usr/sbin/sshd', ['-D', '-e', '-f', join(dir, name)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  };
+  const sshd = startSshd('sshd_config', sshdPort);
+  const jumpPort = await freePort();
+  const jump = startSshd('sshd_jump_config', jumpPort);
+  await Promise.all([waitForPort(sshdPort), waitForPort(jumpPort)]);
 
   // Gatehouse.
   const policies = join(dir, 'policies');
@@ -189,7 +196,7 @@ rules:
   await waitForPort(gatewayPort);
 
   const known = join(dir, 'known_hosts');
-  writeFileSync(known, `@cert-authority * ${hostCa}\n[127.0.0.1]:${sshdPort},[127.0.0.2]:${sshdPort} ${hostLine}\n`);
+  writeFileSync(known, `@cert-authority * ${hostCa}\n[127.0.0.1]:${sshdPort},[127.0.0.1]:${jumpPort} ${hostLine}\n`);
   const sshConfig = join(dir, 'ssh_config');
   writeFileSync(
     sshConfig,
@@ -213,6 +220,8 @@ rules:
   return {
     dir,
     sshdPort,
+    jumpPort,
+    jumpPid: jump.pid ?? 0,
     gatewayPort,
     adminPort,
     gatewayPid: gateway.pid ?? 0,
@@ -224,7 +233,8 @@ rules:
         p.exitCode !== null ? Promise.resolve() : new Promise<void>((r) => { p.once('exit', () => r()); setTimeout(r, ms); });
       gateway.kill('SIGTERM');
       sshd.kill('SIGTERM');
-      await Promise.all([exited(gateway, 60_000), exited(sshd, 5000)]);
+      jump.kill('SIGTERM');
+      await Promise.all([exited(gateway, 60_000), exited(sshd, 5000), exited(jump, 5000)]);
       if (gateway.exitCode === null && gateway.signalCode === null) gateway.kill('SIGKILL');
       // The gateway seals recordings as it stops; retry while the last writes land.
       try {
