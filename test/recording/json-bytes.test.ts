@@ -76,14 +76,16 @@ describe('writeJsonString', () => {
     }
   });
 
-  it('finds an escape in any byte of a word (each position, each escaped byte)', () => {
-    const out = Buffer.alloc(64);
+  it('finds an escape in any byte of a word or a two-word step (each position, each escaped byte, each length)', () => {
+    const out = Buffer.alloc(256);
     for (let b = 0; b < 256; b++) {
-      for (let at = 0; at < 8; at++) {
-        const src = new Uint8Array(8).fill(0x41);
-        src[at] = b;
-        const end = writeJsonString(src, 0, 8, out, 0);
-        expect(Buffer.from(out.subarray(0, end)).equals(referenceJsonString(src, 0, 8) as Buffer), `byte ${b} at ${at}`).toBe(true);
+      for (const n of [8, 13, 16, 21]) {
+        for (let at = 0; at < n; at++) {
+          const src = new Uint8Array(n).fill(0x41);
+          src[at] = b;
+          const end = writeJsonString(src, 0, n, out, 0);
+          expect(Buffer.from(out.subarray(0, end)).equals(referenceJsonString(src, 0, n) as Buffer), `byte ${b} at ${at} of ${n}`).toBe(true);
+        }
       }
     }
   });
