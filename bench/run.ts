@@ -13,7 +13,17 @@ import { SshClient, signerFromPrivateKey } from '../src/net/client.js';
 import type { ClientConnection } from '../src/net/client-connection.js';
 import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
 import { RECORD_IO_THREAD_NAME } from '../src/recording/record-io-protocol.js';
-import { cpuSeconds, loadAverage, median, percentile, treeCpuSeconds, treeCpuWithReapedSeconds, treeNamedThreadsCpuSeconds, treeRssKiB } from './lib/proc.js';
+import {
+  cpuSeconds,
+  loadAverage,
+  machineBusySeconds,
+  median,
+  percentile,
+  treeCpuSeconds,
+  treeCpuWithReapedSeconds,
+  treeNamedThreadsCpuSeconds,
+  treeRssKiB,
+} from './lib/proc.js';
 import { MAX_CONNECTIONS, REPO, type Stack, startStack } from './lib/stack.js';
 import { recordingOverhead } from './recording.js';
 import { workersThroughput } from './workers.js';
@@ -60,18 +70,33 @@ function q(s: string): string {
   return /^[A-Za-z0-9@%+=:,./_-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The hop's CPU seconds: the gateway's process tree, the jump sshd with what it reaped; none for direct. */
+function hopCpuSeconds(stack: Stack, path: PathName): number {
+  if (path === 'direct') return 0;
+  return treeCpuWithReapedSeconds(path === 'openssh -J' ? stack.jumpPid : stack.gatewayPid);
+}
+
 function throughput(stack: Stack, direction: 'upload' | 'download'): void {
   out(`\n## Bulk ${direction}, ${MB} MiB, median of ${REPS} interleaved runs (MB/s; ratio to openssh -J)`);
   out(`| cipher | ${ALL_PATHS.join(' | ')} | gatehouse -J / openssh -J | login@target / openssh -J |`);
   out(`|---|${ALL_PATHS.map(() => '---').join('|')}|---|---|`);
+  // Where the CPU went, per GiB moved: the whole machine (client, hop, target, kernel) and the
+  // hop alone. On a machine this size a path is fast when it needs little CPU in all.
+  const cpuRows: string[] = [];
   for (const cipher of CIPHERS) {
     const samples = new Map<PathName, number[]>(ALL_PATHS.map((p) => [p, []]));
+    const machine = new Map<PathName, number[]>(ALL_PATHS.map((p) => [p, []]));
+    const hop = new Map<PathName, number[]>(ALL_PATHS.map((p) => [p, []]));
     for (let rep = 0; rep < REPS; rep++) {
       for (const path of ALL_PATHS) {
         const command = direction === 'upload' ? 'cat > /dev/null' : `head -c ${MB}M /dev/zero`;
+        const m0 = machineBusySeconds();
+        const h0 = hopCpuSeconds(stack, path);
         const r = runSsh(sshArgv(stack, path, command, [], cipher), direction === 'upload' ? 'upload' : 'none');
         if (!r.ok) throw new Error(`${path} ${cipher} ${direction} failed: ${r.stderr}`);
         samples.get(path)?.push((MB * 1.048576) / r.seconds);
+        machine.get(path)?.push((machineBusySeconds() - m0) / (MB / 1024));
+        hop.get(path)?.push((hopCpuSeconds(stack, path) - h0) / (MB / 1024));
       }
     }
     const m = new Map(ALL_PATHS.map((p) => [p, median(samples.get(p) ?? [])]));
@@ -79,7 +104,14 @@ function throughput(stack: Stack, direction: 'upload' | 'download'): void {
     out(
       `| ${cipher} | ${ALL_PATHS.map((p) => (m.get(p) ?? 0).toFixed(0)).join(' | ')} | ${((m.get('gatehouse -J') ?? 0) / ref).toFixed(2)} | ${((m.get('gatehouse login@target') ?? 0) / ref).toFixed(2)} |`,
     );
+    const cell = (p: PathName): string =>
+      `${median(machine.get(p) ?? []).toFixed(1)} / ${p === 'direct' ? '–' : median(hop.get(p) ?? []).toFixed(1)}`;
+    cpuRows.push(`| ${cipher} | ${ALL_PATHS.map(cell).join(' | ')} |`);
   }
+  out(`\nCPU s per GiB ${direction === 'upload' ? 'uploaded' : 'downloaded'}, median: the whole machine (all cores: clients, hop, target, kernel) / the hop (the gateway, or the jump sshd)`);
+  out(`| cipher | ${ALL_PATHS.join(' | ')} |`);
+  out(`|---|${ALL_PATHS.map(() => '---').join('|')}|`);
+  for (const row of cpuRows) out(row);
 }
 
 function cpuPerGiB(stack: Stack): void {
@@ -247,17 +279,16 @@ function setupAgainstOpenSsh(stack: Stack): void {
   const paths: PathName[] = ['openssh -J', 'gatehouse -J', 'gatehouse login@target'];
   out(`\n## Session setup against OpenSSH: CPU of the hop per \`ssh … true\`, ${SETUP_SSH_N} one at a time per path and round, median of ${REPS} interleaved rounds`);
   const samples = new Map<PathName, number[]>(paths.map((p) => [p, []]));
-  const hopCpu = (p: PathName): number => treeCpuWithReapedSeconds(p === 'openssh -J' ? stack.jumpPid : stack.gatewayPid);
   for (let round = 0; round < REPS; round++) {
     for (const p of paths) {
       const r0 = runSsh(sshArgv(stack, p, 'true'), 'none'); // not counted: the first after a switch of path
       if (!r0.ok) throw new Error(`${p}: ${r0.stderr}`);
-      const c0 = hopCpu(p);
+      const c0 = hopCpuSeconds(stack, p);
       for (let i = 0; i < SETUP_SSH_N; i++) {
         const r = runSsh(sshArgv(stack, p, 'true'), 'none');
         if (!r.ok) throw new Error(`${p}: ${r.stderr}`);
       }
-      samples.get(p)?.push(((hopCpu(p) - c0) / SETUP_SSH_N) * 1000);
+      samples.get(p)?.push(((hopCpuSeconds(stack, p) - c0) / SETUP_SSH_N) * 1000);
     }
   }
   const m = new Map(paths.map((p) => [p, median(samples.get(p) ?? [])]));

@@ -101,6 +101,16 @@ export function treeRssKiB(pid: number): number {
   return sumOver(processTree(pid), rssKiB);
 }
 
+/**
+ * Busy CPU seconds of the whole machine, all cores, since boot (/proc/stat: user, nice, system,
+ * irq and softirq; not idle, iowait or steal).
+ */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const f = line.trim().split(/\s+/).slice(1).map(Number);
+  return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0)) / 100;
+}
+
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
