@@ -22,6 +22,7 @@ import type { NegotiatedAlgorithms, TransportEvent, TransportOptions } from '../
 import { DisconnectReason, disconnectReasonOf } from '../wire/index.js';
 import { type ChannelPort, SshChannel } from './channel-stream.js';
 import { ChannelOpenError, type CloseInfo, SshConnectionClosedError } from './errors.js';
+import { SharedClock } from './shared-clock.js';
 import { type ByteStream, SocketEdge } from './socket-edge.js';
 
 /** Timers and limits every connection has. */
@@ -38,7 +39,8 @@ export interface CoreOptions {
   readonly maxPendingOutput?: number;
 }
 
-const CLOCK_MS = 1000;
+/** The once-a-second housekeeping of every connection in the process, on one timer. */
+const connectionClock = new SharedClock(1000);
 
 interface PendingOpen {
   resolve(ch: SshChannel): void;
@@ -66,7 +68,8 @@ export abstract class ConnectionCore extends EventEmitter {
   private readonly pendingOpens = new Map<ChannelId, PendingOpen>();
   private readonly channelReplies = new Map<ChannelId, PendingReply[]>();
   private readonly globalReplies: PendingReply[] = [];
-  private readonly clock: NodeJS.Timeout;
+  /** Unsubscribes from the shared clock; nothing to do before subscribing or after teardown. */
+  private stopClock: () => void = () => {};
   private lastInput = Date.now();
   private keepalivesOutstanding = 0;
   private readonly maxPendingOutput: number;
@@ -104,8 +107,7 @@ export abstract class ConnectionCore extends EventEmitter {
       },
       transportOptions,
     );
-    this.clock = setInterval(() => this.onClock(Date.now()), CLOCK_MS);
-    this.clock.unref();
+    if (this.closeInfo === undefined) this.stopClock = connectionClock.subscribe((now) => this.onClock(now));
   }
 
   /** Starts the protocol (sends our version line and KEXINIT). */
@@ -462,7 +464,8 @@ export abstract class ConnectionCore extends EventEmitter {
     if (this.closeInfo !== undefined) return;
     const info: CloseInfo = { reason, description, byPeer };
     this.closeInfo = info;
-    clearInterval(this.clock);
+    this.stopClock();
+    this.stopClock = () => {};
     if (sendDisconnect) this.transport.disconnect(reason, description);
     this.edge.close();
     const err = new SshConnectionClosedError(info);

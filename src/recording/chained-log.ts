@@ -4,8 +4,8 @@
  * `push(line)` is synchronous and cheap: it appends the line to the current batch, one buffer
  * that the next flush hands to the batch store as it is (`pushEncoded` lets the caller encode
  * straight into that buffer, so an event costs no allocation). A timer (default every 250 ms,
- * so well under the 1 s of data at risk the design allows) and a size threshold trigger
- * flushes. The store (batch-store.ts; by default the recording I/O worker thread of
+ * so well under the 1 s of data at risk the design allows; it runs only while lines come) and a
+ * size threshold trigger flushes. The store (batch-store.ts; by default the recording I/O worker thread of
  * record-io.ts) hashes the lines into the chain and appends them with one write per file. Only whole lines are ever written, so after a crash or kill -9 the file is valid up
  * to its last complete line (a partially written final line can only come from the kernel
  * cutting a write short, and readers ignore an unterminated tail).
@@ -111,6 +111,7 @@ export class ChainedLineWriter {
   private wroteSinceTick = false;
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private readonly interval: number;
   /** Chain value after the last line handed to the store. */
   private head: Uint8Array;
   private committedLines = 0;
@@ -139,8 +140,18 @@ export class ChainedLineWriter {
     this.max = opts.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.high = Math.min(opts.highWaterBytes ?? 2 * 1024 * 1024, this.max);
     this.threshold = opts.flushThresholdBytes ?? 512 * 1024;
-    const interval = opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
-    this.timer = setInterval(() => this.onTimer(), interval);
+    this.interval = opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+  }
+
+  /**
+   * Starts the periodic flush when a line is queued; onTimer stops it once the writer has been
+   * idle for a whole interval. A writer with nothing to write (the audit log and the casts of
+   * 1,000 idle sessions) holds no timer: with one each, ticking four times a second, they woke
+   * an idle gateway's event loop thousands of times a second.
+   */
+  private armTimer(): void {
+    if (this.timer !== null || this.closed || this.closing !== null) return;
+    this.timer = setInterval(() => this.onTimer(), this.interval);
     this.timer.unref();
   }
 
@@ -260,6 +271,7 @@ export class ChainedLineWriter {
     this.batchLen = end + 1;
     this.lineEnds.push(end);
     this.queued += n;
+    this.armTimer();
     if (this.queued >= this.threshold) this.scheduleFlush();
     if (this.queued >= this.high) {
       this.underPressure = true;
@@ -355,8 +367,9 @@ export class ChainedLineWriter {
 
   /**
    * The periodic flush. A writer that wrote nothing for a whole interval is idle: it gives its
-   * spare buffers back. (A flush that merely finds the queue empty proves nothing: another one
-   * may just have taken the lines, with data still streaming.)
+   * spare buffers back and stops the timer until the next line (armTimer). (A flush that merely
+   * finds the queue empty proves nothing: another one may just have taken the lines, with data
+   * still streaming.)
    */
   private onTimer(): void {
     if (this.lineEnds.length === 0 && this.flushing === null && !this.wroteSinceTick) {
@@ -364,6 +377,9 @@ export class ChainedLineWriter {
       this.blobSpare = null;
       this.batchCapacity = 0;
       this.blobCapacity = 0;
+      if (this.timer !== null) clearInterval(this.timer);
+      this.timer = null;
+      return;
     }
     this.wroteSinceTick = false;
     void this.flush();

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseCast } from '../../src/recording/cast-reader.js';
 import { type AppendTarget, ChainedLineWriter, nodeRecordingFs, type RecordingFs } from '../../src/recording/chained-log.js';
 import { RecordingError, type RecordingFailure } from '../../src/recording/failures.js';
@@ -468,5 +468,40 @@ describe('ChainedLineWriter close', () => {
     // a few buffers take turns (one filling, one being written); without reuse, every batch
     // would be a new buffer (41 of 41 here before the fix)
     expect(new Set(binWrites).size).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('ChainedLineWriter flush timer', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs only while lines come: none for an idle writer, stopped after an idle interval, stopped by close', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const dir = await temp();
+    const path = join(dir, 'a.jsonl');
+    const base = vi.getTimerCount();
+    const w = await ChainedLineWriter.create({ path, seed: chainSeed('s', 'a.jsonl'), onFailure: () => undefined, fs: nodeRecordingFs, flushIntervalMs: 250 });
+    expect(vi.getTimerCount()).toBe(base);
+    w.push('one');
+    w.push('two');
+    expect(vi.getTimerCount()).toBe(base + 1);
+    vi.advanceTimersByTime(250); // the periodic flush
+    await w.flush();
+    expect(await readFile(path, 'utf8')).toBe('one\ntwo\n');
+    vi.advanceTimersByTime(250); // it wrote in the last interval: not idle yet
+    expect(vi.getTimerCount()).toBe(base + 1);
+    vi.advanceTimersByTime(250); // a whole interval without a line: idle
+    expect(vi.getTimerCount()).toBe(base);
+    w.push('three');
+    expect(vi.getTimerCount()).toBe(base + 1);
+    vi.advanceTimersByTime(250);
+    await w.flush();
+    expect(await readFile(path, 'utf8')).toBe('one\ntwo\nthree\n');
+    w.push('four');
+    await w.close();
+    expect(vi.getTimerCount()).toBe(base);
+    expect(await readFile(path, 'utf8')).toBe('one\ntwo\nthree\nfour\n');
+    expect(w.stats).toMatchObject({ lines: 4, failed: false });
   });
 });
