@@ -37,6 +37,8 @@ const LATENCY_N = quick ? 7 : 20;
 const IDLE_SESSIONS = Math.min(MAX_CONNECTIONS - 16, Number(process.env['GATEHOUSE_BENCH_IDLE'] ?? 1000));
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const wants = (section: string): boolean => only === undefined || only === section;
+/** Seconds over which the idle sessions' CPU is measured (the clock ticks in 1/100 s). */
+const IDLE_CPU_SECONDS = quick ? 5 : 10;
 /** Sessions run one at a time on the fresh gateway first: the cold figure. */
 const SETUP_COLD = 20;
 // Then blocks of sessions at concurrency 4, each measured. The per-session CPU keeps falling for
@@ -189,7 +191,9 @@ async function idleMemory(stack: Stack): Promise<void> {
           timer = setTimeout(() => reject(new Error('no exec reply within 30 s')), 30_000);
         });
         c = await Promise.race([ourClient(stack, true), timeout]);
-        await Promise.race([exec(c, 'sleep 600'), timeout]);
+        // cat waits on the channel's stdin, which the client never closes, and ends with the
+        // session (sshd closes its stdin); a `sleep 600` outlived the bench by ten minutes.
+        await Promise.race([exec(c, 'cat'), timeout]);
         conns.push(c);
       } catch (e) {
         c?.disconnect();
@@ -208,6 +212,11 @@ async function idleMemory(stack: Stack): Promise<void> {
     out(`| sessions | RSS before KiB | RSS after KiB | per session KiB |`);
     out('|---|---|---|---|');
     out(`| ${conns.length} | ${before} | ${after} | ${((after - before) / conns.length).toFixed(1)} |`);
+    // What the idle sessions cost in CPU: timers (keepalives, clocks, flushes) and nothing else.
+    const c0 = treeCpuSeconds(stack.gatewayPid);
+    await new Promise((r) => setTimeout(r, IDLE_CPU_SECONDS * 1000));
+    const idleMs = ((treeCpuSeconds(stack.gatewayPid) - c0) / IDLE_CPU_SECONDS) * 1000;
+    out(`gateway CPU while the ${conns.length} sessions sit idle: ${idleMs.toFixed(1)} ms per second (over ${IDLE_CPU_SECONDS} s)`);
   } finally {
     for (const c of conns) c.disconnect();
     await new Promise((r) => setTimeout(r, 3000));
