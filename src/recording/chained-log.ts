@@ -5,10 +5,11 @@
  * that the next flush hands to the batch store as it is (`pushEncoded` lets the caller encode
  * straight into that buffer, so an event costs no allocation). A timer (default every 250 ms,
  * so well under the 1 s of data at risk the design allows; it runs only while lines come) and a
- * size threshold trigger flushes. The store (batch-store.ts; by default the recording I/O worker thread of
- * record-io.ts) hashes the lines into the chain and appends them with one write per file. Only whole lines are ever written, so after a crash or kill -9 the file is valid up
- * to its last complete line (a partially written final line can only come from the kernel
- * cutting a write short, and readers ignore an unterminated tail).
+ * size threshold trigger flushes. The store (batch-store.ts; by default the recording I/O
+ * worker thread of record-io.ts) hashes the lines into the chain and appends them with one
+ * write per file. Only whole lines are ever written, so after a crash or kill -9 the file is
+ * valid up to its last complete line (a partially written final line can only come from the
+ * kernel cutting a write short, and readers ignore an unterminated tail).
  *
  * The queue is bounded. Overflow and write errors are reported to `onFailure` (typed
  * RecordingFailure) and counted in `stats`; after a write error the file is never written
