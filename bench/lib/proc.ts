@@ -6,19 +6,15 @@ export function rssKiB(pid: number): number {
   return m?.[1] ? Number(m[1]) : 0;
 }
 
-/** user+system CPU seconds in a /proc stat line (clock ticks of 1/100 s on Linux). */
-function statCpuSeconds(stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 /**
- * user+system CPU seconds of a pid and of the children it has waited for (cutime, cstime): a
- * forking server such as sshd, whose per-connection processes are gone once reaped.
+ * user+system CPU seconds in a /proc stat line (clock ticks of 1/100 s on Linux); with `reaped`,
+ * also those of the children it has waited for (cutime, cstime): a forking server such as sshd,
+ * whose per-connection processes are gone once reaped.
  */
-function statCpuWithReapedSeconds(stat: string): number {
+function statCpuSeconds(stat: string, reaped = false): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (reaped ? own + Number(fields[13]) + Number(fields[14]) : own) / 100;
 }
 
 /** user+system CPU seconds of a pid, all its threads. */
@@ -88,7 +84,7 @@ export function treeCpuSeconds(pid: number): number {
  * whole cost of an sshd listener's connections, the ended ones included.
  */
 export function treeCpuWithReapedSeconds(pid: number): number {
-  return sumOver(processTree(pid), (p) => statCpuWithReapedSeconds(readFileSync(`/proc/${p}/stat`, 'utf8')));
+  return sumOver(processTree(pid), (p) => statCpuSeconds(readFileSync(`/proc/${p}/stat`, 'utf8'), true));
 }
 
 /** CPU seconds of the threads named `name` in `pid` and its live descendants. */
