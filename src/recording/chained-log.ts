@@ -15,20 +15,16 @@
  * RecordingFailure) and counted in `stats`; after a write error the file is never written
  * again, so a half-written line can never be followed by more data.
  */
-import { type BatchStore, CommitError, type CommitResult, InlineBatchStore, nodeRecordingFs, type RecordingFs } from './batch-store.js';
+import { EMPTY, fitting, grown, largerSpare, MAX_SPARE } from './batch-buffers.js';
+import { type BatchStore, CommitError, type CommitResult, InlineBatchStore, nodeRecordingFs, type RecordingFs, type SyncFailure } from './batch-store.js';
 import { errnoCode, errorMessage, type FailureHandler, type RecordingFailure, type RecordingFailureKind } from './failures.js';
 import { CHAIN_SUFFIX, toHex } from './line-chain.js';
 import { openWorkerStore } from './record-io.js';
 
 export { type AppendTarget, nodeRecordingFs, type RecordingFs } from './batch-store.js';
 
-const EMPTY = Buffer.alloc(0);
 /** Default periodic flush interval (ms). */
 export const DEFAULT_FLUSH_INTERVAL_MS = 250;
-/** First allocation of a batch buffer; it doubles as needed. */
-const MIN_BATCH = 4096;
-/** A written batch buffer up to this size is kept for the next batch while data flows. */
-const MAX_SPARE = 16 * 1024 * 1024;
 
 /** Encodes one line into `buf` at `pos` (never a '\n') and returns where it ends. */
 export type LineEncoder = (buf: Buffer, pos: number) => number;
@@ -340,8 +336,7 @@ export class ChainedLineWriter {
   }
 
   private async doClose(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTimer();
     while (this.flushing) await this.flushing;
     // From here on a line pushed is reported as dropped (it would reach no file).
     this.closed = true;
@@ -362,8 +357,18 @@ export class ChainedLineWriter {
     // A last batch that failed was reported; the files' sync after it says nothing more.
     if (!failed || this.failed) return;
     // The first failure is the one reported.
-    const file = failed.file === 'file' ? this.opts.path : failed.file === 'chain' ? this.opts.path + CHAIN_SUFFIX : (this.opts.binaryPath ?? this.opts.path);
-    this.fail(failed.error, file, 0, 0);
+    this.fail(failed.error, this.pathOf(failed.file), 0, 0);
+  }
+
+  /** The path of one of the writer's files, as a failure names it. */
+  private pathOf(file: SyncFailure['file']): string {
+    if (file === 'chain') return this.opts.path + CHAIN_SUFFIX;
+    return file === 'binary' ? (this.opts.binaryPath ?? this.opts.path) : this.opts.path;
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
   }
 
   /**
@@ -378,8 +383,7 @@ export class ChainedLineWriter {
       this.blobSpare = null;
       this.batchCapacity = 0;
       this.blobCapacity = 0;
-      if (this.timer !== null) clearInterval(this.timer);
-      this.timer = null;
+      this.stopTimer();
       return;
     }
     this.wroteSinceTick = false;
@@ -420,8 +424,8 @@ export class ChainedLineWriter {
       if (!(e instanceof CommitError)) this.fail(e, this.opts.path, ends.length, len + (blob?.len ?? 0));
       else if (e.stage === 'chain') {
         // The lines are in the file but unchained: verify reports them as an unsealed tail.
-        this.fail(e.cause, this.opts.path + CHAIN_SUFFIX, 0, 0);
-      } else this.fail(e.cause, e.stage === 'binary' ? (this.opts.binaryPath ?? this.opts.path) : this.opts.path, ends.length, len + (blob?.len ?? 0));
+        this.fail(e.cause, this.pathOf('chain'), 0, 0);
+      } else this.fail(e.cause, this.pathOf(e.stage), ends.length, len + (blob?.len ?? 0));
       return;
     }
     this.head = result.head;
@@ -480,33 +484,4 @@ export class ChainedLineWriter {
       // A throwing handler must not break the writer; the failure is still in stats.
     }
   }
-}
-
-/**
- * `cur[0..used)` moved to a buffer with room for `need` bytes: `spare` when it is large enough
- * (`tookSpare`), else a new one of twice `cur` (at least MIN_BATCH and `minSize`), doubled until
- * it fits. New buffers have an ArrayBuffer of their own: the I/O worker takes them over.
- */
-function grown(cur: Buffer, used: number, need: number, spare: Buffer | null, minSize: number): { next: Buffer; tookSpare: boolean } {
-  const tookSpare = spare !== null && spare.length >= need;
-  let next: Buffer;
-  if (spare !== null && tookSpare) next = spare;
-  else {
-    let size = Math.max(MIN_BATCH, cur.length * 2, minSize);
-    while (size < need) size *= 2;
-    next = Buffer.allocUnsafeSlow(size);
-  }
-  cur.copy(next, 0, 0, used);
-  return { next, tookSpare };
-}
-
-/** `spare` when it holds `capacity` (the next batch starts in it), else nothing: one smaller would be outgrown and copied. */
-function fitting(spare: Buffer | null, capacity: number): Buffer {
-  return spare !== null && spare.length >= capacity ? spare : EMPTY;
-}
-
-/** The buffer to keep for the next batch: the larger of `spare` and a written `buf` (none over MAX_SPARE). */
-function largerSpare(spare: Buffer | null, buf: Buffer): Buffer | null {
-  if (buf.length > MAX_SPARE) return spare;
-  return spare === null || spare.length < buf.length ? buf : spare;
 }
