@@ -52,6 +52,9 @@ for (const { version, skip } of versions) {
         conn.sendRequest(ch, execRequest('head -c 300000 /dev/zero | tr "\\0" x; echo; echo err >&2; exit 3'), true);
         let got = 0;
         let consumedUpTo = 0;
+        let sawEof = false;
+        let sawExit = false;
+        let closed = false;
         await c.until('close', () => {
           for (const e of c.connEvents.slice(consumedUpTo)) {
             if (e.type === 'data') {
@@ -59,7 +62,15 @@ for (const { version, skip } of versions) {
               conn.consumed(ch as ChannelId, e.data.length);
             }
             if (e.type === 'extended-data') conn.consumed(ch as ChannelId, e.data.length);
-            if (e.type === 'eof') conn.close(ch);
+            if (e.type === 'eof') sawEof = true;
+            if (e.type === 'channel-request' && e.request.type === 'exit-status') sawExit = true;
+          }
+          // Close once both are in. sshd sends the exit status when it reaps the child, which can
+          // come before EOF (output still queued behind the window) or after it; a CLOSE sent on
+          // EOF alone raced the status, and one sent on the status alone cut the output short.
+          if (sawEof && sawExit && !closed) {
+            closed = true;
+            conn.close(ch);
           }
           consumedUpTo = c.connEvents.length;
           return c.connEvents.find((e) => e.type === 'close');
@@ -195,14 +206,24 @@ for (const { version, skip } of versions) {
         conn.sendRequest(ch, { type: 'auth-agent-req@openssh.com' }, false);
         conn.sendRequest(ch, execRequest('ssh-add -l; echo "rc=$?"'), true);
         // Play a tiny agent with no keys: SSH_AGENTC_REQUEST_IDENTITIES (11) -> IDENTITIES_ANSWER (12), 0 keys.
+        // sshd may split a request over several data messages (seen: the length, then the type).
         let seen = 0;
         let out = '';
+        const pending = new Map<number, number[]>();
         await c.until('session close', () => {
           for (const e of c.connEvents.slice(seen)) {
             if (e.type === 'open-request' && e.open.type === 'auth-agent@openssh.com') conn.acceptChannel(e.channel);
             if (e.type === 'data' && e.channel !== ch) {
               conn.consumed(e.channel, e.data.length);
-              if (e.data[4] === 11) conn.send(e.channel, Uint8Array.of(0, 0, 0, 5, 12, 0, 0, 0, 0));
+              const buf = [...(pending.get(e.channel) ?? []), ...e.data];
+              for (;;) {
+                if (buf.length < 4) break;
+                const len = ((buf[0] ?? 0) << 24) | ((buf[1] ?? 0) << 16) | ((buf[2] ?? 0) << 8) | (buf[3] ?? 0);
+                if (buf.length < 4 + len) break;
+                const msg = buf.splice(0, 4 + len);
+                if (msg[4] === 11) conn.send(e.channel, Uint8Array.of(0, 0, 0, 5, 12, 0, 0, 0, 0));
+              }
+              pending.set(e.channel, buf);
             }
             if (e.type === 'eof' && e.channel !== ch) conn.close(e.channel);
             if (e.type === 'data' && e.channel === ch) {
@@ -267,13 +288,22 @@ for (const { version, skip } of versions) {
         conn.sendRequest(ch, execRequest('stty -a; echo; stty size'), true);
         let out = '';
         let seen = 0;
+        let sawEof = false;
+        let sawExit = false;
+        let closed = false;
         await c.until('close', () => {
           for (const e of c.connEvents.slice(seen)) {
             if (e.type === 'data') {
               out += new TextDecoder().decode(e.data);
               conn.consumed(ch, e.data.length);
             }
-            if (e.type === 'eof') conn.close(ch);
+            if (e.type === 'eof') sawEof = true;
+            if (e.type === 'channel-request' && e.request.type === 'exit-status') sawExit = true;
+          }
+          // as in the exec test above: close only once both EOF and the exit status are in
+          if (sawEof && sawExit && !closed) {
+            closed = true;
+            conn.close(ch);
           }
           seen = c.connEvents.length;
           return c.connEvents.find((e) => e.type === 'close');
