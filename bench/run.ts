@@ -92,6 +92,7 @@ function hopCpuSeconds(stack: Stack, path: PathName): number {
 
 function throughput(stack: Stack, direction: 'upload' | 'download'): void {
   out(`\n## Bulk ${direction}, ${MB} MiB, median of ${REPS} interleaved runs (MB/s; ratio to openssh -J)`);
+  if (quick) out(`(--quick: each ${MB} MiB run includes its ssh connection set-up, which weighs on these figures; the full run's 1 GiB runs are the measure)`);
   out(`| cipher | ${ALL_PATHS.join(' | ')} | gatehouse -J / openssh -J | login@target / openssh -J |`);
   out(`|---|${ALL_PATHS.map(() => '---').join('|')}|---|---|`);
   // Where the CPU went, per GiB moved: the whole machine (client, hop, target, kernel) and the
