@@ -52,9 +52,6 @@ for (const { version, skip } of versions) {
         conn.sendRequest(ch, execRequest('head -c 300000 /dev/zero | tr "\\0" x; echo; echo err >&2; exit 3'), true);
         let got = 0;
         let consumedUpTo = 0;
-        let sawEof = false;
-        let sawExit = false;
-        let closed = false;
         await c.until('close', () => {
           for (const e of c.connEvents.slice(consumedUpTo)) {
             if (e.type === 'data') {
@@ -62,16 +59,8 @@ for (const { version, skip } of versions) {
               conn.consumed(ch as ChannelId, e.data.length);
             }
             if (e.type === 'extended-data') conn.consumed(ch as ChannelId, e.data.length);
-            if (e.type === 'eof') sawEof = true;
-            if (e.type === 'channel-request' && e.request.type === 'exit-status') sawExit = true;
           }
-          // Close once both are in. sshd sends the exit status when it reaps the child, which can
-          // come before EOF (output still queued behind the window) or after it; a CLOSE sent on
-          // EOF alone raced the status, and one sent on the status alone cut the output short.
-          if (sawEof && sawExit && !closed) {
-            closed = true;
-            conn.close(ch);
-          }
+          c.closeOnceExited(ch);
           consumedUpTo = c.connEvents.length;
           return c.connEvents.find((e) => e.type === 'close');
         });
@@ -288,23 +277,14 @@ for (const { version, skip } of versions) {
         conn.sendRequest(ch, execRequest('stty -a; echo; stty size'), true);
         let out = '';
         let seen = 0;
-        let sawEof = false;
-        let sawExit = false;
-        let closed = false;
         await c.until('close', () => {
           for (const e of c.connEvents.slice(seen)) {
             if (e.type === 'data') {
               out += new TextDecoder().decode(e.data);
               conn.consumed(ch, e.data.length);
             }
-            if (e.type === 'eof') sawEof = true;
-            if (e.type === 'channel-request' && e.request.type === 'exit-status') sawExit = true;
           }
-          // as in the exec test above: close only once both EOF and the exit status are in
-          if (sawEof && sawExit && !closed) {
-            closed = true;
-            conn.close(ch);
-          }
+          c.closeOnceExited(ch);
           seen = c.connEvents.length;
           return c.connEvents.find((e) => e.type === 'close');
         });

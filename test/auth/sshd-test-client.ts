@@ -9,7 +9,7 @@ import {
   type ServerAuthExtensions,
   serverAuthExtensionsFromExtInfo,
 } from '../../src/auth/index.js';
-import { type ConnectionEvent, SshConnection } from '../../src/connection/index.js';
+import { type ChannelId, type ConnectionEvent, SshConnection } from '../../src/connection/index.js';
 import { encodeBase64 } from '../../src/keys/base64.js';
 import { defaultSignatureVerifier } from '../../src/keys/signature.js';
 import { Transport } from '../../src/transport/transport.js';
@@ -48,6 +48,7 @@ export class TestClient {
   private readonly socket: Socket;
   private readonly transport: Transport;
   private waiters: (() => void)[] = [];
+  private readonly closedByUs = new Set<ChannelId>();
   ended: string | undefined;
 
   constructor(
@@ -172,6 +173,22 @@ export class TestClient {
         setTimeout(resolve, 200);
       });
     }
+  }
+
+  /**
+   * Closes `ch` once sshd has sent both its EOF and its exit status; call it from an until()
+   * probe. sshd sends the status when it reaps the child, before EOF (output still queued behind
+   * the window) or after it: a CLOSE sent on EOF alone makes sshd drop the status, one sent on
+   * the status alone can cut the output short.
+   */
+  closeOnceExited(ch: ChannelId): void {
+    const conn = this.conn;
+    if (conn === undefined || this.closedByUs.has(ch)) return;
+    const eof = this.connEvents.some((e) => e.type === 'eof' && e.channel === ch);
+    const exited = this.connEvents.some((e) => e.type === 'channel-request' && e.channel === ch && e.request.type === 'exit-status');
+    if (!eof || !exited) return;
+    this.closedByUs.add(ch);
+    conn.close(ch);
   }
 
   authenticated(): Promise<AuthClientEvent> {
