@@ -333,7 +333,7 @@ async function echoLatency(stack: Stack): Promise<void> {
     [true, false].map(async (via) => {
       const conn = await ourClient(stack, via);
       const ch = await exec(conn, 'stty raw -echo; cat', true);
-      return { name: via ? 'gatehouse login@target' : 'direct', conn, ch, times: [] as number[] };
+      return { name: via ? 'gatehouse login@target' : 'direct', conn, ch, warm: [] as number[], times: [] as number[] };
     }),
   );
   await new Promise((r) => setTimeout(r, 300));
@@ -345,11 +345,10 @@ async function echoLatency(stack: Stack): Promise<void> {
     return performance.now() - t0;
   };
   for (const p of paths) p.ch.resume();
-  const warm = paths.map((): number[] => []);
   const warmUntil = performance.now() + ECHO_WARMUP_MS;
   let warmRounds = 0;
   for (; warmRounds < ECHO_WARMUP || performance.now() < warmUntil; warmRounds++) {
-    for (const [i, p] of paths.entries()) warm[i]?.push(await roundTrip(p.ch));
+    for (const p of paths) p.warm.push(await roundTrip(p.ch));
   }
   for (let i = 0; i < ECHO_N; i++) {
     for (const p of paths) p.times.push(await roundTrip(p.ch));
@@ -357,8 +356,8 @@ async function echoLatency(stack: Stack): Promise<void> {
   for (const p of paths) p.conn.disconnect();
   out('| path | p50 | p99 | warm-up p99 |');
   out('|---|---|---|---|');
-  for (const [i, p] of paths.entries()) {
-    out(`| ${p.name} | ${percentile(p.times, 50).toFixed(3)} | ${percentile(p.times, 99).toFixed(3)} | ${percentile(warm[i] ?? [], 99).toFixed(3)} |`);
+  for (const p of paths) {
+    out(`| ${p.name} | ${percentile(p.times, 50).toFixed(3)} | ${percentile(p.times, 99).toFixed(3)} | ${percentile(p.warm, 99).toFixed(3)} |`);
   }
   out(`(warm-up: ${warmRounds} rounds; its p99 is shown, not counted)`);
   const [g, d] = paths;
