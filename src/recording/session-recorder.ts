@@ -15,12 +15,13 @@ import { ChainedLineWriter, type ChainedLineWriterOptions, DEFAULT_FLUSH_INTERVA
 import { ChannelRecorder } from './channel-recorder.js';
 import { errnoCode, errorMessage, RecordingError, type RecordingFailure } from './failures.js';
 import { AUDIT_FILE, channelFileName, INDEX_FILE, sessionDir } from './layout.js';
-import { CHAIN_SUFFIX, chainSeed } from './line-chain.js';
+import { CHAIN_SUFFIX, chainSeed, toHex } from './line-chain.js';
 import { LiveBroadcaster } from './live.js';
 import { makeDirectory, recordIoWorkerAvailable, replaceFile } from './record-io.js';
 import type { RecordingKey } from './recording-key.js';
 import {
   type ChannelEntry,
+  type FileSeal,
   type ForwardEntry,
   INDEX_FORMAT,
   type SessionIndex,
@@ -83,9 +84,49 @@ export interface SftpChannelAudit {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** The audit log's figures before its first line. */
+function emptyLogStats(seed: Uint8Array): FileSeal {
+  return { file: AUDIT_FILE, lines: 0, bytes: 0, chainHead: toHex(seed), droppedLines: 0, droppedBytes: 0 };
+}
+
+/** index.json's text. */
+function indexText(index: SessionIndex): string {
+  return `${JSON.stringify(index, null, 2)}\n`;
+}
+
+/** The index of a session from its parts (sorted channels, copies of the mutable entries). */
+function sessionIndex(
+  opts: SessionRecorderOptions,
+  start: string,
+  state: 'open' | 'closed',
+  end: string | undefined,
+  channels: readonly ChannelEntry[],
+  forwards: readonly ForwardEntry[],
+  audit: Omit<FileSeal, 'file'>,
+  failures: readonly RecordingFailure[],
+): SessionIndex {
+  return {
+    format: INDEX_FORMAT,
+    sessionId: opts.sessionId,
+    state,
+    who: opts.who,
+    target: opts.target,
+    start,
+    ...(end !== undefined ? { end } : {}),
+    asciicastVersion: opts.asciicastVersion ?? 2,
+    inputRecorded: opts.recordInput ?? false,
+    channels: [...channels].sort((x, y) => x.channel - y.channel),
+    forwards: forwards.map((f) => ({ ...f })),
+    audit: { file: AUDIT_FILE, lines: audit.lines, bytes: audit.bytes, chainHead: audit.chainHead, droppedLines: audit.droppedLines, droppedBytes: audit.droppedBytes },
+    failures: failures.map((f) => ({ ...f })),
+  };
+}
+
 export class SessionRecorder {
   private readonly channels = new Map<number, ChannelRecorder>();
   private readonly finished: ChannelEntry[] = [];
+  /** Channels whose channel.close audit line was written. */
+  private readonly closeAudited = new WeakSet<ChannelRecorder>();
   private readonly sftp = new Map<number, { entry: Mutable<ChannelEntry>; audit: SftpChannelAudit }>();
   private readonly forwards: Mutable<ForwardEntry>[] = [];
   private readonly openForwards = new Set<ForwardTracker>();
@@ -120,29 +161,34 @@ export class SessionRecorder {
       if (self) self.report(f);
       else opts.onFailure(f);
     };
+    // A log written on this thread (injected file system, no worker) needs the directory first.
+    const here = opts.fs !== undefined || !recordIoWorkerAvailable();
     try {
-      // Through the I/O worker, the directory and the audit log are asked for in the same tick:
-      // the worker takes both in one message, in order. When the directory fails, so does the
-      // log in it, and the directory's error is the one that explains. A log written on this
-      // thread (injected file system, no worker) needs the directory first.
+      // Through the I/O worker, the directory, the audit log and the first index are asked for
+      // in the same tick: the worker takes all three in one message, in order (one round trip
+      // of session set-up instead of two, issue 7). When the directory fails, so do the files
+      // in it, and the directory's error is the one that explains.
       const made = makeDirectory(dir);
-      if (opts.fs || !recordIoWorkerAvailable()) await made;
+      if (here) await made;
+      const seed = chainSeed(opts.sessionId, AUDIT_FILE);
       const opening = ChainedLineWriter.create({
         ...opts.writer,
         path: join(dir, AUDIT_FILE),
-        seed: chainSeed(opts.sessionId, AUDIT_FILE),
+        seed,
         onFailure,
         ...(opts.fs ? { fs: opts.fs } : {}),
       });
-      const [dirDone, auditDone] = await Promise.allSettled([made, opening]);
-      if (dirDone.status === 'rejected') {
+      const first = here ? undefined : sessionIndex(opts, start.toISOString(), 'open', undefined, [], [], emptyLogStats(seed), []);
+      const indexed = first ? replaceFile(join(dir, INDEX_FILE), indexText(first), false) : Promise.resolve();
+      const [dirDone, auditDone, indexDone] = await Promise.allSettled([made, opening, indexed]);
+      const failed = [dirDone, auditDone, indexDone].find((r) => r.status === 'rejected');
+      if (failed) {
         if (auditDone.status === 'fulfilled') await auditDone.value.close();
-        throw dirDone.reason;
+        throw failed.reason;
       }
       if (auditDone.status === 'rejected') throw auditDone.reason;
-      const audit = auditDone.value;
-      self = new SessionRecorder({ ...opts, start }, dir, audit);
-      await self.writeIndex(undefined, true);
+      self = new SessionRecorder({ ...opts, start }, dir, auditDone.value);
+      if (here) await self.writeIndex(undefined, true);
     } catch (e) {
       throw SessionRecorder.startError(dir, e);
     }
@@ -233,17 +279,25 @@ export class SessionRecorder {
 
   /** Closes a channel's recording (after exit-status and close were relayed). */
   async closeChannel(rec: ChannelRecorder): Promise<ChannelEntry> {
-    const entry = await rec.close();
-    if (this.channels.delete(rec.channel)) {
-      this.finished.push(entry);
+    const closing = rec.close();
+    // The audit line goes now, not after the file's close: the channel's exit and byte counts
+    // are final, and the line joins the audit log's next batch (at the end of a session, the
+    // one that closes the log in the same round trip as the channel's file).
+    if (this.channels.has(rec.channel) && !this.closeAudited.has(rec)) {
+      this.closeAudited.add(rec);
+      const e = rec.entry();
       this.audit({
         type: 'channel.close',
-        channel: entry.channel,
-        ...(entry.exitStatus !== undefined ? { exitStatus: entry.exitStatus } : {}),
-        ...(entry.exitSignal !== undefined ? { exitSignal: entry.exitSignal } : {}),
-        bytesOut: entry.bytesOut,
-        bytesIn: entry.bytesIn,
+        channel: e.channel,
+        ...(e.exitStatus !== undefined ? { exitStatus: e.exitStatus } : {}),
+        ...(e.exitSignal !== undefined ? { exitSignal: e.exitSignal } : {}),
+        bytesOut: e.bytesOut,
+        bytesIn: e.bytesIn,
       });
+    }
+    const entry = await closing;
+    if (this.channels.delete(rec.channel)) {
+      this.finished.push(entry);
       this.scheduleIndex();
     }
     return entry;
@@ -327,12 +381,16 @@ export class SessionRecorder {
 
   private async doFinish(reason: string | undefined): Promise<SessionIndex> {
     this.cancelIndexRewrite();
-    for (const rec of [...this.channels.values()]) await this.closeChannel(rec);
+    // Every channel's last lines and close, and the audit log's, leave in this tick: the I/O
+    // worker takes them as one message (issue 7: a round trip less per channel).
+    const closing = [...this.channels.values()].map((rec) => this.closeChannel(rec));
     for (const s of this.sftp.values()) s.audit.close();
     for (const t of [...this.openForwards]) t.close('session ended');
     this.endIso = new Date().toISOString();
     this.audit({ type: 'session.end', ...(reason !== undefined ? { reason } : {}) });
-    await this.auditLog.close();
+    const auditClosed = this.auditLog.close();
+    await Promise.all(closing);
+    await auditClosed;
     this.live.publish({ type: 'end' });
     const index = signIndex(this.buildIndex('closed'), this.opts.key);
     await this.writeIndex(index);
@@ -340,24 +398,8 @@ export class SessionRecorder {
   }
 
   private buildIndex(state: 'open' | 'closed'): SessionIndex {
-    const a = this.auditLog.stats;
     const channels = [...this.finished, ...[...this.channels.values()].map((c) => c.entry()), ...[...this.sftp.values()].map((s) => ({ ...s.entry }))];
-    channels.sort((x, y) => x.channel - y.channel);
-    return {
-      format: INDEX_FORMAT,
-      sessionId: this.opts.sessionId,
-      state,
-      who: this.opts.who,
-      target: this.opts.target,
-      start: this.startIso,
-      ...(this.endIso !== undefined ? { end: this.endIso } : {}),
-      asciicastVersion: this.opts.asciicastVersion ?? 2,
-      inputRecorded: this.opts.recordInput ?? false,
-      channels,
-      forwards: this.forwards.map((f) => ({ ...f })),
-      audit: { file: AUDIT_FILE, lines: a.lines, bytes: a.bytes, chainHead: a.chainHead, droppedLines: a.droppedLines, droppedBytes: a.droppedBytes },
-      failures: this.failures.map((f) => ({ ...f })),
-    };
+    return sessionIndex(this.opts, this.startIso, state, this.endIso, channels, this.forwards, this.auditLog.stats, this.failures);
   }
 
   /**
@@ -390,7 +432,7 @@ export class SessionRecorder {
       const path = join(this.dir, INDEX_FILE);
       try {
         // temp file, fsync, rename: a reader (or a crash) sees the old or the new index, never half.
-        await replaceFile(path, `${JSON.stringify(index, null, 2)}\n`, signed !== undefined);
+        await replaceFile(path, indexText(index), signed !== undefined);
       } catch (e) {
         if (rethrow) throw e;
         const code = errnoCode(e);

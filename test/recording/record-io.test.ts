@@ -10,9 +10,10 @@ import { ChainedLineWriter, nodeRecordingFs } from '../../src/recording/chained-
 import type { RecordingFailure } from '../../src/recording/failures.js';
 import { chainSeed, LineChain } from '../../src/recording/line-chain.js';
 import { RECORD_IO_THREAD_NAME } from '../../src/recording/record-io-protocol.js';
+import type { SessionIndex } from '../../src/recording/session-index.js';
 import { makeDirectory, recordIoCrossings, recordIoWorkerAvailable, replaceFile, stopRecordIoWorker } from '../../src/recording/record-io.js';
 import { repoRoot } from '../support/binaries.js';
-import { tempDir } from './helpers.js';
+import { enc, openTestSession, tempDir } from './helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -186,6 +187,31 @@ describe('recording I/O worker', () => {
     // closed: a later line is reported as dropped, never written
     expect(w.push('late')).toBe('dropped');
     expect(failures).toMatchObject([{ kind: 'dropped-after-failure' }]);
+  });
+
+  it('a session crosses to the worker once to open (directory, audit log, index) and twice to finish with a channel open', async () => {
+    const root = await temp();
+    let before = recordIoCrossings();
+    const { rec, failures } = await openTestSession(root);
+    let after = recordIoCrossings();
+    expect(after.messages - before.messages).toBe(1);
+    expect(after.requests - before.requests).toBe(3);
+    const opened = JSON.parse(await readFile(join(rec.dir, 'index.json'), 'utf8')) as SessionIndex;
+    expect(opened).toMatchObject({ state: 'open', channels: [], audit: { lines: 0, bytes: 0, chainHead: Buffer.from(chainSeed(rec.sessionId, 'audit.jsonl')).toString('hex') } });
+    const ch = await rec.openChannel({ kind: 'exec', command: 'true' });
+    ch.output(enc('out\n'));
+    ch.setExit({ type: 'status', status: 0 });
+    before = recordIoCrossings();
+    // the channel's last batch and close and the audit log's go together; then the signed index
+    const index = await rec.finish();
+    after = recordIoCrossings();
+    expect(after.messages - before.messages).toBe(2);
+    expect(failures).toEqual([]);
+    const audit = (await readFile(join(rec.dir, 'audit.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(audit.map((e) => e.type)).toEqual(['session.start', 'channel.open', 'channel.close', 'session.end']);
+    expect(audit[2]).toMatchObject({ exitStatus: 0, bytesOut: 4 });
+    expect(index).toMatchObject({ state: 'closed', channels: [{ channel: 0, exitStatus: 0, recording: { lines: 4 } }], audit: { lines: 4 } });
+    expect(JSON.parse(await readFile(join(rec.dir, 'index.json'), 'utf8'))).toEqual(index);
   });
 
   it('a worker that dies fails the pending and later batches loudly, and the next file gets a new worker', async () => {
