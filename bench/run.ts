@@ -34,7 +34,9 @@ const quick = process.argv.includes('--quick');
 // and 5, and then 344 s with the same sizes an hour later, when the machine ran everything
 // (OpenSSH's own set-up figures too) 20-60% slower. A bulk run's time is mostly fixed costs there:
 // the ssh connection set-up, and OpenSSH's sshd granting its window slowly after the first 2 MiB
-// of an upload (~1 s on every path, the direct one too); 64 MiB transfers saved nothing (306 s).
+// of an upload (~1 s on every path, the direct one too: perf of the target sshd during a 4 MiB
+// upload had 54% of its samples in memmove, moving its channel buffer of 1-2 MB for every 64 KiB
+// that `cat` takes from the pipe); 64 MiB transfers saved nothing (306 s).
 // So --quick measures the bulk sections with one cipher (the full run with all three), 96 MiB
 // per transfer, and holds 500 idle sessions. Its figures are a smoke test: only the full run's
 // 1 GiB transfers and 1,000 sessions give the figures the targets are about.
