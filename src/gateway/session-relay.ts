@@ -1,8 +1,9 @@
 /**
  * One relayed session channel: the client's channel (inbound) paired with a channel to the
  * target (outbound). Requests are checked per action (a shell is not permission to run sftp),
- * data flows through Node stream pipes whose backpressure is the SSH window on each side, and
- * the recorder taps both directions off the hot path (it only queues).
+ * data flows between the two channel streams with backpressure that is the SSH window on each
+ * side, the target's output of one task goes on as one write (see queueOutput), and the
+ * recorder taps both directions off the hot path (it only queues).
  */
 
 import type { Readable, Writable } from 'node:stream';
@@ -10,7 +11,7 @@ import type { ChannelRequest } from '../connection/index.js';
 import type { ChannelExit, SshChannel } from '../net/channel-stream.js';
 import { drainedOrClosed } from '../net/drain.js';
 import type { Action, Authorization, Decision } from '../policy/index.js';
-import type { ChannelRecorder, PushResult, SftpChannelAudit } from '../recording/index.js';
+import type { ChannelRecorder, SftpChannelAudit } from '../recording/index.js';
 
 export interface SessionRelayHost {
   /** Policy decision for one action on this session's target and login (logged by the host). */
@@ -37,6 +38,12 @@ export interface RelaySummary {
   readonly action: Action | undefined;
 }
 
+/**
+ * Target output of one task is merged into writes of up to this many bytes: what one packet to
+ * an OpenSSH client carries (its session channels' maximum packet). Larger chunks pass as they are.
+ */
+const MERGE_LIMIT = 32 * 1024;
+
 /** Environment variables are forwarded only when the rule's allow-list names them. */
 const MAX_HELD_ENV = 64;
 
@@ -52,6 +59,11 @@ export class SessionRelay {
   private exitStatus: number | undefined;
   private exitSignal: string | undefined;
   private done = false;
+  /** Target output of the current task, not yet delivered (see queueOutput). */
+  private outQueue: { readonly chunk: Uint8Array; readonly stderr: boolean }[] = [];
+  private outQueued = 0;
+  private readonly holdStdout: (recorderPressure: boolean) => void;
+  private readonly holdStderr: (recorderPressure: boolean) => void;
   /** The authorization the running action holds, for re-evaluation on policy reload. */
   authorization: Authorization | undefined;
 
@@ -62,38 +74,40 @@ export class SessionRelay {
     /** A forced command (certificate force-command) replaces whatever the client asks to run. */
     private readonly forceCommand: string | null,
   ) {
+    this.holdStdout = this.holder(target, client);
+    this.holdStderr = this.holder(target.stderr, client.stderrOut);
     client.requestHandler = (req) => this.onClientRequest(req);
     target.requestHandler = () => false;
     target.on('exit', (status: number | null, signal: string | null) => this.onTargetExit(status, signal));
     target.on('request', (req: ChannelRequest) => {
-      if (req.type === 'eow@openssh.com') void client.request(req, false).catch(() => {});
+      if (req.type !== 'eow@openssh.com') return;
+      this.flushOutput();
+      void client.request(req, false).catch(() => {});
     });
 
-    // Target → client, stdout and stderr, each tapped for the recording. The source pauses
-    // while the destination's window is full OR the recorder's queue is above its high-water
-    // mark, so a fast target can neither grow our memory nor overflow the recording.
-    this.pump(target, client, (chunk) => {
-      this.bytesToClient += chunk.length;
-      this.host.relayed('target-to-client', chunk.length);
-      this.sftp?.fromServer(chunk);
-      return this.recorder?.output(chunk, 'stdout');
-      // No EOF on the target's EOF: the client channel would finish both ways and close before
-      // the target's exit-status (which sshd may send after its EOF) could be relayed. The
-      // target's CHANNEL_CLOSE ends it instead (closeWhenFlushed: EOF after the data, then CLOSE).
-    }, false);
-    this.pump(target.stderr, client.stderrOut, (chunk) => {
-      this.bytesToClient += chunk.length;
-      this.host.relayed('target-to-client', chunk.length);
-      return this.recorder?.output(chunk, 'stderr');
-    }, false);
-    this.pump(client, target, (chunk) => {
+    // Target → client, stdout and stderr, each tapped for the recording (see queueOutput).
+    target.on('data', (chunk: Uint8Array) => this.queueOutput(chunk, false));
+    target.stderr.on('data', (chunk: Uint8Array) => this.queueOutput(chunk, true));
+    // No EOF on the target's EOF: the client channel would finish both ways and close before
+    // the target's exit-status (which sshd may send after its EOF) could be relayed. The
+    // target's CHANNEL_CLOSE ends it instead (closeWhenFlushed: EOF after the data, then CLOSE).
+
+    // Client → target: keystrokes and uploads, passed on as they come.
+    const upload = this.holder(client, target);
+    client.on('data', (chunk: Uint8Array) => {
       this.bytesToTarget += chunk.length;
       this.host.relayed('client-to-target', chunk.length);
       this.sftp?.fromClient(chunk);
-      return this.recorder?.input(chunk);
-    }, true);
+      const recorded = this.recorder?.input(chunk);
+      const ok = target.writable ? target.write(chunk) : true;
+      if (!ok || recorded === 'pressure') upload(recorded === 'pressure');
+    });
+    client.once('end', () => target.end());
 
-    const finish = (): void => this.finish();
+    const finish = (): void => {
+      this.flushOutput();
+      this.finish();
+    };
     client.once('close', () => {
       if (!target.isClosed) target.destroy();
       finish();
@@ -102,6 +116,7 @@ export class SessionRelay {
       // Everything the target sent must reach the client before its channel closes, and its
       // exit status goes out behind that output (sshd's order), not ahead of what still waits
       // for the client's window.
+      this.flushOutput();
       if (!client.isClosed) client.closeWhenFlushed(this.exitResult());
       finish();
     });
@@ -109,24 +124,84 @@ export class SessionRelay {
     target.on('error', () => {});
   }
 
-  /** Copies src to dst with backpressure from both dst and the recorder (see the constructor). */
-  private pump(src: Readable, dst: Writable, tap: (chunk: Uint8Array) => PushResult | undefined, end: boolean): void {
+  /**
+   * What holds `src` back: it pauses until `dst` drains and, under recorder pressure, until the
+   * recording queue is below its high-water mark. So a fast sender can grow neither our memory
+   * nor the recording's queue by more than a window.
+   */
+  private holder(src: Readable, dst: Writable): (recorderPressure: boolean) => void {
     let holding = false;
-    const hold = async (recorderPressure: boolean): Promise<void> => {
+    return (recorderPressure) => {
       if (holding) return;
       holding = true;
       src.pause();
-      await drainedOrClosed(dst);
-      if (recorderPressure && this.recorder) await this.recorder.whenDrained();
-      holding = false;
-      if (!src.destroyed) src.resume();
+      void (async () => {
+        await drainedOrClosed(dst);
+        if (recorderPressure && this.recorder) await this.recorder.whenDrained();
+        holding = false;
+        if (!src.destroyed) src.resume();
+      })();
     };
-    src.on('data', (chunk: Uint8Array) => {
-      const recorded = tap(chunk);
-      const ok = dst.writable ? dst.write(chunk) : true;
-      if (!ok || recorded === 'pressure') void hold(recorded === 'pressure');
-    });
-    if (end) src.once('end', () => dst.end());
+  }
+
+  /**
+   * Target output waits here until the end of the current task: every packet of one socket read
+   * is decrypted in one go, and what they carry goes on as one write and one recording event
+   * instead of one per packet. A terminal's output arrives a few KiB a packet (sshd reads the
+   * pty that way), eight and more packets a read under load, and each write to the client is a
+   * packet encrypted twice on `ssh -J`. Nothing waits longer than the task that received it, so
+   * a keystroke's echo is not delayed; order is kept across stdout and stderr, and anything that
+   * must follow the output (exit status, eow, close, a gateway message) flushes it first.
+   */
+  private queueOutput(chunk: Uint8Array, stderr: boolean): void {
+    if (chunk.length === 0) return;
+    // What is queued goes first when this chunk would take it past one full write.
+    if (this.outQueued + chunk.length > MERGE_LIMIT) this.flushOutput();
+    if (chunk.length >= MERGE_LIMIT) {
+      this.deliver(chunk, stderr);
+      return;
+    }
+    if (this.outQueue.length === 0) queueMicrotask(this.flushOutputTask);
+    this.outQueue.push({ chunk, stderr });
+    this.outQueued += chunk.length;
+  }
+
+  private readonly flushOutputTask = (): void => this.flushOutput();
+
+  /** Delivers the queued output (at most MERGE_LIMIT bytes), adjacent chunks of one stream merged. */
+  private flushOutput(): void {
+    const queue = this.outQueue;
+    if (queue.length === 0) return;
+    this.outQueue = [];
+    this.outQueued = 0;
+    let run: Uint8Array[] = [];
+    let runBytes = 0;
+    let runStderr = false;
+    const flushRun = (): void => {
+      const only = run[0];
+      if (only === undefined) return;
+      this.deliver(run.length === 1 ? only : Buffer.concat(run, runBytes), runStderr);
+      run = [];
+      runBytes = 0;
+    };
+    for (const { chunk, stderr } of queue) {
+      if (run.length > 0 && stderr !== runStderr) flushRun();
+      run.push(chunk);
+      runBytes += chunk.length;
+      runStderr = stderr;
+    }
+    flushRun();
+  }
+
+  /** One piece of target output: counted, recorded, written to the client. */
+  private deliver(chunk: Uint8Array, stderr: boolean): void {
+    this.bytesToClient += chunk.length;
+    this.host.relayed('target-to-client', chunk.length);
+    if (!stderr) this.sftp?.fromServer(chunk);
+    const recorded = this.recorder?.output(chunk, stderr ? 'stderr' : 'stdout');
+    const dst = stderr ? this.client.stderrOut : this.client;
+    const ok = dst.writable ? dst.write(chunk) : true;
+    if (!ok || recorded === 'pressure') (stderr ? this.holdStderr : this.holdStdout)(recorded === 'pressure');
   }
 
   /**
@@ -161,6 +236,7 @@ export class SessionRelay {
 
   /** Ends the relay from the gateway side (revocation, kill, recording failure). */
   terminate(message: string): void {
+    this.flushOutput();
     this.tellClient(message);
     this.recorder?.marker(`terminated: ${message}`);
     if (!this.client.isClosed) this.client.exit({ signal: 'TERM' });
@@ -252,6 +328,7 @@ export class SessionRelay {
 
   /** Noted here; relayed to the client when the target's channel closes (see the constructor). */
   private onTargetExit(status: number | null, signal: string | null): void {
+    this.flushOutput();
     if (status !== null) {
       this.exitStatus = status;
       this.recorder?.setExit({ type: 'status', status });
