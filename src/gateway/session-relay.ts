@@ -2,7 +2,7 @@
  * One relayed session channel: the client's channel (inbound) paired with a channel to the
  * target (outbound). Requests are checked per action (a shell is not permission to run sftp),
  * data flows between the two channel streams with backpressure that is the SSH window on each
- * side, the target's output of one task goes on as one write (see queueOutput), and the
+ * side, the target's output of one task is merged into few writes (see queueOutput), and the
  * recorder taps both directions off the hot path (it only queues).
  */
 
@@ -59,7 +59,8 @@ export class SessionRelay {
   private exitStatus: number | undefined;
   private exitSignal: string | undefined;
   private done = false;
-  /** Target output of the current task, not yet delivered (see queueOutput). */
+  /** Target output of the current task after its first chunk, not yet delivered (see queueOutput). */
+  private inTask = false;
   private outQueue: { readonly chunk: Uint8Array; readonly stderr: boolean }[] = [];
   private outQueued = 0;
   private readonly holdStdout: (recorderPressure: boolean) => void;
@@ -145,28 +146,37 @@ export class SessionRelay {
   }
 
   /**
-   * Target output waits here until the end of the current task: every packet of one socket read
-   * is decrypted in one go, and what they carry goes on as one write and one recording event
-   * instead of one per packet. A terminal's output arrives a few KiB a packet (sshd reads the
-   * pty that way), eight and more packets a read under load, and each write to the client is a
-   * packet encrypted twice on `ssh -J`. Nothing waits longer than the task that received it, so
-   * a keystroke's echo is not delayed; order is kept across stdout and stderr, and anything that
-   * must follow the output (exit status, eow, close, a gateway message) flushes it first.
+   * Target output of one task (every packet of one socket read is decrypted in one go) goes on
+   * in few writes and recording events instead of one per packet: the first chunk at once, so a
+   * keystroke's echo waits for nothing, and the rest at the end of the task, adjacent chunks of
+   * one stream merged up to MERGE_LIMIT. A terminal's output arrives a few KiB a packet (sshd
+   * reads the pty that way), eight and more packets a read under load, and each write to the
+   * client is a packet encrypted twice on `ssh -J`. Order is kept across stdout and stderr, and
+   * anything that must follow the output (exit status, eow, close, a gateway message) flushes
+   * it first.
    */
   private queueOutput(chunk: Uint8Array, stderr: boolean): void {
     if (chunk.length === 0) return;
+    if (!this.inTask) {
+      this.inTask = true;
+      queueMicrotask(this.endOfTask);
+      this.deliver(chunk, stderr);
+      return;
+    }
     // What is queued goes first when this chunk would take it past one full write.
     if (this.outQueued + chunk.length > MERGE_LIMIT) this.flushOutput();
     if (chunk.length >= MERGE_LIMIT) {
       this.deliver(chunk, stderr);
       return;
     }
-    if (this.outQueue.length === 0) queueMicrotask(this.flushOutputTask);
     this.outQueue.push({ chunk, stderr });
     this.outQueued += chunk.length;
   }
 
-  private readonly flushOutputTask = (): void => this.flushOutput();
+  private readonly endOfTask = (): void => {
+    this.inTask = false;
+    this.flushOutput();
+  };
 
   /** Delivers the queued output (at most MERGE_LIMIT bytes), adjacent chunks of one stream merged. */
   private flushOutput(): void {
