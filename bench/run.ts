@@ -5,25 +5,21 @@
  * bench/results/. Absolute figures on a shared machine mislead; the ratios are the result.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parsePrivateKey } from '../src/keys/index.js';
 import type { SshChannel } from '../src/net/channel-stream.js';
-import { SshClient, signerFromPrivateKey } from '../src/net/client.js';
 import type { ClientConnection } from '../src/net/client-connection.js';
 import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
-import { RECORD_IO_THREAD_NAME } from '../src/recording/record-io-protocol.js';
 import {
-  cpuSeconds,
   loadAverage,
   machineBusySeconds,
   median,
   percentile,
   treeCpuSeconds,
   treeCpuWithReapedSeconds,
-  treeNamedThreadsCpuSeconds,
   treeRssKiB,
 } from './lib/proc.js';
+import { exec, ourClient, type SetupBlock, setupBlock, shortExecSession } from './lib/setup-block.js';
 import { MAX_CONNECTIONS, REPO, type Stack, startStack } from './lib/stack.js';
 import { recordingOverhead } from './recording.js';
 import { workersThroughput } from './workers.js';
@@ -178,24 +174,6 @@ function latency(stack: Stack): void {
   out(`ratio gatehouse -J / openssh -J: ${((m.get('gatehouse -J') ?? 0) / (m.get('openssh -J') ?? 1)).toFixed(2)}`);
 }
 
-async function ourClient(stack: Stack, viaGateway: boolean): Promise<ClientConnection> {
-  const key = parsePrivateKey(readFileSync(stack.keyPath, 'utf8'));
-  return SshClient.connect({
-    host: '127.0.0.1',
-    port: viaGateway ? stack.gatewayPort : stack.sshdPort,
-    username: viaGateway ? 'root@target' : 'root',
-    verifyHostKey: () => ({ ok: true }),
-    auth: [{ type: 'signer', signer: signerFromPrivateKey(key) }],
-  });
-}
-
-async function exec(conn: ClientConnection, command: string, pty = false) {
-  const ch = await conn.openChannel({ type: 'session' });
-  if (pty) await ch.request({ type: 'pty-req', term: 'xterm', cols: 80, rows: 24, widthPx: 0, heightPx: 0, modes: [] }, true);
-  await ch.request({ type: 'exec', command, commandBytes: new TextEncoder().encode(command) }, true);
-  return ch;
-}
-
 async function idleMemory(stack: Stack): Promise<void> {
   out(`\n## Memory: gateway RSS with ${IDLE_SESSIONS} idle relayed sessions (login@target, one exec each)`);
   const before = treeRssKiB(stack.gatewayPid);
@@ -248,53 +226,26 @@ async function idleMemory(stack: Stack): Promise<void> {
 
 async function sessionSetup(stack: Stack): Promise<void> {
   out(`\n## Session setup: short exec sessions (login@target) through the gateway, ${SETUP_COLD} one at a time on a fresh gateway, then ${SETUP_BLOCKS} blocks of ${SETUP_BLOCK} at concurrency 4`);
-  const one = async (): Promise<void> => {
-    const c = await ourClient(stack, true);
-    const ch = await exec(c, 'true');
-    ch.resume();
-    ch.stderr.resume();
-    await new Promise((r) => ch.once('close', r));
-    c.disconnect();
-  };
   const cold0 = treeCpuSeconds(stack.gatewayPid);
-  for (let i = 0; i < SETUP_COLD; i++) await one();
+  for (let i = 0; i < SETUP_COLD; i++) await shortExecSession(stack);
   const cold = treeCpuSeconds(stack.gatewayPid) - cold0;
   const concurrency = 4;
   out('| sessions before the block | gateway CPU ms per session (both legs) | of which the primary | of which recording I/O threads | sessions/s |');
   out('|---|---|---|---|---|');
   let done = SETUP_COLD;
-  let last = { ms: 0, primaryMs: 0, recordingMs: 0, rate: 0 };
+  let last: SetupBlock = { ms: 0, primaryMs: 0, recordingMs: 0, rate: 0 };
   for (let b = 0; b < SETUP_BLOCKS; b++) {
-    const c0 = treeCpuSeconds(stack.gatewayPid);
-    const p0 = cpuSeconds(stack.gatewayPid);
-    const r0 = treeNamedThreadsCpuSeconds(stack.gatewayPid, RECORD_IO_THREAD_NAME);
-    const t0 = performance.now();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < SETUP_BLOCK) {
-          next++;
-          await one();
-        }
-      }),
-    );
-    const seconds = (performance.now() - t0) / 1000;
     // With serve --workers N the gateway process is the primary: it accepts every connection and
     // hands it to a worker (node:cluster round-robin); its share is printed apart, and so is the
     // recording I/O worker thread's (files, fdatasync, hashing) of every gateway process.
-    const perSession = (s: number): number => (s / SETUP_BLOCK) * 1000;
-    last = {
-      ms: perSession(treeCpuSeconds(stack.gatewayPid) - c0),
-      primaryMs: perSession(cpuSeconds(stack.gatewayPid) - p0),
-      recordingMs: perSession(treeNamedThreadsCpuSeconds(stack.gatewayPid, RECORD_IO_THREAD_NAME) - r0),
-      rate: SETUP_BLOCK / seconds,
-    };
+    last = await setupBlock(stack, SETUP_BLOCK, concurrency);
     out(`| ${done} | ${last.ms.toFixed(1)} | ${last.primaryMs.toFixed(1)} | ${last.recordingMs.toFixed(1)} | ${last.rate.toFixed(1)} |`);
     done += SETUP_BLOCK;
   }
   out(`gateway CPU per session (both legs), last block: ${last.ms.toFixed(1)} ms; sustained ${last.rate.toFixed(1)} sessions/s at concurrency ${concurrency}`);
   out(`(of which the primary process, accepting and handing connections to the workers: ${last.primaryMs.toFixed(1)} ms; the recording I/O threads: ${last.recordingMs.toFixed(1)} ms)`);
   out(`(the ${SETUP_COLD} sessions one at a time on a fresh gateway: ${((cold / SETUP_COLD) * 1000).toFixed(1)} ms each)`);
+  out('(V8 is still warming up here: `node dist/bench/setup-warmup.js` runs blocks until the figure levels off)');
 }
 
 /**
