@@ -1,7 +1,7 @@
 /**
- * `node dist/bench/setup-warmup.js [--workers N] [--blocks B] [--block S]` (defaults: the gateway's
- * own worker count, 12 blocks of 400): session set-up on a
- * fresh gateway, block after block, until the gateway's CPU per session levels off. V8 optimises
+ * `node dist/bench/setup-warmup.js [--workers N] [--blocks B] [--block S]` (defaults: the
+ * gateway's own worker count, 12 blocks of 400): session set-up on a fresh gateway, block after
+ * block, until the gateway's CPU per session levels off. V8 optimises
  * the code of a session set-up only after it has run many times (each function runs a few times
  * per session), so the first thousands of sessions of a gateway process cost more than the ones
  * after; bench/run.ts measures its last block after its own 2,820 sessions and those of the
