@@ -105,13 +105,9 @@ export class SessionRelay {
     });
     client.once('end', () => target.end());
 
-    const finish = (): void => {
-      this.flushOutput();
-      this.finish();
-    };
     client.once('close', () => {
       if (!target.isClosed) target.destroy();
-      finish();
+      this.finish();
     });
     target.once('close', () => {
       // Everything the target sent must reach the client before its channel closes, and its
@@ -119,7 +115,7 @@ export class SessionRelay {
       // for the client's window.
       this.flushOutput();
       if (!client.isClosed) client.closeWhenFlushed(this.exitResult());
-      finish();
+      this.finish();
     });
     client.on('error', () => {});
     target.on('error', () => {});
@@ -224,8 +220,9 @@ export class SessionRelay {
     return ok;
   }
 
-  /** Writes a line to the client's stderr (denials, policy notes). */
+  /** Writes a line to the client's stderr (denials, policy notes), behind the output before it. */
   tellClient(message: string): void {
+    this.flushOutput();
     if (!this.client.isClosed && this.client.stderrOut.writable) this.client.stderrOut.write(`gatehouse: ${message}\r\n`);
   }
 
@@ -246,7 +243,6 @@ export class SessionRelay {
 
   /** Ends the relay from the gateway side (revocation, kill, recording failure). */
   terminate(message: string): void {
-    this.flushOutput();
     this.tellClient(message);
     this.recorder?.marker(`terminated: ${message}`);
     if (!this.client.isClosed) this.client.exit({ signal: 'TERM' });
@@ -356,6 +352,8 @@ export class SessionRelay {
   }
 
   private finish(): void {
+    // The recording and the client get what the last task queued (a client's close ends it).
+    this.flushOutput();
     if (this.done) return;
     this.done = true;
     this.sftp?.close();
