@@ -9,6 +9,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SshChannel } from '../src/net/channel-stream.js';
 import type { ClientConnection } from '../src/net/client-connection.js';
+import { defaultAlgorithms } from '../src/transport/algorithms.js';
+import { floorSecondsPerGiB, hopWork, opensslCipherOf } from './lib/crypto-floor.js';
+import { opensslSpeed } from './lib/openssl-speed.js';
 import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
 import {
   loadAverage,
@@ -102,6 +105,9 @@ function throughput(stack: Stack, direction: 'upload' | 'download'): void {
   // Where the CPU went, per GiB moved: the whole machine (client, hop, target, kernel) and the
   // hop alone. On a machine this size a path is fast when it needs little CPU in all.
   const cpuRows: string[] = [];
+  // OpenSSL's rates for the floor below, while nothing else runs (cached after the first section)
+  for (const cipher of [...CIPHERS, defaultAlgorithms('cipher', 'client')[0] ?? '']) opensslRate(opensslCipherOf(cipher));
+  opensslRate('sha256');
   for (const cipher of CIPHERS) {
     const samples = new Map<PathName, number[]>(ALL_PATHS.map((p) => [p, []]));
     const machine = new Map<PathName, number[]>(ALL_PATHS.map((p) => [p, []]));
@@ -131,6 +137,51 @@ function throughput(stack: Stack, direction: 'upload' | 'download'): void {
   out(`| cipher | ${ALL_PATHS.join(' | ')} |`);
   out(`|---|${ALL_PATHS.map(() => '---').join('|')}|`);
   for (const row of cpuRows) out(row);
+  cryptoFloor(direction);
+}
+
+/** `openssl speed -evp` MB/s per primitive, measured once per run (null when openssl failed). */
+const opensslRates = new Map<string, number | null>();
+
+/**
+ * The best of three one-second `openssl speed` runs: a floor wants OpenSSL at its fastest, and
+ * single runs on this shared machine read as low as two thirds of it.
+ */
+function opensslRate(evp: string | undefined): number | null {
+  if (evp === undefined) return null;
+  let rate = opensslRates.get(evp);
+  if (rate === undefined) {
+    const runs = [1, 2, 3].map(() => opensslSpeed(['-evp', evp])).filter((r): r is number => r !== null);
+    rate = runs.length === 0 ? null : Math.max(...runs);
+    opensslRates.set(evp, rate);
+  }
+  return rate;
+}
+
+/**
+ * The floor under the hop figures (bench/lib/crypto-floor.ts): the CPU the hop's cryptography
+ * alone takes per GiB at OpenSSL's own speed, measured here before the first transfer.
+ */
+function cryptoFloor(direction: 'upload' | 'download'): void {
+  const paths: PathName[] = ['gatehouse -J', 'gatehouse login@target', 'openssh -J'];
+  // The gateway's connection to the target takes the gateway's first choice (the target offers it).
+  const targetCipher = defaultAlgorithms('cipher', 'client')[0] ?? '';
+  const cell = (path: PathName, cipher: string): string => {
+    const work = hopWork(path, direction);
+    const rates = { clientCipher: opensslRate(opensslCipherOf(cipher)), targetCipher: opensslRate(opensslCipherOf(targetCipher)), sha256: opensslRate('sha256') };
+    const s = work === null ? null : floorSecondsPerGiB(work, rates);
+    return s === null ? 'n/a' : s.toFixed(2);
+  };
+  out(`\nThe hop's cryptography alone, CPU s per GiB ${direction === 'upload' ? 'uploaded' : 'downloaded'} at OpenSSL's own speed in this run: a floor under the hop figures above`);
+  out(`| cipher | ${paths.join(' | ')} |`);
+  out(`|---|${paths.map(() => '---').join('|')}|`);
+  for (const cipher of CIPHERS) out(`| ${cipher} | ${paths.map((p) => cell(p, cipher)).join(' | ')} |`);
+  const used = new Set([...CIPHERS, targetCipher].map(opensslCipherOf).filter((e): e is string => e !== undefined));
+  if (direction === 'download') used.add('sha256');
+  const measured = [...used].map((evp) => `${evp} ${opensslRate(evp)?.toFixed(0) ?? 'failed'}`).join(', ');
+  out(
+    `(passes over every byte: openssh -J one of the session cipher; login@target one, and one of ${targetCipher} towards the target; -J two, and that one${direction === 'download' ? '; and SHA-256 of the recorded output' : ''}. openssl speed -evp, 16 KiB blocks, MB/s: ${measured}; its chacha20-poly1305 is RFC 8439's, the same work per byte as OpenSSH's)`,
+  );
 }
 
 function cpuPerGiB(stack: Stack): void {
