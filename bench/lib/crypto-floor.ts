@@ -46,17 +46,17 @@ export function hopWork(path: PathName, direction: 'upload' | 'download'): HopWo
   }
 }
 
-/** OpenSSL's rates in MB/s (10^6 bytes per second) for the primitives of one row. */
+/** OpenSSL's rates in MB/s (10^6 bytes per second) for the primitives of one row; null where it was not measured. */
 export interface PrimitiveRates {
-  readonly clientCipher: number;
-  readonly targetCipher: number;
-  readonly sha256: number;
+  readonly clientCipher: number | null;
+  readonly targetCipher: number | null;
+  readonly sha256: number | null;
 }
 
 const MB_PER_GIB = 1073.741824;
 
 /** CPU seconds per GiB that `work` takes at `rates`; null when a rate it needs is missing or not positive. */
-export function floorSecondsPerGiB(work: HopWork, rates: { readonly [K in keyof PrimitiveRates]: number | null }): number | null {
+export function floorSecondsPerGiB(work: HopWork, rates: PrimitiveRates): number | null {
   let seconds = 0;
   for (const k of ['clientCipher', 'targetCipher', 'sha256'] as const) {
     const passes = work[k];
