@@ -24,6 +24,7 @@ import {
 } from './lib/proc.js';
 import { exec, ourClient, type SetupBlock, setupBlock, shortExecSession } from './lib/setup-block.js';
 import { MAX_CONNECTIONS, REPO, type Stack, startStack } from './lib/stack.js';
+import { gatewayWorkers, warmUp } from './lib/warm-up.js';
 import { recordingOverhead } from './recording.js';
 import { workersThroughput } from './workers.js';
 
@@ -73,6 +74,8 @@ const ECHO_WARMUP = 100;
 const ECHO_WARMUP_MS = 3000;
 const ALL_CIPHERS = ['aes128-gcm@openssh.com', 'aes256-gcm@openssh.com', 'chacha20-poly1305@openssh.com'];
 const CIPHERS = quick ? ALL_CIPHERS.slice(0, 1) : ALL_CIPHERS;
+/** Unmeasured rounds through the gateway before each throughput section (bench/lib/warm-up.ts): one per cipher. */
+const WARM_UP_ROUNDS = CIPHERS.length;
 
 const report: string[] = [];
 function out(line = ''): void {
@@ -100,13 +103,14 @@ function hopCpuSeconds(stack: Stack, path: PathName): number {
 function throughput(stack: Stack, direction: 'upload' | 'download'): void {
   out(`\n## Bulk ${direction}, ${MB} MiB, median of ${REPS} interleaved runs (MB/s; ratio to openssh -J)`);
   if (quick) out(`(--quick: ${CIPHERS.join(', ')} only, and each ${MB} MiB run includes its ssh connection set-up, which weighs on these figures; the full run's 1 GiB runs with all three ciphers are the measure)`);
+  // OpenSSL's rates for the floor below (both directions'), while nothing else runs; cached
+  for (const evp of floorPrimitives('download')) opensslRate(evp);
+  warmUpGateway(stack, direction);
   out(`| cipher | ${ALL_PATHS.join(' | ')} | gatehouse -J / openssh -J | login@target / openssh -J |`);
   out(`|---|${ALL_PATHS.map(() => '---').join('|')}|---|---|`);
   // Where the CPU went, per GiB moved: the whole machine (client, hop, target, kernel) and the
   // hop alone. On a machine this size a path is fast when it needs little CPU in all.
   const cpuRows: string[] = [];
-  // OpenSSL's rates for the floor below (both directions'), while nothing else runs; cached
-  for (const evp of floorPrimitives('download')) opensslRate(evp);
   for (const cipher of CIPHERS) {
     const samples = new Map<PathName, number[]>(ALL_PATHS.map((p) => [p, []]));
     const machine = new Map<PathName, number[]>(ALL_PATHS.map((p) => [p, []]));
@@ -137,6 +141,26 @@ function throughput(stack: Stack, direction: 'upload' | 'download'): void {
   out(`|---|${ALL_PATHS.map(() => '---').join('|')}|`);
   for (const row of cpuRows) out(row);
   cryptoFloor(direction);
+}
+
+/** The unmeasured transfers before a throughput section, and what they cost the gateway (printed). */
+function warmUpGateway(stack: Stack, direction: 'upload' | 'download'): void {
+  const workers = gatewayWorkers(stack);
+  const perRound = warmUp({
+    rounds: WARM_UP_ROUNDS,
+    ciphers: CIPHERS,
+    mb: MB,
+    workers,
+    transfer(path, cipher) {
+      const command = direction === 'upload' ? 'cat > /dev/null' : `head -c ${MB}M /dev/zero`;
+      const r = runSsh(sshArgv(stack, path, command, [], cipher), direction === 'upload' ? 'upload' : 'none');
+      if (!r.ok) throw new Error(`warm-up: ${path} ${cipher} ${direction} failed: ${r.stderr}`);
+    },
+    gatewayCpuSeconds: () => hopCpuSeconds(stack, 'gatehouse -J'),
+  });
+  out(
+    `(the gateway measured warm: before these runs, ${perRound.length} unmeasured round${perRound.length === 1 ? '' : 's'} (one a cipher) of ${workers} ${direction}${workers === 1 ? '' : 's'} of ${MB} MiB through each gateway path, so that each of its ${workers} worker${workers === 1 ? '' : 's'} relayed each path every round; the gateway's CPU s per GiB in those rounds: ${perRound.map((x) => x.toFixed(2)).join(', ')})\n`,
+  );
 }
 
 /** The cipher of the gateway's connection to the target: its own first choice, which the bench's sshd offers. */
@@ -416,7 +440,7 @@ async function main(): Promise<void> {
   } finally {
     await stack.stop();
   }
-  await section('workers', () => workersThroughput({ reps: REPS, mb: MB, out }));
+  await section('workers', () => workersThroughput({ reps: REPS, mb: MB, warmUpRounds: WARM_UP_ROUNDS, out }));
   console.log(`(all: ${((performance.now() - started) / 1000).toFixed(0)} s)`);
   out(`\nload average at end ${loadAverage()}`);
   if (!quick) {

@@ -14,6 +14,8 @@ export interface WorkersBenchOptions {
   readonly reps: number;
   /** MiB per upload. */
   readonly mb: number;
+  /** Unmeasured rounds on each gateway first (bench/lib/warm-up.ts: a fresh worker relays its first GiBs slower). */
+  readonly warmUpRounds: number;
   readonly out: (line?: string) => void;
 }
 
@@ -58,6 +60,17 @@ export async function workersThroughput(opts: WorkersBenchOptions): Promise<void
   const stacks = new Map<number, Stack>();
   try {
     for (const n of counts) stacks.set(n, await startStack({ workers: n }));
+    // Round-robin gives each of the 2-worker gateway's workers one upload a round, the
+    // 1-worker gateway both: both are warmed before they are compared.
+    const warm = new Map<number, number[]>();
+    for (let i = 0; i < opts.warmUpRounds; i++) {
+      for (const [n, stack] of stacks) warm.set(n, [...(warm.get(n) ?? []), (await round(stack, opts.mb)).cpuPerGiB]);
+    }
+    if (opts.warmUpRounds > 0) {
+      out(
+        `(both gateways measured warm: first ${opts.warmUpRounds} unmeasured round${opts.warmUpRounds === 1 ? '' : 's'} each; gateway CPU s per GiB in those rounds: ${counts.map((n) => `${n} worker${n === 1 ? '' : 's'} ${(warm.get(n) ?? []).map((x) => x.toFixed(2)).join(', ')}`).join('; ')})\n`,
+      );
+    }
     const samples = new Map<number, { mbps: number[]; cpu: number[] }>(counts.map((n) => [n, { mbps: [], cpu: [] }]));
     for (let rep = 0; rep < opts.reps; rep++) {
       for (const n of counts) {
