@@ -126,11 +126,15 @@ function runThrough(stack: Stack, gw: Gateway, command: string, pty: boolean, ex
   return { seconds, gatewayCpu };
 }
 
+/** Unmeasured runs of each session through each gateway before its measured ones (bench/lib/warm-up.ts: fresh processes relay their first GiBs slower). */
+const WARM_UP_RUNS = 1;
+
 function measurePair(stack: Stack, gws: readonly Gateway[], reps: number, command: string, pty: boolean, expectBytes: number): Map<'on' | 'off', Sample[]> {
   const samples = new Map<'on' | 'off', Sample[]>([
     ['on', []],
     ['off', []],
   ]);
+  for (let i = 0; i < WARM_UP_RUNS; i++) for (const gw of gws) runThrough(stack, gw, command, pty, expectBytes);
   for (let rep = 0; rep < reps; rep++) {
     for (const gw of gws) samples.get(gw.name)?.push(runThrough(stack, gw, command, pty, expectBytes));
   }
@@ -160,6 +164,7 @@ export async function recordingOverhead(stack: Stack, opts: RecordingBenchOption
   try {
     const { out } = opts;
     out(`\n## Recording overhead: recording on (gatehouse serve) against off (bench/unrecorded-gateway.ts), one process each, median of ${opts.reps} interleaved runs`);
+    out(`(both gateways measured warm: each session runs ${WARM_UP_RUNS === 1 ? 'once' : `${WARM_UP_RUNS} times`} through each gateway, unmeasured, before its measured runs)\n`);
     out('| session | wall s on | wall s off | wall on/off | gateway CPU s on | gateway CPU s off | CPU on/off | CPU s/GiB on / off |');
     out('|---|---|---|---|---|---|---|---|');
     const pty = measurePair(stack, gws, opts.reps, `for i in $(seq ${repeats}); do cat ${patternFile}; done`, true, ptyBytes);
@@ -176,5 +181,5 @@ export async function recordingOverhead(stack: Stack, opts: RecordingBenchOption
   const on = castBytes(recordingsOf(stack, 'on'));
   const off = castBytes(recordingsOf(stack, 'off'));
   opts.out(`.cast and .bin files written: on ${(on / 1048576).toFixed(0)} MiB, off ${(off / 1024).toFixed(0)} KiB`);
-  if (off > 1024 * 1024 || on < (ptyBytes + 2 * dlBytes) * opts.reps) throw new Error('recording bench: the on gateway did not record everything, or the off gateway recorded data');
+  if (off > 1024 * 1024 || on < (ptyBytes + 2 * dlBytes) * (opts.reps + WARM_UP_RUNS)) throw new Error('recording bench: the on gateway did not record everything, or the off gateway recorded data');
 }
