@@ -117,12 +117,10 @@ function throughput(stack: Stack, direction: 'upload' | 'download'): void {
     const hop = new Map<PathName, number[]>(ALL_PATHS.map((p) => [p, []]));
     for (let rep = 0; rep < REPS; rep++) {
       for (const path of ALL_PATHS) {
-        const command = direction === 'upload' ? 'cat > /dev/null' : `head -c ${MB}M /dev/zero`;
         const m0 = machineBusySeconds();
         const h0 = hopCpuSeconds(stack, path);
-        const r = runSsh(sshArgv(stack, path, command, [], cipher), direction === 'upload' ? 'upload' : 'none');
-        if (!r.ok) throw new Error(`${path} ${cipher} ${direction} failed: ${r.stderr}`);
-        samples.get(path)?.push((MB * 1.048576) / r.seconds);
+        const seconds = bulkTransfer(stack, path, cipher, direction);
+        samples.get(path)?.push((MB * 1.048576) / seconds);
         machine.get(path)?.push((machineBusySeconds() - m0) / (MB / 1024));
         hop.get(path)?.push((hopCpuSeconds(stack, path) - h0) / (MB / 1024));
       }
@@ -143,6 +141,14 @@ function throughput(stack: Stack, direction: 'upload' | 'download'): void {
   cryptoFloor(direction);
 }
 
+/** One bulk transfer of MB MiB through `path` (an upload into `cat`, or a download from `head`); its wall seconds. Throws when ssh fails. */
+function bulkTransfer(stack: Stack, path: PathName, cipher: string, direction: 'upload' | 'download', label = ''): number {
+  const command = direction === 'upload' ? 'cat > /dev/null' : `head -c ${MB}M /dev/zero`;
+  const r = runSsh(sshArgv(stack, path, command, [], cipher), direction === 'upload' ? 'upload' : 'none');
+  if (!r.ok) throw new Error(`${label}${path} ${cipher} ${direction} failed: ${r.stderr}`);
+  return r.seconds;
+}
+
 /** The unmeasured transfers before a throughput section, and what they cost the gateway (printed). */
 function warmUpGateway(stack: Stack, direction: 'upload' | 'download'): void {
   const workers = gatewayWorkers(stack);
@@ -151,11 +157,7 @@ function warmUpGateway(stack: Stack, direction: 'upload' | 'download'): void {
     ciphers: CIPHERS,
     mb: MB,
     workers,
-    transfer(path, cipher) {
-      const command = direction === 'upload' ? 'cat > /dev/null' : `head -c ${MB}M /dev/zero`;
-      const r = runSsh(sshArgv(stack, path, command, [], cipher), direction === 'upload' ? 'upload' : 'none');
-      if (!r.ok) throw new Error(`warm-up: ${path} ${cipher} ${direction} failed: ${r.stderr}`);
-    },
+    transfer: (path, cipher) => bulkTransfer(stack, path, cipher, direction, 'warm-up: '),
     gatewayCpuSeconds: () => hopCpuSeconds(stack, 'gatehouse -J'),
   });
   out(

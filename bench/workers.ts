@@ -62,9 +62,9 @@ export async function workersThroughput(opts: WorkersBenchOptions): Promise<void
     for (const n of counts) stacks.set(n, await startStack({ workers: n }));
     // Round-robin gives each of the 2-worker gateway's workers one upload a round, the
     // 1-worker gateway both: both are warmed before they are compared.
-    const warm = new Map<number, number[]>();
+    const warm = new Map<number, number[]>(counts.map((n) => [n, []]));
     for (let i = 0; i < opts.warmUpRounds; i++) {
-      for (const [n, stack] of stacks) warm.set(n, [...(warm.get(n) ?? []), (await round(stack, opts.mb)).cpuPerGiB]);
+      for (const [n, stack] of stacks) warm.get(n)?.push((await round(stack, opts.mb)).cpuPerGiB);
     }
     if (opts.warmUpRounds > 0) {
       out(
