@@ -1,9 +1,11 @@
 /**
  * Poly1305 (RFC 8439 §2.5) in WebAssembly: node:crypto has no raw Poly1305 and noble's pure-JS
  * one would make chacha20-poly1305@openssh.com the slowest cipher. The module is compiled
- * synchronously once at import (about 1 KiB, generated from wasm/poly1305.wat).
+ * synchronously once at import (generated from wasm/poly1305.wat): the one with WebAssembly
+ * SIMD, or, where the engine cannot compile that (V8 on an x64 CPU without SSE4.1), the scalar
+ * one, which computes the same tags.
  */
-import { POLY1305_WASM_BASE64 } from './wasm/poly1305-bytes.js';
+import { POLY1305_SCALAR_WASM_BASE64, POLY1305_SIMD_WASM_BASE64 } from './wasm/poly1305-bytes.js';
 
 const KEY_OFFSET = 0;
 const TAG_OFFSET = 32;
@@ -33,32 +35,54 @@ function isMac(v: unknown): v is (len: number) => void {
   return typeof v === 'function';
 }
 
-function instantiate(): Poly1305Exports {
+/** Which module computes the tags: with WebAssembly SIMD, or the scalar fallback. */
+export type Poly1305Variant = 'simd' | 'scalar';
+
+function instantiate(variant: Poly1305Variant): Poly1305Exports {
   const wasmApi = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
-  const module = new wasmApi.Module(Buffer.from(POLY1305_WASM_BASE64, 'base64'));
+  const bytes = variant === 'simd' ? POLY1305_SIMD_WASM_BASE64 : POLY1305_SCALAR_WASM_BASE64;
+  const module = new wasmApi.Module(Buffer.from(bytes, 'base64'));
   const { memory, mac } = new wasmApi.Instance(module, {}).exports;
   if (!isMemory(memory) || !isMac(mac)) throw new Error('poly1305 WebAssembly module lacks its exports');
   return { memory, mac };
 }
 
-const wasm = instantiate();
-let heap = new Uint8Array(wasm.memory.buffer);
+/** A one-shot Poly1305 function on its own instance of the `variant` module. */
+export function createPoly1305Wasm(variant: Poly1305Variant): (key: Uint8Array, message: Uint8Array, more?: Uint8Array) => Uint8Array {
+  const wasm = instantiate(variant);
+  let heap = new Uint8Array(wasm.memory.buffer);
+  return (key, message, more) => {
+    if (key.length !== 32) throw new RangeError('poly1305 key must be 32 bytes');
+    const length = message.length + (more?.length ?? 0);
+    const need = MSG_OFFSET + length;
+    if (need > heap.length) {
+      wasm.memory.grow(Math.ceil((need - heap.length) / PAGE));
+      heap = new Uint8Array(wasm.memory.buffer);
+    }
+    heap.set(key, KEY_OFFSET);
+    heap.set(message, MSG_OFFSET);
+    if (more !== undefined) heap.set(more, MSG_OFFSET + message.length);
+    wasm.mac(length);
+    const tag = heap.slice(TAG_OFFSET, TAG_OFFSET + 16);
+    // the one-time key must not outlive the call
+    heap.fill(0, KEY_OFFSET, KEY_OFFSET + 32);
+    return tag;
+  };
+}
+
+function chooseVariant(): { variant: Poly1305Variant; fn: ReturnType<typeof createPoly1305Wasm> } {
+  try {
+    return { variant: 'simd', fn: createPoly1305Wasm('simd') };
+  } catch {
+    // an engine without WebAssembly SIMD rejects the module when it compiles it
+    return { variant: 'scalar', fn: createPoly1305Wasm('scalar') };
+  }
+}
+
+const chosen = chooseVariant();
+
+/** The module this process uses. */
+export const poly1305WasmVariant: Poly1305Variant = chosen.variant;
 
 /** One-shot Poly1305 tag of `message` (followed by `more`, when given) under the 32-byte one-time `key`. */
-export function poly1305Wasm(key: Uint8Array, message: Uint8Array, more?: Uint8Array): Uint8Array {
-  if (key.length !== 32) throw new RangeError('poly1305 key must be 32 bytes');
-  const length = message.length + (more?.length ?? 0);
-  const need = MSG_OFFSET + length;
-  if (need > heap.length) {
-    wasm.memory.grow(Math.ceil((need - heap.length) / PAGE));
-    heap = new Uint8Array(wasm.memory.buffer);
-  }
-  heap.set(key, KEY_OFFSET);
-  heap.set(message, MSG_OFFSET);
-  if (more !== undefined) heap.set(more, MSG_OFFSET + message.length);
-  wasm.mac(length);
-  const tag = heap.slice(TAG_OFFSET, TAG_OFFSET + 16);
-  // the one-time key must not outlive the call
-  heap.fill(0, KEY_OFFSET, KEY_OFFSET + 32);
-  return tag;
-}
+export const poly1305Wasm: (key: Uint8Array, message: Uint8Array, more?: Uint8Array) => Uint8Array = chosen.fn;
