@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { poly1305 as noblePoly1305 } from '@noble/ciphers/_poly1305.js';
 import { describe, expect, it } from 'vitest';
 import { nobleSymmetric } from '../../src/crypto/noble-symmetric.js';
 import { createPoly1305Wasm, type Poly1305Variant, poly1305Wasm, poly1305WasmVariant } from '../../src/crypto/poly1305-wasm.js';
+import { repoRoot } from '../support/binaries.js';
 import { hex, IETF_TEXT, JABBERWOCKY, POLY1305_VECTORS, toHex } from './vectors/rfc8439.js';
 
 /** Whether this engine compiles WebAssembly SIMD: a module of one v128.const. */
@@ -27,6 +30,18 @@ describe('Poly1305 in WebAssembly', () => {
     const key = randomBytes(32);
     const msg = randomBytes(1000);
     expect(toHex(poly1305Wasm(key, msg))).toBe(toHex(createPoly1305Wasm(poly1305WasmVariant)(key, msg)));
+  });
+
+  it.skipIf(process.arch !== 'x64')('falls back to the scalar module where the engine has no WebAssembly SIMD (V8 without SSE4.1), with the same tags', () => {
+    const url = pathToFileURL(join(repoRoot(), 'dist/src/crypto/poly1305-wasm.js')).href;
+    const key = randomBytes(32);
+    const msg = randomBytes(5000);
+    const script = `import { poly1305Wasm, poly1305WasmVariant } from ${JSON.stringify(url)};
+      const tag = poly1305Wasm(Buffer.from(${JSON.stringify(key.toString('hex'))}, 'hex'), Buffer.from(${JSON.stringify(msg.toString('hex'))}, 'hex'));
+      process.stdout.write(poly1305WasmVariant + ' ' + Buffer.from(tag).toString('hex'));`;
+    const r = spawnSync(process.execPath, ['--no-enable-sse4-1', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`scalar ${toHex(noblePoly1305(msg, key))}`);
   });
 
   it('the generated module bytes are those of poly1305.wat (npm run build:wasm was run after editing it)', () => {
