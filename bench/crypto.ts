@@ -13,6 +13,7 @@ import { cpus, loadavg } from 'node:os';
 import type { CryptoBackend } from '../src/crypto/backend.js';
 import { nobleBackend, nobleSymmetric, nodeBackend, nodeSymmetric } from '../src/crypto/index.js';
 import type { SymmetricBackend } from '../src/crypto/symmetric.js';
+import { poly1305WasmVariant } from '../src/crypto/poly1305-wasm.js';
 import { createOpener, createSealer, findCipher, findMac } from '../src/transport/ciphers/index.js';
 import type { DirectionKeys } from '../src/transport/packet-protection.js';
 import { fmt, measure, pad, padLeft } from './lib/measure.js';
@@ -292,6 +293,7 @@ function warmUpProcess(ms: number): void {
 const started = performance.now();
 console.log(
   `gatehouse crypto benchmark: node ${process.version} (OpenSSL ${process.versions.openssl}), ${cpus().length} CPUs, ` +
+    `Poly1305 in WebAssembly: the ${poly1305WasmVariant} module, ` +
     `load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}.\nFigures are per CPU second of this process (as openssl speed reports them), best of 4 rounds.\n`,

@@ -11,6 +11,7 @@ import type { SshChannel } from '../src/net/channel-stream.js';
 import type { ClientConnection } from '../src/net/client-connection.js';
 import { defaultAlgorithms } from '../src/transport/algorithms.js';
 import { floorSecondsPerGiB, hopWork, opensslCipherOf } from './lib/crypto-floor.js';
+import { poly1305WasmVariant } from '../src/crypto/poly1305-wasm.js';
 import { opensslSpeed } from './lib/openssl-speed.js';
 import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
 import {
@@ -415,7 +416,9 @@ async function echoLatency(stack: Stack): Promise<void> {
 
 async function main(): Promise<void> {
   out(`# Gatehouse benchmark ${new Date().toISOString()}${quick ? ' (quick)' : ''}`);
-  out(`node ${process.version}; load average at start ${loadAverage()}; ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()}`);
+  out(
+    `node ${process.version}; load average at start ${loadAverage()}; ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()}; Poly1305 in WebAssembly: the ${poly1305WasmVariant} module`,
+  );
   const started = performance.now();
   /** Runs a section if it was asked for, and says on the console how long it took (not in the report). */
   const section = async (name: Section, run: () => unknown): Promise<void> => {
