@@ -359,7 +359,7 @@
     (local.set $end (i32.add (i32.const 64) (i32.sub (local.get $len) (local.get $rest))))
     ;; simd:begin
     ;; $blocks4 (SIMD) from 256 bytes (16 blocks) on: its set-up (r^3, r^4 and the multiplier
-    ;; vectors) costs about two blocks
+    ;; vectors, computed in h before h is cleared below) costs about two blocks
     (local.set $groups (select (i32.shr_u (local.get $len) (i32.const 6)) (i32.const 0)
                                (i32.ge_u (local.get $len) (i32.const 256))))
     (if (local.get $groups)
@@ -389,22 +389,17 @@
         (global.set $v_r44 (i32x4.splat (i32.wrap_i64 (global.get $h4))))
         (global.set $v_rf4 (i32x4.replace_lane 3 (i32x4.replace_lane 2 (i32x4.replace_lane 1 (i32x4.splat (i32.wrap_i64 (global.get $h4))) (i32.wrap_i64 (local.get $p3_4))) (i32.wrap_i64 (global.get $g_q4))) (i32.wrap_i64 (global.get $g_r4))))
         (global.set $v_s44 (i32x4.mul (global.get $v_r44) (v128.const i32x4 5 5 5 5)))
-        (global.set $v_sf4 (i32x4.mul (global.get $v_rf4) (v128.const i32x4 5 5 5 5)))
-        (global.set $h0 (i64.const 0))
-        (global.set $h1 (i64.const 0))
-        (global.set $h2 (i64.const 0))
-        (global.set $h3 (i64.const 0))
-        (global.set $h4 (i64.const 0))
-        (call $blocks4 (i32.const 64) (local.get $groups))))
+        (global.set $v_sf4 (i32x4.mul (global.get $v_rf4) (v128.const i32x4 5 5 5 5)))))
     ;; simd:end
     ;; scalar: (local.set $groups (i32.const 0))
-    (if (i32.eqz (local.get $groups))
-      (then
-        (global.set $h0 (i64.const 0))
-        (global.set $h1 (i64.const 0))
-        (global.set $h2 (i64.const 0))
-        (global.set $h3 (i64.const 0))
-        (global.set $h4 (i64.const 0))))
+    (global.set $h0 (i64.const 0))
+    (global.set $h1 (i64.const 0))
+    (global.set $h2 (i64.const 0))
+    (global.set $h3 (i64.const 0))
+    (global.set $h4 (i64.const 0))
+    ;; simd:begin
+    (if (local.get $groups) (then (call $blocks4 (i32.const 64) (local.get $groups))))
+    ;; simd:end
     ;; the full blocks $blocks4 left (all of them without SIMD)
     (call $blocks (i32.add (i32.const 64) (i32.shl (local.get $groups) (i32.const 6))) (local.get $end) (i64.const 0x1000000))
 
