@@ -7,11 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { poly1305WasmVariant } from '../src/crypto/poly1305-wasm.js';
 import type { SshChannel } from '../src/net/channel-stream.js';
 import type { ClientConnection } from '../src/net/client-connection.js';
 import { defaultAlgorithms } from '../src/transport/algorithms.js';
 import { floorSecondsPerGiB, hopWork, opensslCipherOf } from './lib/crypto-floor.js';
-import { poly1305WasmVariant } from '../src/crypto/poly1305-wasm.js';
 import { opensslSpeed } from './lib/openssl-speed.js';
 import { ALL_PATHS, type PathName, sshArgv } from './lib/paths.js';
 import {

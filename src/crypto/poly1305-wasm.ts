@@ -38,6 +38,9 @@ function isMac(v: unknown): v is (len: number) => void {
 /** Which module computes the tags: with WebAssembly SIMD, or the scalar fallback. */
 export type Poly1305Variant = 'simd' | 'scalar';
 
+/** One-shot Poly1305 tag of `message` (followed by `more`, when given) under the 32-byte one-time `key`. */
+export type Poly1305Fn = (key: Uint8Array, message: Uint8Array, more?: Uint8Array) => Uint8Array;
+
 function instantiate(variant: Poly1305Variant): Poly1305Exports {
   const wasmApi = (globalThis as unknown as { WebAssembly: WasmGlobal }).WebAssembly;
   const bytes = variant === 'simd' ? POLY1305_SIMD_WASM_BASE64 : POLY1305_SCALAR_WASM_BASE64;
@@ -48,7 +51,7 @@ function instantiate(variant: Poly1305Variant): Poly1305Exports {
 }
 
 /** A one-shot Poly1305 function on its own instance of the `variant` module. */
-export function createPoly1305Wasm(variant: Poly1305Variant): (key: Uint8Array, message: Uint8Array, more?: Uint8Array) => Uint8Array {
+export function createPoly1305Wasm(variant: Poly1305Variant): Poly1305Fn {
   const wasm = instantiate(variant);
   let heap = new Uint8Array(wasm.memory.buffer);
   return (key, message, more) => {
@@ -70,7 +73,7 @@ export function createPoly1305Wasm(variant: Poly1305Variant): (key: Uint8Array, 
   };
 }
 
-function chooseVariant(): { variant: Poly1305Variant; fn: ReturnType<typeof createPoly1305Wasm> } {
+function chooseVariant(): { variant: Poly1305Variant; fn: Poly1305Fn } {
   try {
     return { variant: 'simd', fn: createPoly1305Wasm('simd') };
   } catch {
@@ -84,5 +87,5 @@ const chosen = chooseVariant();
 /** The module this process uses. */
 export const poly1305WasmVariant: Poly1305Variant = chosen.variant;
 
-/** One-shot Poly1305 tag of `message` (followed by `more`, when given) under the 32-byte one-time `key`. */
-export const poly1305Wasm: (key: Uint8Array, message: Uint8Array, more?: Uint8Array) => Uint8Array = chosen.fn;
+/** Poly1305 on the module this process uses. */
+export const poly1305Wasm: Poly1305Fn = chosen.fn;
