@@ -9,12 +9,15 @@
  *
  * O_DIRECT wants the offset, the length and the memory aligned to the device's block. Appends of
  * DIRECT_MIN bytes and more have their whole blocks written directly and their last partial block
- * through a second, ordinary descriptor, so the file always holds every byte appended (a live
- * viewer or a crash sees what a buffered write would have left); the next direct append rewrites
- * that block whole, read back from the page cache (the kernel writes back and drops the cached
- * page before the direct write). Smaller appends go through the ordinary descriptor whole:
- * written directly, a few bytes would cost a synchronous device write. fdatasync of either
- * descriptor syncs the file.
+ * through the ordinary descriptor, so the file always holds every byte appended (a live viewer or
+ * a crash sees what a buffered write would have left); the next direct append rewrites that block
+ * whole, read back from the page cache (the kernel writes back and drops the cached page before
+ * the direct write). Smaller appends go through the ordinary descriptor whole: written directly,
+ * a few bytes would cost a synchronous device write. The file is created with the ordinary
+ * descriptor only; the direct one is opened (the same file again, through /proc/self/fd) at the
+ * first direct append, so the files of a session that stays small (most: an audit log, a short
+ * command's cast) cost one descriptor each, not two, and two system calls less to open and close.
+ * fdatasync of either descriptor syncs the file.
  *
  * Where the file system refuses O_DIRECT (some FUSE and network file systems, tmpfs before Linux
  * 6.6, platforms without it), or a direct write is refused for its alignment, the file is written
@@ -53,6 +56,11 @@ function stagingBuffer(): Buffer {
   return stage;
 }
 
+/** Linux's O_DIRECT; undefined where the platform has none. */
+function odirectFlag(): number | undefined {
+  return (constants as { O_DIRECT?: number }).O_DIRECT;
+}
+
 function isEinval(e: unknown): boolean {
   return typeof e === 'object' && e !== null && 'code' in e && e.code === 'EINVAL';
 }
@@ -80,11 +88,15 @@ function pwriteAll(fd: number, data: Uint8Array, off: number, end: number, posit
 export class AppendFile {
   /** Bytes in the file. */
   private size = 0;
+  /** The O_DIRECT descriptor, once a direct append opened it. */
+  private directFd: number | undefined;
 
   private constructor(
-    private fd: number,
-    /** The ordinary descriptor (small appends, partial blocks); undefined when `fd` is ordinary. */
-    private bufferedFd: number | undefined,
+    /** The ordinary descriptor, read and write: small appends, partial blocks, fdatasync. */
+    private readonly fd: number,
+    private readonly path: string,
+    /** 'pending': direct appends will be tried; 'off': everything goes through the page cache. */
+    private direct: 'pending' | 'off',
   ) {}
 
   /**
@@ -92,56 +104,66 @@ export class AppendFile {
    * page cache from the start.
    */
   static create(path: string, perm: number, direct = true): AppendFile {
-    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL;
-    const odirect = (constants as { O_DIRECT?: number }).O_DIRECT;
-    if (direct && !directRefused && odirect !== undefined) {
-      let fd: number;
-      try {
-        fd = openSync(path, flags | odirect, perm);
-      } catch (e) {
-        if (!isEinval(e)) throw e;
-        directRefused = true;
-        // Linux checks O_DIRECT after O_CREAT made the file (O_EXCL passed, so it is ours): open
-        // it the ordinary way, creating it if the check came first.
-        return new AppendFile(openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, perm), undefined);
-      }
-      try {
-        // Read and write: the partial last block is read back before a direct append.
-        return new AppendFile(fd, openSync(path, constants.O_RDWR));
-      } catch (e) {
-        closeSync(fd);
-        throw e;
-      }
-    }
-    return new AppendFile(openSync(path, flags, perm), undefined);
+    const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, perm);
+    const takesDirect = direct && !directRefused && odirectFlag() !== undefined;
+    return new AppendFile(fd, path, takesDirect ? 'pending' : 'off');
   }
 
   get appendMode(): AppendMode {
-    return this.bufferedFd === undefined ? 'buffered' : 'direct';
+    return this.direct === 'off' ? 'buffered' : 'direct';
   }
 
   get bytes(): number {
     return this.size;
   }
 
-  append(data: Uint8Array): void {
-    const bufferedFd = this.bufferedFd;
-    if (bufferedFd === undefined || data.length < DIRECT_MIN) {
-      // Small appends through the page cache: written directly, a few bytes would cost a device
-      // write (and the write-back of the cached partial block).
-      pwriteAll(bufferedFd ?? this.fd, data, 0, data.length, this.size);
-      this.size += data.length;
-    } else this.appendDirect(data, bufferedFd);
+  /** Descriptors this file holds open (1, or 2 once a direct append opened the direct one). */
+  get descriptors(): number {
+    return this.directFd === undefined ? 1 : 2;
   }
 
-  private appendDirect(data: Uint8Array, bufferedFd: number): void {
+  append(data: Uint8Array): void {
+    const directFd = this.direct === 'off' || data.length < DIRECT_MIN ? undefined : this.openDirect();
+    if (directFd === undefined) {
+      // Small appends through the page cache: written directly, a few bytes would cost a device
+      // write (and the write-back of the cached partial block).
+      pwriteAll(this.fd, data, 0, data.length, this.size);
+      this.size += data.length;
+    } else this.appendDirect(data, directFd);
+  }
+
+  /**
+   * The direct descriptor, opened on first use; undefined (and appends buffered from then on)
+   * when the file system refuses O_DIRECT or the file cannot be opened again.
+   */
+  private openDirect(): number | undefined {
+    if (this.directFd !== undefined) return this.directFd;
+    const flags = constants.O_WRONLY | (odirectFlag() ?? 0);
+    // /proc/self/fd/N is the very file this descriptor has open, whatever became of its name.
+    for (const path of [`/proc/self/fd/${this.fd}`, this.path]) {
+      try {
+        this.directFd = openSync(path, flags);
+        return this.directFd;
+      } catch (e) {
+        if (isEinval(e)) {
+          directRefused = true;
+          break;
+        }
+        // ENOENT without /proc: try the path; anything else ends direct writes for this file only
+      }
+    }
+    this.direct = 'off';
+    return undefined;
+  }
+
+  private appendDirect(data: Uint8Array, directFd: number): void {
     const buf = stagingBuffer();
     // The partial last block goes first, read back from the page cache (it was written through
     // the ordinary descriptor); only a full staging buffer leaves data for another round, and
     // that is whole blocks.
     let carried = this.size % DIRECT_BLOCK;
     let start = this.size - carried;
-    if (carried > 0) preadAll(bufferedFd, buf, carried, start);
+    if (carried > 0) preadAll(this.fd, buf, carried, start);
     let from = 0;
     for (;;) {
       const n = Math.min(data.length - from, buf.length - carried);
@@ -149,7 +171,7 @@ export class AppendFile {
       from += n;
       const total = carried + n;
       const whole = total - (total % DIRECT_BLOCK);
-      const direct = whole === 0 || this.writeDirect(buf, whole, start, total);
+      const direct = whole === 0 || this.writeDirect(directFd, buf, whole, start, total);
       this.size = start + total;
       if (!direct) {
         // Refused for alignment: everything staged went through the page cache; go on that way.
@@ -157,7 +179,7 @@ export class AppendFile {
         return;
       }
       if (from >= data.length) {
-        if (total > whole) pwriteAll(bufferedFd, buf, whole, total, start + whole);
+        if (total > whole) pwriteAll(this.fd, buf, whole, total, start + whole);
         return;
       }
       carried = 0;
@@ -171,7 +193,9 @@ export class AppendFile {
   }
 
   close(): void {
-    const fds = this.bufferedFd !== undefined ? [this.fd, this.bufferedFd] : [this.fd];
+    const fds = this.directFd !== undefined ? [this.directFd, this.fd] : [this.fd];
+    this.directFd = undefined;
+    this.direct = 'off';
     let first: unknown;
     for (const fd of fds) {
       try {
@@ -187,17 +211,17 @@ export class AppendFile {
    * Writes `buf[0..whole)` at `start` directly; false (after writing `buf[0..total)` through the
    * page cache) if the kernel refuses the direct write for its alignment.
    */
-  private writeDirect(buf: Buffer, whole: number, start: number, total: number): boolean {
+  private writeDirect(directFd: number, buf: Buffer, whole: number, start: number, total: number): boolean {
     try {
-      pwriteAll(this.fd, buf, 0, whole, start);
+      pwriteAll(directFd, buf, 0, whole, start);
       return true;
     } catch (e) {
-      if (!isEinval(e) || this.bufferedFd === undefined) throw e;
+      if (!isEinval(e)) throw e;
       directRefused = true;
-      pwriteAll(this.bufferedFd, buf, 0, total, start);
-      closeSync(this.fd);
-      this.fd = this.bufferedFd;
-      this.bufferedFd = undefined;
+      pwriteAll(this.fd, buf, 0, total, start);
+      this.directFd = undefined;
+      this.direct = 'off';
+      closeSync(directFd);
       return false;
     }
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AppendFile, DIRECT_BLOCK, DIRECT_MIN, resetDirectAppend } from '../../src/recording/direct-append.js';
@@ -68,6 +68,29 @@ describe('AppendFile (the .bin writer of the recording I/O worker)', () => {
     }
     f.close();
     expect(readFileSync(path).equals(Buffer.concat(parts))).toBe(true);
+  });
+
+  it('holds one descriptor until the first direct append, and none after close', async () => {
+    const path = join(await temp(), 'g.bin');
+    // Linux shows the process's open descriptors in /proc; elsewhere the file's own count is checked.
+    const openFds = (): number | undefined => (process.platform === 'linux' ? readdirSync('/proc/self/fd').length : undefined);
+    const before = openFds();
+    const f = AppendFile.create(path, 0o640);
+    const small = randomBytes(DIRECT_BLOCK + 5);
+    f.append(small);
+    expect(f.descriptors).toBe(1);
+    if (before !== undefined) expect(openFds()).toBe(before + 1);
+    const big = randomBytes(DIRECT_MIN + 3 * DIRECT_BLOCK + 1);
+    f.append(big);
+    // Where O_DIRECT is taken the direct descriptor is open now; where refused, appends stayed buffered.
+    const expected = f.appendMode === 'direct' ? 2 : 1;
+    expect(f.descriptors).toBe(expected);
+    if (before !== undefined) expect(openFds()).toBe(before + expected);
+    f.append(small);
+    f.sync();
+    f.close();
+    if (before !== undefined) expect(openFds()).toBe(before);
+    expect(readFileSync(path).equals(Buffer.concat([small, big, small]))).toBe(true);
   });
 
   it('writes through the page cache when asked to', async () => {
