@@ -149,7 +149,8 @@ export class AppendFile {
           directRefused = true;
           break;
         }
-        // ENOENT without /proc: try the path; anything else ends direct writes for this file only
+        // Without /proc (ENOENT) the path is tried next; when neither opens, this file alone goes
+        // on through the page cache.
       }
     }
     this.direct = 'off';
