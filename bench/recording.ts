@@ -15,6 +15,11 @@
  *  - exec binary: `ssh -J gateway root@target 'head -c N /dev/zero'` and the same with random
  *    bytes, no pty: a bulk binary download, which the recorder must keep losslessly too.
  *
+ *  - login@target download: `ssh -p PORT root@target@gateway 'head -c N /dev/zero'` through each
+ *    gateway, interleaved with the same download through the OpenSSH jump host, all three with
+ *    aes128-gcm@openssh.com: the bulk download table's routing path, with and without recording,
+ *    as ratios to OpenSSH -J (issue 7's ">= 1.2x" for routing).
+ *
  * GATEHOUSE_BENCH_PTY_MB (default 200, 50 with --quick) sets the pty output size; the download
  * uses the bulk size of the run (GATEHOUSE_BENCH_MB).
  */
@@ -22,6 +27,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median, treeCpuSeconds } from './lib/proc.js';
+import { cipherConfig, sshArgv } from './lib/paths.js';
 import { freePort, gatewayNodeArgs, REPO, type Stack, waitForPort } from './lib/stack.js';
 
 export interface RecordingBenchOptions {
@@ -114,16 +120,48 @@ function q(s: string): string {
  */
 function runThrough(stack: Stack, gw: Gateway, command: string, pty: boolean, expectBytes: number): Sample {
   const argv = ['-F', stack.sshConfig, ...(pty ? ['-tt'] : []), '-J', `bench@127.0.0.1:${gw.port}`, 'root@target', command];
-  const c0 = treeCpuSeconds(gw.pid);
+  return runCounted(argv, gw, expectBytes);
+}
+
+/** Runs `ssh argv`, counting what reaches the client; the CPU of `gw` when given (else 0). */
+function runCounted(argv: readonly string[], gw: Gateway | undefined, expectBytes: number): Sample {
+  const c0 = gw ? treeCpuSeconds(gw.pid) : 0;
   const t0 = performance.now();
   const r = spawnSync('bash', ['-c', `set -o pipefail; ssh ${argv.map(q).join(' ')} </dev/null | wc -c`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const seconds = (performance.now() - t0) / 1000;
-  const gatewayCpu = treeCpuSeconds(gw.pid) - c0;
+  const gatewayCpu = gw ? treeCpuSeconds(gw.pid) - c0 : 0;
   const got = Number(r.stdout.trim());
   if (r.status !== 0 || !(got >= expectBytes)) {
-    throw new Error(`recording bench: ssh through the ${gw.name} gateway delivered ${got} of ${expectBytes} bytes (${r.stderr.trim()})`);
+    throw new Error(`recording bench: ssh through ${gw ? `the ${gw.name} gateway` : 'the OpenSSH jump host'} delivered ${got} of ${expectBytes} bytes (${r.stderr.trim()})`);
   }
   return { seconds, gatewayCpu };
+}
+
+/** The routing download's cipher on every connection (the first of the bulk download table). */
+const ROUTING_CIPHER = 'aes128-gcm@openssh.com';
+
+/**
+ * The login@target download through each gateway and through the OpenSSH jump host, interleaved
+ * (openssh -J, on, off, openssh -J, ...) after one unmeasured run of each.
+ */
+function measureRouting(stack: Stack, gws: readonly Gateway[], reps: number, command: string, expectBytes: number): Map<'on' | 'off' | 'openssh -J', Sample[]> {
+  const config = cipherConfig(stack, ROUTING_CIPHER);
+  const runs: [name: 'on' | 'off' | 'openssh -J', run: () => Sample][] = [
+    ['openssh -J', () => runCounted(sshArgv(stack, 'openssh -J', command, [], ROUTING_CIPHER), undefined, expectBytes)],
+    ...gws.map((gw): ['on' | 'off', () => Sample] => [gw.name, () => runCounted(['-F', config, '-p', String(gw.port), 'root@target@127.0.0.1', command], gw, expectBytes)]),
+  ];
+  const samples = new Map<'on' | 'off' | 'openssh -J', Sample[]>(runs.map(([name]) => [name, []]));
+  for (let i = 0; i < WARM_UP_RUNS; i++) for (const [, run] of runs) run();
+  for (let rep = 0; rep < reps; rep++) for (const [name, run] of runs) samples.get(name)?.push(run());
+  return samples;
+}
+
+/** The routing table's row: MB/s of each path, the gateways' ratios to OpenSSH -J, and their CPU per GiB. */
+function routingRow(mb: number, s: Map<'on' | 'off' | 'openssh -J', Sample[]>): string {
+  const mbs = (n: 'on' | 'off' | 'openssh -J') => (mb * 1.048576) / median((s.get(n) ?? []).map((x) => x.seconds));
+  const perGiB = (n: 'on' | 'off') => (median((s.get(n) ?? []).map((x) => x.gatewayCpu)) / (mb / 1024)).toFixed(2);
+  const base = mbs('openssh -J');
+  return `| zeros ${mb} MiB | ${mbs('on').toFixed(0)} | ${mbs('off').toFixed(0)} | ${base.toFixed(0)} | ${(mbs('on') / base).toFixed(2)} | ${(mbs('off') / base).toFixed(2)} | ${perGiB('on')} / ${perGiB('off')} |`;
 }
 
 /** Unmeasured runs of each session through each gateway before its measured ones (bench/lib/warm-up.ts: fresh processes relay their first GiBs slower). */
@@ -174,6 +212,11 @@ export async function recordingOverhead(stack: Stack, opts: RecordingBenchOption
     const random = measurePair(stack, gws, opts.reps, `for i in $(seq ${Math.ceil(opts.downloadMB / 16)}); do cat ${randomFile}; done | head -c ${dlBytes}`, false, dlBytes);
     out(row(`exec random ${opts.downloadMB} MiB (ssh -J, no pty)`, opts.downloadMB, random));
     out('target for pty text (issue 7): wall on/off <= 1.10; gateway CPU on/off is what recording costs the gateway');
+    out(`\n### login@target download with recording on and off, against OpenSSH -J (${ROUTING_CIPHER} on every connection), median of ${opts.reps} interleaved runs`);
+    out('| download | MB/s on | MB/s off | MB/s openssh -J | on / openssh -J | off / openssh -J | gateway CPU s/GiB on / off |');
+    out('|---|---|---|---|---|---|---|');
+    out(routingRow(opts.downloadMB, measureRouting(stack, gws, opts.reps, `head -c ${dlBytes} /dev/zero`, dlBytes)));
+    out('(routing target (issue 7): >= 1.2x openssh -J; the off column is the relay without the recording of its output)');
   } finally {
     for (const g of started) await stopGateway(g.child);
   }
@@ -181,5 +224,5 @@ export async function recordingOverhead(stack: Stack, opts: RecordingBenchOption
   const on = castBytes(recordingsOf(stack, 'on'));
   const off = castBytes(recordingsOf(stack, 'off'));
   opts.out(`.cast and .bin files written: on ${(on / 1048576).toFixed(0)} MiB, off ${(off / 1024).toFixed(0)} KiB`);
-  if (off > 1024 * 1024 || on < (ptyBytes + 2 * dlBytes) * (opts.reps + WARM_UP_RUNS)) throw new Error('recording bench: the on gateway did not record everything, or the off gateway recorded data');
+  if (off > 1024 * 1024 || on < (ptyBytes + 3 * dlBytes) * (opts.reps + WARM_UP_RUNS)) throw new Error('recording bench: the on gateway did not record everything, or the off gateway recorded data');
 }
