@@ -14,7 +14,6 @@
  *    terminal sends (CR LF, escape sequences, multi-byte characters), split as sshd reads the pty.
  *  - exec binary: `ssh -J gateway root@target 'head -c N /dev/zero'` and the same with random
  *    bytes, no pty: a bulk binary download, which the recorder must keep losslessly too.
- *
  *  - login@target download: `ssh -p PORT root@target@gateway 'head -c N /dev/zero'` through each
  *    gateway, interleaved with the same download through the OpenSSH jump host, all three with
  *    aes128-gcm@openssh.com: the bulk download table's routing path, with and without recording,
