@@ -149,10 +149,7 @@ function measureRouting(stack: Stack, gws: readonly Gateway[], reps: number, com
     ['openssh -J', () => runCounted(sshArgv(stack, 'openssh -J', command, [], ROUTING_CIPHER), undefined, expectBytes)],
     ...gws.map((gw): ['on' | 'off', () => Sample] => [gw.name, () => runCounted(['-F', config, '-p', String(gw.port), 'root@target@127.0.0.1', command], gw, expectBytes)]),
   ];
-  const samples = new Map<'on' | 'off' | 'openssh -J', Sample[]>(runs.map(([name]) => [name, []]));
-  for (let i = 0; i < WARM_UP_RUNS; i++) for (const [, run] of runs) run();
-  for (let rep = 0; rep < reps; rep++) for (const [name, run] of runs) samples.get(name)?.push(run());
-  return samples;
+  return interleaved(runs, reps);
 }
 
 /** The routing table's row: MB/s of each path, the gateways' ratios to OpenSSH -J, and their CPU per GiB. */
@@ -166,16 +163,19 @@ function routingRow(mb: number, s: Map<'on' | 'off' | 'openssh -J', Sample[]>): 
 /** Unmeasured runs of each session through each gateway before its measured ones (bench/lib/warm-up.ts: fresh processes relay their first GiBs slower). */
 const WARM_UP_RUNS = 1;
 
-function measurePair(stack: Stack, gws: readonly Gateway[], reps: number, command: string, pty: boolean, expectBytes: number): Map<'on' | 'off', Sample[]> {
-  const samples = new Map<'on' | 'off', Sample[]>([
-    ['on', []],
-    ['off', []],
-  ]);
-  for (let i = 0; i < WARM_UP_RUNS; i++) for (const gw of gws) runThrough(stack, gw, command, pty, expectBytes);
-  for (let rep = 0; rep < reps; rep++) {
-    for (const gw of gws) samples.get(gw.name)?.push(runThrough(stack, gw, command, pty, expectBytes));
-  }
+/** WARM_UP_RUNS unmeasured rounds of `runs` in order, then `reps` measured ones: each run's samples by name. */
+function interleaved<N extends string>(runs: readonly (readonly [name: N, run: () => Sample])[], reps: number): Map<N, Sample[]> {
+  const samples = new Map<N, Sample[]>(runs.map(([name]) => [name, []]));
+  for (let i = 0; i < WARM_UP_RUNS; i++) for (const [, run] of runs) run();
+  for (let rep = 0; rep < reps; rep++) for (const [name, run] of runs) samples.get(name)?.push(run());
   return samples;
+}
+
+function measurePair(stack: Stack, gws: readonly Gateway[], reps: number, command: string, pty: boolean, expectBytes: number): Map<'on' | 'off', Sample[]> {
+  return interleaved(
+    gws.map((gw) => [gw.name, () => runThrough(stack, gw, command, pty, expectBytes)] as const),
+    reps,
+  );
 }
 
 function row(label: string, mb: number, s: Map<'on' | 'off', Sample[]>): string {
